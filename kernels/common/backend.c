@@ -148,6 +148,16 @@ const char *sg_backend_health_reason(const sg_backend *be) {
   }
 }
 
+sg_status sg_backend_device_memory(sg_backend *be, size_t *free_bytes, size_t *total_bytes,
+                                   sg_err *err) {
+  if (!be->ops->device_memory)
+    return sg_err_set(err, SG_UNSUPPORTED, "backend %s has no device memory", be->ops->name);
+  if (atomic_load(&be->lost))
+    return sg_err_set(err, SG_DEVICE_LOST, "backend %s is unhealthy: %s", be->ops->name,
+                      sg_backend_health_reason(be));
+  return be->ops->device_memory(be, free_bytes, total_bytes, err);
+}
+
 void sg__backend_mark_lost(sg_backend *be, const char *why) {
   /* lost goes 0 -> 2 (writing why) -> 1 (published); readers only read lost_why at 1 */
   int expected = 0;

@@ -67,6 +67,8 @@ typedef struct sg_backend_ops {
   /* per-worker context; exec_init may set x->impl, exec_fini frees it */
   sg_status (*exec_init)(sg_exec *x, sg_err *err);
   void (*exec_fini)(sg_exec *x);
+  /* device memory now (bytes); NULL on backends without a device */
+  sg_status (*device_memory)(sg_backend *be, size_t *free_bytes, size_t *total_bytes, sg_err *err);
   /* kernels/rng: out[i] = uniform [0,1) draw (offset + i) of Philox stream `stream` */
   sg_status (*rng_uniform)(sg_exec *x, uint64_t seed, uint64_t stream, uint64_t offset, size_t n,
                            float *out, sg_err *err);
@@ -90,6 +92,9 @@ const char *sg_backend_reason(const sg_backend *be);      /* why this backend wa
 const sg_device_info *sg_backend_device(const sg_backend *be);
 /* 0 once a sticky device error was seen; sg_backend_health_reason says which. */
 int sg_backend_healthy(const sg_backend *be);
+/* Free and total device memory now; SG_UNSUPPORTED on the CPU backend. Thread-safe. */
+sg_status sg_backend_device_memory(sg_backend *be, size_t *free_bytes, size_t *total_bytes,
+                                   sg_err *err);
 const char *sg_backend_health_reason(const sg_backend *be);
 
 /* Probes CUDA device `device` without opening a backend: fills info and returns SG_OK when it

@@ -15,6 +15,7 @@ static const sg_backend_ops cpu_ops = {
     .name = "cpu",
     .exec_init = cpu_exec_init,
     .exec_fini = NULL,
+    .device_memory = NULL,
     .rng_uniform = sg__rng_uniform_cpu,
 };
 

@@ -100,10 +100,18 @@ sg_status sg__cuda_sync(sg_exec *x, sg_err *err) {
   return SG_CUDA_CHECK(cudaStreamSynchronize(sg__cuda_exec(x)->stream), err);
 }
 
+static sg_status cuda_device_memory(sg_backend *be, size_t *free_bytes, size_t *total_bytes,
+                                    sg_err *err) {
+  const sg_device_info *d = sg_backend_device(be);
+  SG_TRY(SG_CUDA_CHECK(cudaSetDevice(d ? d->id : 0), err));
+  return SG_CUDA_CHECK(cudaMemGetInfo(free_bytes, total_bytes), err);
+}
+
 static const sg_backend_ops cuda_ops = {
     /* name */ "cuda",
     /* exec_init */ cuda_exec_init,
     /* exec_fini */ cuda_exec_fini,
+    /* device_memory */ cuda_device_memory,
     /* rng_uniform */ sg__rng_uniform_cuda,
 };
 

@@ -14,7 +14,7 @@ SG_BEGIN_DECLS
 /*  X(NAME, grpc_code, default message)
  *  gRPC codes: 0 OK, 1 CANCELLED, 3 INVALID_ARGUMENT, 4 DEADLINE_EXCEEDED, 5 NOT_FOUND,
  *  6 ALREADY_EXISTS, 8 RESOURCE_EXHAUSTED, 9 FAILED_PRECONDITION, 12 UNIMPLEMENTED,
- *  13 INTERNAL, 14 UNAVAILABLE, 15 DATA_LOSS. */
+ *  13 INTERNAL, 14 UNAVAILABLE, 15 DATA_LOSS, 16 UNAUTHENTICATED. */
 #define SG_STATUS_TABLE(X)                                                                       \
   X(OK, 0, "ok")                                                                                 \
   X(CANCELLED, 1, "cancelled")                                                                   \
@@ -28,6 +28,8 @@ SG_BEGIN_DECLS
   X(RESOURCE_EXHAUSTED, 8, "resource exhausted")                                                 \
   X(FAILED_PRECONDITION, 9, "failed precondition")                                               \
   X(UNSUPPORTED, 12, "not supported by this backend")                                            \
+  X(UNIMPLEMENTED, 12, "unknown method")                                                         \
+  X(UNAUTHENTICATED, 16, "missing or bad bearer token")                                          \
   X(NO_DEVICE, 14, "no usable cuda device")                                                      \
   X(DEVICE_ERROR, 13, "cuda error")                                                              \
   X(DEVICE_LOST, 14, "cuda device lost (sticky error)")                                          \

@@ -1,0 +1,173 @@
+/* The flag table and its parser. Adding a flag is one row here and one field in sg_config. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sg_version.h"
+
+typedef enum { T_STR, T_INT, T_DOUBLE, T_BACKEND, T_LOGLEVEL } flag_type;
+
+typedef struct flag {
+  const char *name; /* without "--" */
+  const char *env;
+  const char *metavar;
+  const char *def;
+  flag_type type;
+  size_t offset;
+  double min, max; /* T_INT, T_DOUBLE */
+  const char *help;
+} flag;
+
+#define F(field) offsetof(sg_config, field)
+static const flag flags[] = {
+    {"listen", "SHOPGPU_LISTEN", "ADDR", "127.0.0.1:50051", T_STR, F(listen), 0, 0,
+     "address to serve gRPC on: HOST:PORT (PORT 0 picks a free one) or unix:PATH"},
+    {"backend", "SHOPGPU_BACKEND", "KIND", "auto", T_BACKEND, F(backend), 0, 0,
+     "compute backend: auto (cuda when a usable GPU is found, else cpu), cpu or cuda"},
+    {"data-dir", "SHOPGPU_DATA_DIR", "DIR", "./var", T_STR, F(data_dir), 0, 0,
+     "where models, job specs and results are kept (created if missing)"},
+    {"redis", "SHOPGPU_REDIS", "ADDR", "127.0.0.1:6379", T_STR, F(redis), 0, 0,
+     "Redis for cached recommendations: HOST:PORT, unix:PATH or none"},
+    {"threads", "SHOPGPU_THREADS", "N", "0", T_INT, F(threads), 0, 1024,
+     "handler worker threads (0 = the number of cores, at least 2)"},
+    {"pollers", "SHOPGPU_POLLERS", "N", "2", T_INT, F(pollers), 1, 64,
+     "gRPC poller threads, each with its own completion queue"},
+    {"queue-limit", "SHOPGPU_QUEUE_LIMIT", "N", "4096", T_INT, F(queue_limit), 1, 1 << 20,
+     "calls waiting for a worker before new ones get RESOURCE_EXHAUSTED"},
+    {"max-message-mb", "SHOPGPU_MAX_MESSAGE_MB", "MB", "64", T_INT, F(max_message_mb), 1, 2047,
+     "largest request or response message, in MiB (larger requests: RESOURCE_EXHAUSTED)"},
+    {"tls-cert", "SHOPGPU_TLS_CERT", "FILE", "", T_STR, F(tls_cert), 0, 0,
+     "PEM certificate chain: serve TLS (with --tls-key)"},
+    {"tls-key", "SHOPGPU_TLS_KEY", "FILE", "", T_STR, F(tls_key), 0, 0,
+     "PEM private key for --tls-cert"},
+    {"auth-token-file", "SHOPGPU_AUTH_TOKEN_FILE", "FILE", "", T_STR, F(auth_token_file), 0, 0,
+     "require 'authorization: Bearer TOKEN' on every call but health; one token per line"},
+    {"metrics-listen", "SHOPGPU_METRICS_LISTEN", "ADDR", "", T_STR, F(metrics_listen), 0, 0,
+     "serve Prometheus metrics on http://ADDR/metrics (HOST:PORT; empty = off)"},
+    {"log-level", "SHOPGPU_LOG_LEVEL", "LEVEL", "info", T_LOGLEVEL, F(log_level), 0, 0,
+     "debug, info, warn or error"},
+    {"shutdown-grace", "SHOPGPU_SHUTDOWN_GRACE", "S", "10", T_DOUBLE, F(shutdown_grace_s), 0,
+     3600, "on SIGTERM/SIGINT, seconds in-flight calls may take before they are cancelled"},
+    {"ready-file", "SHOPGPU_READY_FILE", "FILE", "", T_STR, F(ready_file), 0, 0,
+     "write the bound address to FILE once serving (for scripts and tests)"},
+};
+#undef F
+
+void sg_config_usage(FILE *out) {
+  fprintf(out, "usage: shopgpu-server [FLAGS]\n\n"
+               "shopgpu %s: gRPC compute server for click scoring, forecasting and routing.\n"
+               "Every flag can also be set by its environment variable; flags win.\n\n",
+          SG_VERSION);
+  for (size_t i = 0; i < SG_ARRAY_LEN(flags); i++) {
+    const flag *f = &flags[i];
+    char left[64];
+    snprintf(left, sizeof left, "--%s %s", f->name, f->metavar);
+    fprintf(out, "  %-26s %s\n  %-26s [%s; default: %s]\n", left, f->help, "", f->env,
+            f->def[0] ? f->def : "none");
+  }
+  fprintf(out, "  %-26s %s\n  %-26s %s\n", "--help", "print this and exit", "--version",
+          "print the version and exit");
+}
+
+static sg_status set_value(sg_config *cfg, const flag *f, const char *v, const char *origin,
+                           sg_err *err) {
+  char *field = (char *)cfg + f->offset;
+  char *end = NULL;
+  switch (f->type) {
+  case T_STR:
+    if (strlen(v) >= SG_PATH_MAX)
+      return sg_err_set(err, SG_INVALID_ARGUMENT, "%s%s: value longer than %d bytes", origin,
+                        f->name, SG_PATH_MAX - 1);
+    strcpy(field, v);
+    return SG_OK;
+  case T_INT: {
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end || n < f->min || n > f->max)
+      return sg_err_set(err, SG_INVALID_ARGUMENT, "%s%s: \"%.64s\" is not an integer in %.0f..%.0f",
+                        origin, f->name, v, f->min, f->max);
+    *(int *)field = (int)n;
+    return SG_OK;
+  }
+  case T_DOUBLE: {
+    errno = 0;
+    double d = strtod(v, &end);
+    if (errno || end == v || *end || !(d >= f->min && d <= f->max))
+      return sg_err_set(err, SG_INVALID_ARGUMENT, "%s%s: \"%.64s\" is not a number in %g..%g",
+                        origin, f->name, v, f->min, f->max);
+    *(double *)field = d;
+    return SG_OK;
+  }
+  case T_BACKEND:
+    SG_TRY(sg_backend_kind_parse(v, (sg_backend_kind *)(void *)field, err));
+    return SG_OK;
+  case T_LOGLEVEL:
+    SG_TRY(sg_log_level_parse(v, (sg_log_level *)(void *)field, err));
+    return SG_OK;
+  }
+  return SG_INTERNAL;
+}
+
+static const flag *find_flag(const char *name, size_t len) {
+  for (size_t i = 0; i < SG_ARRAY_LEN(flags); i++)
+    if (strlen(flags[i].name) == len && strncmp(flags[i].name, name, len) == 0) return &flags[i];
+  return NULL;
+}
+
+static sg_status check(sg_config *cfg, sg_err *err) {
+  if (!cfg->listen[0]) return sg_err_set(err, SG_INVALID_ARGUMENT, "--listen: empty address");
+  if (!cfg->tls_cert[0] != !cfg->tls_key[0])
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "--tls-cert and --tls-key go together");
+  if (!cfg->redis[0]) strcpy(cfg->redis, "none");
+  if (cfg->threads == 0) {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->threads = cores < 2 ? 2 : (int)cores;
+  }
+  return SG_OK;
+}
+
+sg_status sg_config_load(sg_config *cfg, int argc, char **argv, FILE *out,
+                         sg_config_action *action, sg_err *err) {
+  memset(cfg, 0, sizeof *cfg);
+  *action = SG_CONFIG_RUN;
+  for (size_t i = 0; i < SG_ARRAY_LEN(flags); i++) {
+    SG_TRY(set_value(cfg, &flags[i], flags[i].def, "--", err));
+    const char *env = getenv(flags[i].env);
+    if (env) {
+      sg_status st = set_value(cfg, &flags[i], env, "", err);
+      if (st != SG_OK) {
+        sg_err_prefix(err, "%s", flags[i].env);
+        return st;
+      }
+    }
+  }
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      sg_config_usage(out);
+      *action = SG_CONFIG_EXIT_OK;
+      return SG_OK;
+    }
+    if (strcmp(a, "--version") == 0) {
+      fprintf(out, "shopgpu-server %s (commit %s)\n", SG_VERSION, SG_COMMIT);
+      *action = SG_CONFIG_EXIT_OK;
+      return SG_OK;
+    }
+    if (strncmp(a, "--", 2) != 0)
+      return sg_err_set(err, SG_INVALID_ARGUMENT, "unexpected argument \"%.64s\" (see --help)", a);
+    const char *eq = strchr(a + 2, '=');
+    size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+    const flag *f = find_flag(a + 2, len);
+    if (!f) return sg_err_set(err, SG_INVALID_ARGUMENT, "unknown flag \"%.64s\" (see --help)", a);
+    const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+    if (!v) return sg_err_set(err, SG_INVALID_ARGUMENT, "--%s: missing value", f->name);
+    SG_TRY(set_value(cfg, f, v, "--", err));
+  }
+  return check(cfg, err);
+}

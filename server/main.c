@@ -1,0 +1,166 @@
+/* shopgpu-server: configuration, start, and the graceful stop on SIGTERM/SIGINT.
+ * Signals are blocked before any thread exists (gRPC's threads inherit the mask) and taken with
+ * sigwait here, so the shutdown sequence runs on the main thread in a known order. */
+#include <errno.h>
+#include <grpc/grpc.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "server.h"
+#include "sg_version.h"
+#include "util.h"
+
+#define MAX_TOKENS 64
+
+typedef struct secrets {
+  char *tls_cert, *tls_key;
+  char *token_text;
+  const char *tokens[MAX_TOKENS];
+  int n_tokens;
+} secrets;
+
+/* Tokens: one per line; blank lines and lines starting with '#' are ignored. */
+static sg_status load_tokens(const char *path, secrets *s, sg_err *err) {
+  size_t len;
+  SG_TRY(sg_read_file(path, 1 << 20, &s->token_text, &len, err));
+  for (char *line = strtok(s->token_text, "\r\n"); line; line = strtok(NULL, "\r\n")) {
+    while (*line == ' ' || *line == '\t') line++;
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == ' ' || line[n - 1] == '\t')) line[--n] = '\0';
+    if (!n || line[0] == '#') continue;
+    if (s->n_tokens == MAX_TOKENS)
+      return sg_err_set(err, SG_INVALID_ARGUMENT, "--auth-token-file %s: more than %d tokens",
+                        path, MAX_TOKENS);
+    s->tokens[s->n_tokens++] = line;
+  }
+  if (!s->n_tokens)
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "--auth-token-file %s: no token in the file", path);
+  return SG_OK;
+}
+
+static sg_status load_secrets(const sg_config *cfg, secrets *s, sg_err *err) {
+  size_t len;
+  if (cfg->tls_cert[0]) {
+    SG_TRY(sg_read_file(cfg->tls_cert, 1 << 20, &s->tls_cert, &len, err));
+    SG_TRY(sg_read_file(cfg->tls_key, 1 << 20, &s->tls_key, &len, err));
+  }
+  if (cfg->auth_token_file[0]) SG_TRY(load_tokens(cfg->auth_token_file, s, err));
+  return SG_OK;
+}
+
+static void free_secrets(secrets *s) {
+  free(s->tls_cert);
+  free(s->tls_key);
+  free(s->token_text);
+}
+
+static int64_t unix_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int fail(const char *what, const sg_err *err) {
+  SG_ERROR("main", "%s: %s", what, sg_err_message(err));
+  fprintf(stderr, "shopgpu-server: %s: %s\n", what, sg_err_message(err));
+  return 1;
+}
+
+static int serve(sg_server *srv, const secrets *sec, const sigset_t *sigs) {
+  sg_err err = {0};
+  sg_backend_config bcfg = {.kind = srv->cfg.backend, .log = sg_log_backend_sink,
+                            .log_ctx = "backend"};
+  srv->backend = sg_backend_open(&bcfg, &err);
+  if (!srv->backend) return fail("backend", &err);
+  int rc = 1;
+  srv->health = sg_health_create(sg_methods, sg_method_count, &err);
+  if (!srv->health) goto out;
+  sg_rpc_config rcfg = {
+      .listen = srv->cfg.listen,
+      .pollers = srv->cfg.pollers,
+      .workers = srv->cfg.threads,
+      .queue_limit = srv->cfg.queue_limit,
+      .max_message_bytes = srv->cfg.max_message_mb << 20,
+      .tls_cert_pem = sec->tls_cert,
+      .tls_key_pem = sec->tls_key,
+      .tokens = sec->n_tokens ? sec->tokens : NULL,
+      .n_tokens = sec->n_tokens,
+      .methods = sg_methods,
+      .n_methods = sg_method_count,
+      .app = srv,
+  };
+  srv->rpc = sg_rpc_start(&rcfg, &err);
+  if (!srv->rpc) goto out;
+  if (srv->cfg.metrics_listen[0]) {
+    srv->metrics = sg_metrics_start(srv, srv->cfg.metrics_listen, &err);
+    if (!srv->metrics) goto stop;
+  }
+  if (srv->cfg.ready_file[0]) { /* line 1: gRPC address; line 2: metrics address, if on */
+    char ready[512];
+    int n = snprintf(ready, sizeof ready, "%s\n%s%s", sg_rpc_address(srv->rpc),
+                     srv->metrics ? sg_metrics_address(srv->metrics) : "", srv->metrics ? "\n" : "");
+    if (sg_write_file_atomic(srv->cfg.ready_file, ready, (size_t)n, &err) != SG_OK) goto stop;
+  }
+  sg_health_set_all(srv->health, SG_HEALTH_SERVING);
+  SG_INFO("main", "shopgpu %s (%s) serving on %s%s, backend %s, %d workers, %d pollers%s%s",
+          SG_VERSION, SG_COMMIT, sg_rpc_address(srv->rpc), sec->tls_cert ? " (tls)" : "",
+          sg_backend_name(srv->backend), srv->cfg.threads, srv->cfg.pollers,
+          sec->n_tokens ? ", bearer tokens required" : "",
+          srv->metrics ? ", metrics on" : "");
+  int sig = 0;
+  sigwait(sigs, &sig);
+  SG_INFO("main", "%s: shutting down (grace %.1f s)", strsignal(sig), srv->cfg.shutdown_grace_s);
+  rc = 0;
+stop:
+  sg_health_set_all(srv->health, SG_HEALTH_NOT_SERVING);
+  sg_health_finish_watches(srv->health);
+  sg_rpc_shutdown(srv->rpc, rc == 0 ? srv->cfg.shutdown_grace_s : 0);
+  sg_metrics_stop(srv->metrics);
+  sg_rpc_destroy(srv->rpc);
+  if (srv->cfg.ready_file[0]) unlink(srv->cfg.ready_file);
+out:
+  if (rc != 0 && err.code != SG_OK) fail("start", &err);
+  sg_health_destroy(srv->health);
+  sg_backend_close(srv->backend);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  sg_server srv = {0};
+  sg_err err = {0};
+  sg_config_action action;
+  if (sg_config_load(&srv.cfg, argc, argv, stdout, &action, &err) != SG_OK) {
+    fprintf(stderr, "shopgpu-server: %s\n", sg_err_message(&err));
+    return 2;
+  }
+  if (action == SG_CONFIG_EXIT_OK) return 0;
+  sg_log_set_level(srv.cfg.log_level);
+  if (sg_mkdir_p(srv.cfg.data_dir, &err) != SG_OK) return fail("--data-dir", &err);
+  secrets sec = {0};
+  if (load_secrets(&srv.cfg, &sec, &err) != SG_OK) {
+    free_secrets(&sec);
+    return fail("config", &err);
+  }
+  srv.started_unix_ms = unix_ms();
+  srv.started_mono_us = sg_mono_us();
+  grpc_init();
+  int rc = serve(&srv, &sec, &sigs);
+  grpc_shutdown();
+  free_secrets(&sec);
+  if (rc == 0) SG_INFO("main", "bye");
+  return rc;
+}

@@ -1,0 +1,31 @@
+/* The server object handed to every handler (sg_call_app): configuration, backend, RPC layer,
+ * health. Built in main.c; handlers read it, never replace its members. */
+#ifndef SG_SERVER_SERVER_H
+#define SG_SERVER_SERVER_H
+
+#include <stdint.h>
+
+#include "common/backend.h"
+#include "config.h"
+#include "health.h"
+#include "rpc.h"
+
+typedef struct sg_metrics sg_metrics;
+
+typedef struct sg_server {
+  sg_config cfg;
+  sg_backend *backend;
+  sg_rpc *rpc;
+  sg_health *health;
+  sg_metrics *metrics;
+  int64_t started_unix_ms;
+  int64_t started_mono_us;
+} sg_server;
+
+/* The method table (methods.c) and the services it covers, for the RPC layer and tests. */
+extern const sg_method sg_methods[];
+extern const int sg_method_count;
+extern const ProtobufCServiceDescriptor *const sg_services[];
+extern const int sg_service_count;
+
+#endif

@@ -1,0 +1,18 @@
+/* Every RPC handler, one group per svc_*.c file; the method table (methods.c) lists them.
+ * Handlers translate and validate; they never touch gRPC batches, CUDA or hiredis directly. */
+#ifndef SG_SERVER_SERVICES_H
+#define SG_SERVER_SERVICES_H
+
+#include "rpc.h"
+
+/* svc_health.c: grpc.health.v1.Health */
+void sg_svc_health_check(sg_call *call, const ProtobufCMessage *req);
+void sg_svc_health_watch(sg_call *call, const ProtobufCMessage *req);
+
+/* svc_admin.c: shopgpu.v1.Admin */
+void sg_svc_admin_server_info(sg_call *call, const ProtobufCMessage *req);
+void sg_svc_admin_echo(sg_call *call, const ProtobufCMessage *req);
+void sg_svc_admin_echo_stream(sg_call *call, const ProtobufCMessage *req);
+void sg_svc_admin_echo_upload(sg_call *call, const ProtobufCMessage *req);
+
+#endif

@@ -1,0 +1,140 @@
+/* shopgpu.v1.Admin: server information and the echo diagnostics (the transport's ceiling in
+ * benchmarks; slow and streaming variants for deadline, cancellation and shutdown checks). */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pb.h"
+#include "server.h"
+#include "services.h"
+#include "sg_version.h"
+#include "shopgpu/v1/admin.pb-c.h"
+#include "util.h"
+
+#define MAX_DELAY_MS 60000
+#define MAX_STREAM_COUNT 1000000
+#define MAX_INTERVAL_MS 10000
+
+/* Sleeps ms in short slices; returns 0 as soon as the call is cancelled. */
+static int cancellable_sleep(sg_call *call, uint32_t ms) {
+  int64_t until = sg_mono_us() + (int64_t)ms * 1000;
+  while (!sg_call_cancelled(call)) {
+    int64_t left = until - sg_mono_us();
+    if (left <= 0) return 1;
+    struct timespec ts = {0, (long)(left < 10000 ? left : 10000) * 1000};
+    nanosleep(&ts, NULL);
+  }
+  return 0;
+}
+
+static void fill_method_stats(sg_call *call, const sg_server *srv,
+                              Shopgpu__V1__ServerInfo *info) {
+  const sg_method_stats *stats = sg_rpc_stats(srv->rpc);
+  Shopgpu__V1__MethodStats *rows = sg_call_alloc(call, (size_t)sg_method_count * sizeof *rows);
+  Shopgpu__V1__MethodStats **ptrs = sg_call_alloc(call, (size_t)sg_method_count * sizeof *ptrs);
+  if (!rows || !ptrs) return;
+  for (int i = 0; i < sg_method_count; i++) {
+    const sg_method_stats *s = &stats[i];
+    Shopgpu__V1__MethodStats *m = &rows[i];
+    shopgpu__v1__method_stats__init(m);
+    m->method = sg_pb_str(sg_methods[i].path);
+    m->ok = sg_stats_count(s, SG_OUTCOME_OK);
+    m->rejected = sg_stats_count(s, SG_OUTCOME_REJECTED);
+    m->failed = sg_stats_count(s, SG_OUTCOME_FAILED);
+    m->calls = m->ok + m->rejected + m->failed;
+    int64_t fl = atomic_load(&s->in_flight);
+    m->in_flight = fl > 0 ? (uint64_t)fl : 0;
+    m->latency_p50_ms = sg_stats_quantile(s, 0.5) * 1e3;
+    m->latency_p99_ms = sg_stats_quantile(s, 0.99) * 1e3;
+    ptrs[i] = m;
+  }
+  info->methods = ptrs;
+  info->n_methods = (size_t)sg_method_count;
+}
+
+static void fill_backend(const sg_server *srv, Shopgpu__V1__Backend *b, Shopgpu__V1__Device *d) {
+  b->name = sg_pb_str(sg_backend_name(srv->backend));
+  b->requested = sg_pb_str(sg_backend_kind_name(srv->cfg.backend));
+  b->reason = sg_pb_str(sg_backend_reason(srv->backend));
+  b->healthy = sg_backend_healthy(srv->backend) != 0;
+  b->health_reason = sg_pb_str(sg_backend_health_reason(srv->backend));
+  const sg_device_info *dev = sg_backend_device(srv->backend);
+  if (!dev) return;
+  d->name = sg_pb_str(dev->name);
+  d->compute_capability_major = dev->cc_major;
+  d->compute_capability_minor = dev->cc_minor;
+  d->sm_count = dev->sm_count;
+  d->driver_version = dev->driver_version;
+  d->runtime_version = dev->runtime_version;
+  size_t free_b = dev->mem_free, total_b = dev->mem_total;
+  sg_backend_device_memory(srv->backend, &free_b, &total_b, NULL); /* live, when it answers */
+  d->memory_free_bytes = free_b;
+  d->memory_total_bytes = total_b;
+  b->device = d;
+}
+
+void sg_svc_admin_server_info(sg_call *call, const ProtobufCMessage *req) {
+  (void)req;
+  sg_server *srv = sg_call_app(call);
+  Shopgpu__V1__ServerInfo info = SHOPGPU__V1__SERVER_INFO__INIT;
+  Shopgpu__V1__Backend backend = SHOPGPU__V1__BACKEND__INIT;
+  Shopgpu__V1__Device device = SHOPGPU__V1__DEVICE__INIT;
+  info.version = SG_VERSION;
+  info.commit = SG_COMMIT;
+  fill_backend(srv, &backend, &device);
+  info.backend = &backend;
+  info.uptime_s = (double)(sg_mono_us() - srv->started_mono_us) * 1e-6;
+  info.started_at_unix_ms = srv->started_unix_ms;
+  info.listen = sg_pb_str(sg_rpc_address(srv->rpc));
+  info.worker_threads = srv->cfg.threads;
+  info.poller_threads = srv->cfg.pollers;
+  info.redis = srv->cfg.redis;
+  info.queue_depth = sg_rpc_queue_depth(srv->rpc);
+  fill_method_stats(call, srv, &info);
+  sg_call_reply(call, &info.base, NULL);
+}
+
+void sg_svc_admin_echo(sg_call *call, const ProtobufCMessage *req) {
+  const Shopgpu__V1__EchoRequest *r = (const void *)req;
+  sg_err err = {0};
+  if (r->delay_ms > MAX_DELAY_MS) {
+    sg_err_set(&err, SG_INVALID_ARGUMENT, "delay_ms: %u > %d", r->delay_ms, MAX_DELAY_MS);
+  } else if (r->delay_ms && !cancellable_sleep(call, r->delay_ms)) {
+    sg_err_set(&err, SG_CANCELLED, "echo cancelled");
+  }
+  Shopgpu__V1__EchoResponse resp = SHOPGPU__V1__ECHO_RESPONSE__INIT;
+  resp.payload = r->payload;
+  sg_call_reply(call, &resp.base, &err);
+}
+
+void sg_svc_admin_echo_stream(sg_call *call, const ProtobufCMessage *req) {
+  const Shopgpu__V1__EchoStreamRequest *r = (const void *)req;
+  sg_err err = {0};
+  if (r->count > MAX_STREAM_COUNT) {
+    sg_err_set(&err, SG_INVALID_ARGUMENT, "count: %u > %d", r->count, MAX_STREAM_COUNT);
+  } else if (r->interval_ms > MAX_INTERVAL_MS) {
+    sg_err_set(&err, SG_INVALID_ARGUMENT, "interval_ms: %u > %d", r->interval_ms,
+               MAX_INTERVAL_MS);
+  }
+  Shopgpu__V1__EchoResponse msg = SHOPGPU__V1__ECHO_RESPONSE__INIT;
+  msg.payload = r->payload;
+  for (uint32_t i = 0; err.code == SG_OK && i < r->count; i++) {
+    if (i && r->interval_ms && !cancellable_sleep(call, r->interval_ms)) break;
+    if (sg_call_send(call, &msg.base, &err) != SG_OK) break;
+  }
+  sg_call_reply(call, NULL, &err);
+}
+
+void sg_svc_admin_echo_upload(sg_call *call, const ProtobufCMessage *req) {
+  (void)req;
+  sg_err err = {0};
+  Shopgpu__V1__EchoUploadResponse resp = SHOPGPU__V1__ECHO_UPLOAD_RESPONSE__INIT;
+  for (;;) {
+    ProtobufCMessage *m = NULL;
+    if (sg_call_recv(call, &m, &err) != SG_OK || !m) break;
+    resp.messages++;
+    resp.bytes += ((Shopgpu__V1__EchoRequest *)(void *)m)->payload.len;
+    protobuf_c_message_free_unpacked(m, NULL);
+  }
+  sg_call_reply(call, &resp.base, &err);
+}

@@ -1,0 +1,121 @@
+/* File and clock helpers. Atomic writes follow write-temp, fsync, rename, fsync-dir. */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int64_t sg_mono_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+sg_status sg_read_file(const char *path, size_t max_bytes, char **out, size_t *len, sg_err *err) {
+  *out = NULL;
+  *len = 0;
+  FILE *f = fopen(path, "rb");
+  if (!f) return sg_err_set(err, SG_NOT_FOUND, "%s: %s", path, strerror(errno));
+  char *buf = NULL;
+  size_t n = 0, cap = 0;
+  sg_status st = SG_OK;
+  for (;;) {
+    if (n + 1 >= cap) {
+      size_t ncap = cap ? cap * 2 : 4096;
+      char *nb = realloc(buf, ncap);
+      if (!nb) {
+        st = sg_err_set(err, SG_OUT_OF_MEMORY, "%s: out of memory", path);
+        break;
+      }
+      buf = nb;
+      cap = ncap;
+    }
+    size_t got = fread(buf + n, 1, cap - n - 1, f);
+    n += got;
+    if (n > max_bytes) {
+      st = sg_err_set(err, SG_INVALID_ARGUMENT, "%s: larger than %zu bytes", path, max_bytes);
+      break;
+    }
+    if (got == 0) {
+      if (ferror(f)) st = sg_err_set(err, SG_IO, "%s: read error", path);
+      break;
+    }
+  }
+  fclose(f);
+  if (st != SG_OK) {
+    free(buf);
+    return st;
+  }
+  buf[n] = '\0';
+  *out = buf;
+  *len = n;
+  return SG_OK;
+}
+
+static sg_status fsync_dir_of(const char *path, sg_err *err) {
+  char copy[4096];
+  snprintf(copy, sizeof copy, "%s", path);
+  int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return sg_err_set(err, SG_IO, "%s: cannot open its directory: %s", path, strerror(errno));
+  int rc = fsync(fd);
+  close(fd);
+  return rc == 0 ? SG_OK : sg_err_set(err, SG_IO, "%s: fsync of directory: %s", path, strerror(errno));
+}
+
+sg_status sg_write_file_atomic(const char *path, const void *data, size_t len, sg_err *err) {
+  char tmp[4096];
+  if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "path too long: %.64s...", path);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return sg_err_set(err, SG_IO, "%s: %s", tmp, strerror(errno));
+  const char *p = data;
+  size_t left = len;
+  while (left) {
+    ssize_t w = write(fd, p, left);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      sg_err_set(err, SG_IO, "%s: write: %s", tmp, strerror(errno));
+      close(fd);
+      unlink(tmp);
+      return SG_IO;
+    }
+    p += w;
+    left -= (size_t)w;
+  }
+  if (fsync(fd) != 0 || close(fd) != 0) {
+    sg_err_set(err, SG_IO, "%s: fsync: %s", tmp, strerror(errno));
+    unlink(tmp);
+    return SG_IO;
+  }
+  if (rename(tmp, path) != 0) {
+    sg_err_set(err, SG_IO, "%s: rename: %s", path, strerror(errno));
+    unlink(tmp);
+    return SG_IO;
+  }
+  return fsync_dir_of(path, err);
+}
+
+sg_status sg_mkdir_p(const char *path, sg_err *err) {
+  char buf[4096];
+  if ((size_t)snprintf(buf, sizeof buf, "%s", path) >= sizeof buf)
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "path too long: %.64s...", path);
+  for (char *p = buf + 1;; p++) {
+    if (*p != '/' && *p != '\0') continue;
+    char saved = *p;
+    *p = '\0';
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+      return sg_err_set(err, SG_IO, "%s: %s", buf, strerror(errno));
+    *p = saved;
+    if (!saved) break;
+  }
+  struct stat sb;
+  if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+    return sg_err_set(err, SG_IO, "%s: not a directory", path);
+  return SG_OK;
+}

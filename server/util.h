@@ -1,0 +1,21 @@
+/* Small file and clock helpers shared by the server and the client library. */
+#ifndef SG_SERVER_UTIL_H
+#define SG_SERVER_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/status.h"
+
+/* Monotonic clock in microseconds. */
+int64_t sg_mono_us(void);
+/* Reads a whole file (at most max_bytes) into a NUL-terminated malloc'd buffer (*out, caller
+ * frees). Errors name the path. */
+sg_status sg_read_file(const char *path, size_t max_bytes, char **out, size_t *len, sg_err *err);
+/* Writes data to path atomically: a temp file in the same directory, fsync, rename, fsync of the
+ * directory. A reader sees the old file or the new one, never a part. */
+sg_status sg_write_file_atomic(const char *path, const void *data, size_t len, sg_err *err);
+/* mkdir -p path (mode 0755). */
+sg_status sg_mkdir_p(const char *path, sg_err *err);
+
+#endif
