@@ -69,7 +69,6 @@ static int64_t unix_ms(void) {
 
 static int fail(const char *what, const sg_err *err) {
   SG_ERROR("main", "%s: %s", what, sg_err_message(err));
-  fprintf(stderr, "shopgpu-server: %s: %s\n", what, sg_err_message(err));
   return 1;
 }
 

@@ -38,8 +38,13 @@ static void *worker_main(void *arg) {
 }
 
 sg_pool *sg_pool_create(int threads, size_t capacity, sg_err *err) {
+  if (threads < 1 || capacity < 1) {
+    sg_err_set(err, SG_INVALID_ARGUMENT, "pool: %d threads, capacity %zu (both must be >= 1)",
+               threads, capacity);
+    return NULL;
+  }
   sg_pool *p = calloc(1, sizeof *p);
-  if (!p || threads < 1 || capacity < 1) goto fail;
+  if (!p) goto fail;
   p->ring = calloc(capacity, sizeof *p->ring);
   p->threads = calloc((size_t)threads, sizeof *p->threads);
   if (!p->ring || !p->threads) goto fail;
@@ -56,8 +61,7 @@ sg_pool *sg_pool_create(int threads, size_t capacity, sg_err *err) {
   }
   return p;
 fail:
-  sg_err_set(err, p ? SG_OUT_OF_MEMORY : SG_INVALID_ARGUMENT, "pool: cannot create %d workers",
-             threads);
+  sg_err_set(err, SG_OUT_OF_MEMORY, "pool: out of memory for %d workers", threads);
   if (p) {
     free(p->ring);
     free(p->threads);

@@ -1,0 +1,208 @@
+/* The shopgpu CLI binary against a real server: info (table and --json, checked by Python's
+ * json module as an independent parser), health exit codes, the error line and exit code for
+ * RPC failures, usage errors (exit 2), environment defaults and the token file. */
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/wait.h>
+
+#include "client_test.h"
+
+#ifndef SG_CLI_BIN
+#error "SG_CLI_BIN must name the shopgpu binary"
+#endif
+
+static char cli_dir[] = "/tmp/shopgpu-cli-XXXXXX"; /* outputs of the runs, one dir per test */
+
+static void cleanup_cli(void) {
+  cleanup_all();
+  if (strcmp(cli_dir + sizeof cli_dir - 7, "XXXXXX") == 0) return; /* never created */
+  char cmd[64];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", cli_dir);
+  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", cli_dir);
+}
+
+TestSuite(cli, .fini = cleanup_cli, .timeout = 60);
+
+typedef struct cli_run {
+  int status; /* exit status, 128+signal when killed */
+  char out[65536], err[8192];
+  char out_path[128];
+} cli_run;
+
+static void slurp(const char *path, char *buf, size_t size) {
+  FILE *f = fopen(path, "r");
+  size_t n = f ? fread(buf, 1, size - 1, f) : 0;
+  buf[n] = '\0';
+  if (f) fclose(f);
+}
+
+/* Runs shopgpu with args (NULL-terminated) and env entries "NAME=VALUE" (or "NAME" to unset). */
+static void run_cli(cli_run *r, const char *const *args, const char *const *env) {
+  char err_path[160];
+  if (strcmp(cli_dir + sizeof cli_dir - 7, "XXXXXX") == 0) cr_assert_not_null(mkdtemp(cli_dir));
+  snprintf(r->out_path, sizeof r->out_path, "%s/out", cli_dir);
+  snprintf(err_path, sizeof err_path, "%s/err", cli_dir);
+  const char *argv[32] = {SG_CLI_BIN};
+  int n = 1;
+  for (int i = 0; args[i] && n < 31; i++) argv[n++] = args[i];
+  pid_t pid = fork();
+  if (pid == 0) {
+    unsetenv("SHOPGPU_SERVER");
+    unsetenv("SHOPGPU_TOKEN_FILE");
+    for (int i = 0; env && env[i]; i++) putenv((char *)(uintptr_t)env[i]);
+    int out = open(r->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(out, STDOUT_FILENO);
+    dup2(err, STDERR_FILENO);
+    execv(SG_CLI_BIN, (char *const *)(uintptr_t)argv);
+    _exit(127);
+  }
+  int status = 0;
+  cr_assert(pid > 0 && waitpid(pid, &status, 0) == pid);
+  r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  slurp(r->out_path, r->out, sizeof r->out);
+  slurp(err_path, r->err, sizeof r->err);
+  printf("$ shopgpu ...: exit %d\nstdout: %sstderr: %s\n", r->status, r->out, r->err);
+}
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+Test(cli, info_json_is_one_valid_object_with_the_proto_keys) {
+  start_server(NULL);
+  cli_run r;
+  run_cli(&r, ARGS("--server", srv.addr, "--json", "info"), NULL);
+  cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+  cr_expect_eq(r.err[0], '\0', "stderr not empty: %s", r.err);
+  cr_expect_eq(r.out[0], '{');
+  cr_expect_eq(strchr(r.out, '\n'), r.out + strlen(r.out) - 1, "not one line");
+  const char *keys[] = {"\"version\":\"", "\"commit\":\"", "\"backend\":{\"name\":\"",
+                        "\"uptime_s\":", "\"listen\":\"", "\"worker_threads\":",
+                        "\"methods\":[{\"method\":\"", "\"latency_p99_ms\":",
+                        "\"/shopgpu.v1.Admin/GetServerInfo\""};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+    cr_expect_neq(strstr(r.out, keys[i]), NULL, "missing %s", keys[i]);
+  /* an independent parser checks the syntax and the values */
+  const char *script =
+      "import json,sys\n"
+      "d=json.load(open(sys.argv[1]))\n"
+      "assert d['backend']['name'] in ('cpu','cuda'), d['backend']\n"
+      "assert d['version'] and d['listen']==sys.argv[2], d\n"
+      "assert d['worker_threads']>0 and d['uptime_s']>=0\n"
+      "m=[x['method'] for x in d['methods']]\n"
+      "assert '/shopgpu.v1.Admin/GetServerInfo' in m and '/grpc.health.v1.Health/Check' in m, m\n"
+      "assert all(x['calls']==x['ok']+x['rejected']+x['failed'] for x in d['methods'])\n";
+  cr_expect_eq(sg_test_run_python("-c", ARGS(script, r.out_path, srv.addr)), 0,
+               "python json check failed: %s", r.out);
+  stop_server_checked();
+}
+
+Test(cli, info_table_lists_methods) {
+  start_server(NULL);
+  cli_run r;
+  run_cli(&r, ARGS("info", "--server", srv.addr), NULL);
+  cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+  cr_expect_neq(strstr(r.out, "version"), NULL);
+  cr_expect_neq(strstr(r.out, "backend"), NULL);
+  cr_expect_neq(strstr(r.out, srv.addr), NULL, "listen address missing");
+  cr_expect_neq(strstr(r.out, "METHOD"), NULL);
+  cr_expect_neq(strstr(r.out, "/shopgpu.v1.Admin/GetServerInfo"), NULL);
+  stop_server_checked();
+}
+
+Test(cli, health_exit_codes_and_json) {
+  start_server(NULL);
+  cli_run r;
+  run_cli(&r, ARGS("--server", srv.addr, "health"), NULL);
+  cr_expect_eq(r.status, 0);
+  cr_expect_str_eq(r.out, "SERVING\n");
+  run_cli(&r, ARGS("--server", srv.addr, "--json", "health", "shopgpu.v1.Admin"), NULL);
+  cr_expect_eq(r.status, 0);
+  cr_expect_str_eq(r.out, "{\"service\":\"shopgpu.v1.Admin\",\"status\":\"SERVING\"}\n");
+  run_cli(&r, ARGS("--server", srv.addr, "health", "no.such.Service"), NULL);
+  cr_expect_eq(r.status, 1);
+  cr_expect_str_eq(r.out, "");
+  cr_expect_eq(strncmp(r.err, "shopgpu: NOT_FOUND: ", 20), 0, "stderr: %s", r.err);
+  /* the server from the environment */
+  char env[300];
+  snprintf(env, sizeof env, "SHOPGPU_SERVER=%s", srv.addr);
+  run_cli(&r, ARGS("health"), ARGS(env));
+  cr_expect_eq(r.status, 0, "stderr: %s", r.err);
+  stop_server_checked();
+}
+
+Test(cli, dead_server_prints_the_code_and_exits_1) {
+  char addr[64];
+  snprintf(addr, sizeof addr, "127.0.0.1:%d", dead_port());
+  cli_run r;
+  double t0 = now_s();
+  run_cli(&r, ARGS("--server", addr, "--timeout", "5", "info"), NULL);
+  cr_expect_eq(r.status, 1);
+  cr_expect_lt(now_s() - t0, 4.0);
+  cr_expect_eq(strncmp(r.err, "shopgpu: UNAVAILABLE: ", 22), 0, "stderr: %s", r.err);
+  cr_expect_eq(strchr(r.err, '\n'), r.err + strlen(r.err) - 1, "not one line: %s", r.err);
+  cr_expect_str_eq(r.out, "");
+  run_cli(&r, ARGS("--server", addr, "--json", "health"), NULL);
+  cr_expect_eq(r.status, 1);
+  cr_expect_eq(strncmp(r.err, "shopgpu: UNAVAILABLE: ", 22), 0, "stderr: %s", r.err);
+}
+
+Test(cli, usage_errors_exit_2) {
+  const char *const *cases[] = {
+      ARGS("--server", "127.0.0.1:1"),        /* no command */
+      ARGS("frobnicate"),                     /* unknown command */
+      ARGS("--bogus", "info"),                /* unknown option */
+      ARGS("-x", "info"),                     /* unknown short option */
+      ARGS("health", "a", "b"),               /* too many arguments */
+      ARGS("info", "extra"),                  /* info takes none */
+      ARGS("--timeout", "soon", "info"),      /* not a number */
+      ARGS("--timeout", "-1", "info"),        /* negative */
+      ARGS("info", "--server"),               /* missing value */
+      ARGS("--json=1", "info"),               /* flag with a value */
+      ARGS("--token-file", "/no/such/token", "info"),
+      ARGS("--tls-ca", "/no/such/ca.pem", "info"),
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    cli_run r;
+    run_cli(&r, cases[i], NULL);
+    cr_expect_eq(r.status, 2, "case %zu: exit %d", i, r.status);
+    cr_expect_eq(strncmp(r.err, "shopgpu: ", 9), 0, "case %zu: stderr: %s", i, r.err);
+    cr_expect_str_eq(r.out, "", "case %zu", i);
+  }
+}
+
+Test(cli, help_and_version) {
+  cli_run r;
+  run_cli(&r, ARGS("--help"), NULL);
+  cr_expect_eq(r.status, 0);
+  const char *want[] = {"usage: shopgpu", "info", "health", "--server", "--token-file",
+                        "--timeout", "--tls-ca", "--tls-server-name", "--json", "Exit status"};
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+    cr_expect_neq(strstr(r.out, want[i]), NULL, "--help lacks %s", want[i]);
+  run_cli(&r, ARGS("--version"), NULL);
+  cr_expect_eq(r.status, 0);
+  cr_expect_eq(strncmp(r.out, "shopgpu ", 8), 0, "%s", r.out);
+}
+
+Test(cli, token_file_from_flag_or_environment) {
+  make_aux_dir();
+  char token_file[128], wrong_file[128];
+  write_aux_file("token", "  cli-token \n", token_file, sizeof token_file);
+  write_aux_file("wrong", "other\n", wrong_file, sizeof wrong_file);
+  const char *flags[] = {"--auth-token-file", token_file, NULL};
+  start_server(flags);
+  cli_run r;
+  run_cli(&r, ARGS("--server", srv.addr, "info"), NULL);
+  cr_expect_eq(r.status, 1);
+  cr_expect_eq(strncmp(r.err, "shopgpu: UNAUTHENTICATED: ", 26), 0, "stderr: %s", r.err);
+  run_cli(&r, ARGS("--server", srv.addr, "--token-file", wrong_file, "info"), NULL);
+  cr_expect_eq(r.status, 1);
+  run_cli(&r, ARGS("--server", srv.addr, "--token-file", token_file, "--json", "info"), NULL);
+  cr_expect_eq(r.status, 0, "stderr: %s", r.err);
+  char env[200];
+  snprintf(env, sizeof env, "SHOPGPU_TOKEN_FILE=%s", token_file);
+  run_cli(&r, ARGS("--server", srv.addr, "info"), ARGS(env));
+  cr_expect_eq(r.status, 0, "stderr: %s", r.err);
+  run_cli(&r, ARGS("--server", srv.addr, "health"), NULL); /* health needs no token */
+  cr_expect_eq(r.status, 0, "stderr: %s", r.err);
+  stop_server_checked();
+}

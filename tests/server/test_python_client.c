@@ -1,0 +1,261 @@
+/* The whole server through an independent client: each test starts its own shopgpu-server with
+ * the flags it needs and runs one scenario of pyclient.py (grpcio + protoc's modules) against it.
+ * Stopping with SIGTERM and expecting exit status 0 is also the leak check under ASan/LSan. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server_fixture.h"
+
+#define PYCLIENT SG_TEST_SOURCE_DIR "/server/pyclient.py"
+
+TestSuite(pyclient, .timeout = 120);
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A fresh temp dir for files the server needs before it starts (certs, tokens, sockets). */
+static void make_tmpdir(char *dir, size_t size) {
+  snprintf(dir, size, "/tmp/shopgpu-py-XXXXXX");
+  cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+}
+
+static void remove_tree(const char *dir) {
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+}
+
+static void write_text(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+  fputs(text, f);
+  fclose(f);
+}
+
+static void dump_log(const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f) return;
+  char line[1024];
+  fprintf(stderr, "---- %s ----\n", path);
+  while (fgets(line, sizeof line, f))
+    fputs(line, stderr);
+  fclose(f);
+}
+
+/* Waits up to timeout_s for the server to exit by itself (no signal). Returns its exit status
+ * (0..255, 128+signal) and forgets the process, or -1 while it still runs. The fixture's
+ * sg_test_server_alive reaps without keeping the status, so it is not used where that matters. */
+static int wait_exit(sg_test_server *s, double timeout_s) {
+  double t0 = now_s();
+  for (;;) {
+    int status;
+    pid_t r = s->pid > 0 ? waitpid(s->pid, &status, WNOHANG) : -1;
+    if (r == s->pid) {
+      s->pid = 0;
+      int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      if (code != 0) dump_log(s->log_path);
+      return code;
+    }
+    if (r < 0 || now_s() - t0 >= timeout_s) return -1;
+    usleep(10000);
+  }
+}
+
+/* Runs `pyclient.py scenario ADDR [METRICS_ADDR] args...` against a running server (METRICS_ADDR
+ * when it was started with --metrics-listen); returns pyclient's exit status. */
+static int pyclient(const sg_test_server *s, const char *scenario, const char *const *args) {
+  const char *argv[16] = {scenario, s->addr};
+  int n = 2;
+  if (s->metrics[0]) argv[n++] = s->metrics;
+  for (int i = 0; args && args[i] && n < 15; i++)
+    argv[n++] = args[i];
+  argv[n] = NULL;
+  fflush(stdout);
+  return sg_test_run_python(PYCLIENT, argv);
+}
+
+/* Starts a server with flags, runs one scenario, stops the server with SIGTERM. Checks that the
+ * scenario passed and that the server exited 0 (no leak, no crash, no hang). */
+static void scenario(const char *name, const char *const *flags, const char *const *args) {
+  sg_test_server s;
+  int started = sg_test_server_start(&s, flags);
+  if (started != 0) sg_test_server_cleanup(&s);
+  cr_assert_eq(started, 0, "server did not start");
+  int rc = pyclient(&s, name, args);
+  int died = wait_exit(&s, 0);
+  int st = died >= 0 ? died : sg_test_server_stop(&s, SIGTERM, 15);
+  sg_test_server_cleanup(&s);
+  cr_expect_eq(rc, 0, "pyclient %s exited %d", name, rc);
+  cr_expect_eq(died, -1, "the server died (status %d) during pyclient %s", died, name);
+  cr_expect_eq(st, 0, "the server exited %d after SIGTERM (ASan/LSan report above?)", st);
+}
+
+Test(pyclient, every_method_answers) { scenario("all_methods", NULL, NULL); }
+
+Test(pyclient, garbage_request_is_invalid_argument_naming_the_type) {
+  scenario("garbage", NULL, NULL);
+}
+
+Test(pyclient, unknown_path_is_unimplemented) { scenario("unknown", NULL, NULL); }
+
+Test(pyclient, bearer_token_required_except_for_health) {
+  char dir[64], tokens[128];
+  make_tmpdir(dir, sizeof dir);
+  snprintf(tokens, sizeof tokens, "%s/tokens", dir);
+  write_text(tokens, "# test tokens\nother-token-0\n\n  s3cret-token-1  \n");
+  const char *flags[] = {"--auth-token-file", tokens, NULL};
+  const char *args[] = {"s3cret-token-1", NULL};
+  scenario("auth", flags, args);
+  remove_tree(dir);
+}
+
+Test(pyclient, oversized_request_is_resource_exhausted_and_server_goes_on) {
+  const char *flags[] = {"--max-message-mb", "1", NULL};
+  scenario("oversized", flags, NULL);
+}
+
+Test(pyclient, deadline_ends_the_call_and_is_counted) { scenario("deadline", NULL, NULL); }
+
+Test(pyclient, five_hundred_concurrent_calls_all_answer) {
+  const char *flags[] = {"--queue-limit", "4096", NULL};
+  const char *args[] = {"500", NULL};
+  scenario("concurrent", flags, args);
+}
+
+Test(pyclient, cancel_reaches_the_stream_handler) { scenario("cancel", NULL, NULL); }
+
+Test(pyclient, full_queue_answers_resource_exhausted) {
+  const char *flags[] = {"--threads",   "1", "--queue-limit", "1", "--metrics-listen",
+                         "127.0.0.1:0", NULL};
+  scenario("queue_full", flags, NULL);
+}
+
+/* pyclient sends the SIGTERM itself (it knows when its call is in flight); the server must then
+ * finish that call, end on its own and exit 0. */
+static void sigterm_scenario(const char *name, const char *const *flags, double max_exit_s) {
+  sg_test_server s;
+  int started = sg_test_server_start(&s, flags);
+  if (started != 0) sg_test_server_cleanup(&s);
+  cr_assert_eq(started, 0, "server did not start");
+  char pid[32];
+  snprintf(pid, sizeof pid, "%d", (int)s.pid);
+  const char *args[] = {pid, NULL};
+  int rc = pyclient(&s, name, args);
+  /* the server got its SIGTERM from pyclient: it should end by itself soon */
+  int st = wait_exit(&s, max_exit_s);
+  int exited = st >= 0;
+  if (!exited) st = sg_test_server_stop(&s, SIGKILL, 5);
+  sg_test_server_cleanup(&s);
+  cr_expect_eq(rc, 0, "pyclient %s exited %d", name, rc);
+  cr_expect(exited, "the server still ran %.1f s after pyclient %s ended", max_exit_s, name);
+  cr_expect_eq(st, 0, "the server exited %d after SIGTERM (ASan/LSan report above?)", st);
+}
+
+Test(pyclient, sigterm_lets_the_call_in_flight_finish) {
+  sigterm_scenario("sigterm_inflight", NULL, 5);
+}
+
+Test(pyclient, sigterm_cancels_calls_after_the_grace_period) {
+  /* three handlers stay busy: enough workers for them and for the GetServerInfo polls */
+  const char *flags[] = {"--shutdown-grace", "0.5", "--threads", "6", NULL};
+  sigterm_scenario("sigterm_grace", flags, 5);
+}
+
+Test(pyclient, tls_serves_secure_channels_only) {
+  char dir[64], cert[128], key[128], cmd[512];
+  make_tmpdir(dir, sizeof dir);
+  snprintf(cert, sizeof cert, "%s/server.crt", dir);
+  snprintf(key, sizeof key, "%s/server.key", dir);
+  snprintf(cmd, sizeof cmd,
+           "openssl req -x509 -newkey rsa:2048 -nodes -keyout '%s' -out '%s' -days 2 "
+           "-subj /CN=localhost -addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' "
+           ">/dev/null 2>&1",
+           key, cert);
+  int gen = system(cmd);
+  if (gen != 0) remove_tree(dir);
+  cr_assert_eq(gen, 0, "openssl could not make a test certificate: %s", cmd);
+  const char *flags[] = {"--tls-cert", cert, "--tls-key", key, NULL};
+  const char *args[] = {cert, NULL};
+  scenario("tls", flags, args);
+  remove_tree(dir);
+}
+
+Test(pyclient, unix_socket_serves) {
+  char dir[64], listen[128];
+  make_tmpdir(dir, sizeof dir);
+  snprintf(listen, sizeof listen, "unix:%s/sock", dir);
+  const char *flags[] = {"--listen", listen, NULL};
+  scenario("unix", flags, NULL);
+  remove_tree(dir);
+}
+
+Test(pyclient, metrics_count_calls_by_code) {
+  const char *flags[] = {"--metrics-listen", "127.0.0.1:0", NULL};
+  const char *args[] = {"7", NULL};
+  scenario("metrics", flags, args);
+}
+
+/* No Python here: a second server on the first one's exact address must fail fast and say why. */
+Test(pyclient, port_in_use_fails_fast_naming_the_address) {
+  sg_test_server first;
+  int started = sg_test_server_start(&first, NULL);
+  if (started != 0) sg_test_server_cleanup(&first);
+  cr_assert_eq(started, 0, "server did not start");
+
+  char dir[64], log_path[128];
+  make_tmpdir(dir, sizeof dir);
+  snprintf(log_path, sizeof log_path, "%s/second.log", dir);
+  double t0 = now_s();
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      dup2(fd, STDOUT_FILENO);
+      dup2(fd, STDERR_FILENO);
+    }
+    execl(SG_SERVER_BIN, SG_SERVER_BIN, "--listen", first.addr, "--data-dir", dir, "--redis",
+          "none", (char *)NULL);
+    _exit(127);
+  }
+  cr_assert_gt(pid, 0, "fork failed");
+  int status = 0;
+  pid_t r = 0;
+  while ((r = waitpid(pid, &status, WNOHANG)) == 0 && now_s() - t0 < 10)
+    usleep(10000);
+  double took = now_s() - t0;
+  if (r == 0) { /* it is serving (or hanging): a failure, but don't leave it behind */
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+  }
+  char log[4096] = "";
+  FILE *f = fopen(log_path, "r");
+  if (f) {
+    log[fread(log, 1, sizeof log - 1, f)] = '\0';
+    fclose(f);
+  }
+  int first_died = wait_exit(&first, 0);
+  int st = first_died >= 0 ? first_died : sg_test_server_stop(&first, SIGTERM, 15);
+  sg_test_server_cleanup(&first);
+  remove_tree(dir);
+
+  printf("second server on %s: exit status %d after %.2f s, log:\n%s", first.addr,
+         WIFEXITED(status) ? WEXITSTATUS(status) : -1, took, log);
+  cr_expect_neq(r, 0, "the second server did not exit within 10 s");
+  cr_expect(WIFEXITED(status) && WEXITSTATUS(status) != 0,
+            "the second server exited 0 or by signal");
+  cr_expect_lt(took, 5.0, "the second server took %.2f s to fail", took);
+  cr_expect_not_null(strstr(log, first.addr), "its message does not name %s", first.addr);
+  cr_expect_eq(first_died, -1, "the first server died (status %d)", first_died);
+  cr_expect_eq(st, 0, "the first server exited %d after SIGTERM", st);
+}
