@@ -46,5 +46,15 @@ commit=$(git describe --always --dirty --abbrev=10 2>/dev/null || echo unknown)
   echo "\`\`\`"
   echo
 } >"$frag"
-# GPU benchmarks are added below as they appear (one line each, appending to $frag).
+# Each op family's GPU benchmarks: bench/<op>/gpu.sh BUILD_DIR prints markdown for the fragment
+for script in bench/*/gpu.sh; do
+  [ -f "$script" ] || continue
+  echo "== $script"
+  {
+    echo "#### $script"
+    echo
+    bash "$script" build-gpu 2>&1 || { echo; echo "**$script failed**"; status=1; }
+    echo
+  } | tee -a "$frag"
+done
 exit $status

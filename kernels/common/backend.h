@@ -5,9 +5,11 @@
  * scratch memory; on the CPU an OpenMP thread budget. Every op takes an sg_exec, so two workers
  * never share a stream or a handle.
  *
- * Each backend is a const table of function pointers (sg_backend_ops), one slot per op, NULL
- * when the backend lacks the op (the op then answers SG_UNSUPPORTED). Ops validate their
- * arguments once in kernels/<op>/<op>.c and then call the slot, which may assume valid input.
+ * Each backend is a const table (sg_backend_ops) with one const sub-table per op family
+ * (kernels/<op>/<op>_backends.h: one function pointer per op), defined in that op's cpu.c and
+ * cuda.cu. A NULL table or slot means the backend lacks the op (it answers SG_UNSUPPORTED).
+ * Ops validate their arguments once in kernels/<op>/<op>.c and then call the slot, which may
+ * assume valid input.
  *
  * Selection: SG_BACKEND_CPU always works; SG_BACKEND_CUDA probes the driver, the device count,
  * the compute capability (>= 8.0) and free memory, and fails with the reason; SG_BACKEND_AUTO
@@ -61,7 +63,13 @@ typedef struct sg_device_info {
 typedef struct sg_backend sg_backend;
 typedef struct sg_exec sg_exec;
 
-/* One slot per op. All pointer arguments are host memory unless the slot says otherwise. */
+/* Per-op-family slot tables, defined in kernels/<op>/<op>_backends.h. */
+struct sg_rng_ops;
+struct sg_click_ops;
+struct sg_arima_ops;
+struct sg_aco_ops;
+
+/* A backend: its per-worker context hooks and one slot table per op family (NULL = none). */
 typedef struct sg_backend_ops {
   const char *name; /* "cpu" | "cuda" | a test's fake */
   /* per-worker context; exec_init may set x->impl, exec_fini frees it */
@@ -69,9 +77,10 @@ typedef struct sg_backend_ops {
   void (*exec_fini)(sg_exec *x);
   /* device memory now (bytes); NULL on backends without a device */
   sg_status (*device_memory)(sg_backend *be, size_t *free_bytes, size_t *total_bytes, sg_err *err);
-  /* kernels/rng: out[i] = uniform [0,1) draw (offset + i) of Philox stream `stream` */
-  sg_status (*rng_uniform)(sg_exec *x, uint64_t seed, uint64_t stream, uint64_t offset, size_t n,
-                           float *out, sg_err *err);
+  const struct sg_rng_ops *rng;     /* kernels/rng */
+  const struct sg_click_ops *click; /* kernels/click */
+  const struct sg_arima_ops *arima; /* kernels/arima */
+  const struct sg_aco_ops *aco;     /* kernels/aco */
 } sg_backend_ops;
 
 /* Opens the backend cfg asks for (cfg NULL = all defaults, i.e. auto). Returns NULL and fills err

@@ -5,8 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cuda_exec.h"
+#include "../aco/aco_backends.h"
+#include "../arima/arima_backends.h"
+#include "../click/click_backends.h"
 #include "../rng/rng_backends.h"
+#include "cuda_exec.h"
 
 extern "C" int sg_cuda_built(void) { return 1; }
 
@@ -112,7 +115,10 @@ static const sg_backend_ops cuda_ops = {
     /* exec_init */ cuda_exec_init,
     /* exec_fini */ cuda_exec_fini,
     /* device_memory */ cuda_device_memory,
-    /* rng_uniform */ sg__rng_uniform_cuda,
+    /* rng */ &sg__rng_cuda_ops,
+    /* click */ &sg__click_cuda_ops,
+    /* arima */ &sg__arima_cuda_ops,
+    /* aco */ &sg__aco_cuda_ops,
 };
 
 extern "C" const sg_backend_ops *sg__cuda_ops(void) { return &cuda_ops; }

@@ -2,8 +2,8 @@
 #include "../common/philox.h"
 #include "rng_backends.h"
 
-sg_status sg__rng_uniform_cpu(sg_exec *x, uint64_t seed, uint64_t stream, uint64_t offset,
-                              size_t n, float *out, sg_err *err) {
+static sg_status uniform_cpu(sg_exec *x, uint64_t seed, uint64_t stream, uint64_t offset,
+                             size_t n, float *out, sg_err *err) {
   (void)err;
   long long count = (long long)n;
 #pragma omp parallel for num_threads(x->threads) schedule(static) if (n > 65536)
@@ -12,3 +12,5 @@ sg_status sg__rng_uniform_cpu(sg_exec *x, uint64_t seed, uint64_t stream, uint64
   }
   return SG_OK;
 }
+
+const sg_rng_ops sg__rng_cpu_ops = {.uniform = uniform_cpu};

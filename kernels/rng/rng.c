@@ -1,7 +1,7 @@
 /* sg_rng_uniform: argument checks once, then the backend's slot. */
 #include "rng.h"
 
-#include "../common/backend_impl.h"
+#include "rng_backends.h"
 #include "../common/size.h"
 
 sg_status sg_rng_uniform(sg_exec *x, uint64_t seed, uint64_t stream, uint64_t offset, size_t n,
@@ -13,5 +13,5 @@ sg_status sg_rng_uniform(sg_exec *x, uint64_t seed, uint64_t stream, uint64_t of
     return sg_err_set(err, SG_OVERFLOW, "rng: offset %llu + n %zu overflows",
                       (unsigned long long)offset, n);
   }
-  SG_DISPATCH(x, rng_uniform, err, seed, stream, offset, n, out, err);
+  SG_DISPATCH(x, rng, uniform, err, seed, stream, offset, n, out, err);
 }

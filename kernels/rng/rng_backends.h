@@ -1,4 +1,4 @@
-/* The rng op's backend slots (see sg_backend_ops.rng_uniform); arguments already validated. */
+/* The rng op family's backend slots; arguments are validated by kernels/rng/rng.c. */
 #ifndef SG_RNG_BACKENDS_H
 #define SG_RNG_BACKENDS_H
 
@@ -6,10 +6,14 @@
 
 SG_BEGIN_DECLS
 
-sg_status sg__rng_uniform_cpu(sg_exec *x, uint64_t seed, uint64_t stream, uint64_t offset,
-                              size_t n, float *out, sg_err *err);
-sg_status sg__rng_uniform_cuda(sg_exec *x, uint64_t seed, uint64_t stream, uint64_t offset,
-                               size_t n, float *out, sg_err *err);
+typedef struct sg_rng_ops {
+  /* out[i] (host) = uniform [0,1) draw (offset + i) of Philox stream `stream` under seed */
+  sg_status (*uniform)(sg_exec *x, uint64_t seed, uint64_t stream, uint64_t offset, size_t n,
+                       float *out, sg_err *err);
+} sg_rng_ops;
+
+extern const sg_rng_ops sg__rng_cpu_ops;
+extern const sg_rng_ops sg__rng_cuda_ops; /* only in builds with CUDA */
 
 SG_END_DECLS
 

@@ -6,6 +6,7 @@
 
 #include "common/backend_impl.h"
 #include "rng/rng.h"
+#include "rng/rng_backends.h"
 
 Test(backend, parses_kinds_and_names_bad_text) {
   sg_backend_kind k;
@@ -100,7 +101,8 @@ static sg_status fake_rng(sg_exec *x, uint64_t seed, uint64_t stream, uint64_t o
   if (fake_result == SG_OK) return SG_OK;
   return sg_err_set(err, fake_result, "injected %s", sg_status_name(fake_result));
 }
-static const sg_backend_ops fake_ops = {.name = "fake", .rng_uniform = fake_rng};
+static const sg_rng_ops fake_rng_ops = {.uniform = fake_rng};
+static const sg_backend_ops fake_ops = {.name = "fake", .rng = &fake_rng_ops};
 static const sg_backend_ops empty_ops = {.name = "empty"};
 
 Test(backend, sticky_device_error_marks_the_backend_unhealthy_and_later_ops_fail_fast) {
