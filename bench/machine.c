@@ -34,8 +34,8 @@ void sg_bench_print_machine(FILE *out) {
   sg_err e = {0};
   if (sg_cuda_probe(0, 0, &d, &e) == SG_OK) {
     fprintf(out, "gpu: %s (cc %d.%d, %d SMs, %.1f GiB), driver %d, cuda runtime %d\n", d.name,
-            d.cc_major, d.cc_minor, d.sm_count, (double)d.mem_total / (1 << 30),
-            d.driver_version, d.runtime_version);
+            d.cc_major, d.cc_minor, d.sm_count, (double)d.mem_total / (1 << 30), d.driver_version,
+            d.runtime_version);
   } else {
     fprintf(out, "gpu: none (%s)\n", sg_err_message(&e));
   }

@@ -52,17 +52,18 @@ static const flag flags[] = {
      "serve Prometheus metrics on http://ADDR/metrics (HOST:PORT; empty = off)"},
     {"log-level", "SHOPGPU_LOG_LEVEL", "LEVEL", "info", T_LOGLEVEL, F(log_level), 0, 0,
      "debug, info, warn or error"},
-    {"shutdown-grace", "SHOPGPU_SHUTDOWN_GRACE", "S", "10", T_DOUBLE, F(shutdown_grace_s), 0,
-     3600, "on SIGTERM/SIGINT, seconds in-flight calls may take before they are cancelled"},
+    {"shutdown-grace", "SHOPGPU_SHUTDOWN_GRACE", "S", "10", T_DOUBLE, F(shutdown_grace_s), 0, 3600,
+     "on SIGTERM/SIGINT, seconds in-flight calls may take before they are cancelled"},
     {"ready-file", "SHOPGPU_READY_FILE", "FILE", "", T_STR, F(ready_file), 0, 0,
      "write the bound address to FILE once serving (for scripts and tests)"},
 };
 #undef F
 
 void sg_config_usage(FILE *out) {
-  fprintf(out, "usage: shopgpu-server [FLAGS]\n\n"
-               "shopgpu %s: gRPC compute server for click scoring, forecasting and routing.\n"
-               "Every flag can also be set by its environment variable; flags win.\n\n",
+  fprintf(out,
+          "usage: shopgpu-server [FLAGS]\n\n"
+          "shopgpu %s: gRPC compute server for click scoring, forecasting and routing.\n"
+          "Every flag can also be set by its environment variable; flags win.\n\n",
           SG_VERSION);
   for (size_t i = 0; i < SG_ARRAY_LEN(flags); i++) {
     const flag *f = &flags[i];
@@ -107,9 +108,7 @@ static sg_status set_value(sg_config *cfg, const flag *f, const char *v, const c
   case T_BACKEND:
     SG_TRY(sg_backend_kind_parse(v, (sg_backend_kind *)(void *)field, err));
     return SG_OK;
-  case T_LOGLEVEL:
-    SG_TRY(sg_log_level_parse(v, (sg_log_level *)(void *)field, err));
-    return SG_OK;
+  case T_LOGLEVEL: SG_TRY(sg_log_level_parse(v, (sg_log_level *)(void *)field, err)); return SG_OK;
   }
   return SG_INTERNAL;
 }
@@ -132,8 +131,8 @@ static sg_status check(sg_config *cfg, sg_err *err) {
   return SG_OK;
 }
 
-sg_status sg_config_load(sg_config *cfg, int argc, char **argv, FILE *out,
-                         sg_config_action *action, sg_err *err) {
+sg_status sg_config_load(sg_config *cfg, int argc, char **argv, FILE *out, sg_config_action *action,
+                         sg_err *err) {
   memset(cfg, 0, sizeof *cfg);
   *action = SG_CONFIG_RUN;
   for (size_t i = 0; i < SG_ARRAY_LEN(flags); i++) {

@@ -26,6 +26,7 @@ struct sg_health {
   char (*names)[MAX_SERVICE_NAME];
   int *status;
   watcher *watchers;
+  int closed; /* finish_watches ran: new watches end at once */
 };
 
 static int find(const sg_health *h, const char *service) {
@@ -53,7 +54,8 @@ sg_health *sg_health_create(const sg_method *methods, int n_methods, sg_err *err
     snprintf(name, sizeof name, "%.*s", slash ? (int)(slash - p) : (int)strlen(p), p);
     if (find(h, name) < 0) strcpy(h->names[h->n++], name);
   }
-  for (int i = 0; i < h->n; i++) h->status[i] = SG_HEALTH_NOT_SERVING;
+  for (int i = 0; i < h->n; i++)
+    h->status[i] = SG_HEALTH_NOT_SERVING;
   return h;
 }
 
@@ -74,7 +76,8 @@ static void push(watcher *w, int status) {
 
 void sg_health_set_all(sg_health *h, int status) {
   pthread_mutex_lock(&h->mu);
-  for (int i = 0; i < h->n; i++) h->status[i] = status;
+  for (int i = 0; i < h->n; i++)
+    h->status[i] = status;
   for (watcher *w = h->watchers; w; w = w->next)
     if (w->service >= 0 && !w->finished) push(w, status);
   pthread_mutex_unlock(&h->mu);
@@ -123,6 +126,15 @@ void sg_health_watch(sg_health *h, sg_call *call, const char *service) {
   sg_call_ref(call);
   w->call = call;
   pthread_mutex_lock(&h->mu);
+  if (h->closed) { /* shutting down: answer instead of registering a watch nobody will end */
+    pthread_mutex_unlock(&h->mu);
+    free(w);
+    sg_err e = {0};
+    sg_err_set(&e, SG_UNAVAILABLE, "server shutting down");
+    sg_call_reply(call, NULL, &e);
+    sg_call_unref(call);
+    return;
+  }
   w->service = find(h, service);
   w->next = h->watchers;
   h->watchers = w;
@@ -133,6 +145,7 @@ void sg_health_watch(sg_health *h, sg_call *call, const char *service) {
 
 void sg_health_finish_watches(sg_health *h) {
   pthread_mutex_lock(&h->mu);
+  h->closed = 1;
   for (watcher *w = h->watchers; w; w = w->next)
     end_watch(w, SG_UNAVAILABLE, "server shutting down");
   pthread_mutex_unlock(&h->mu);

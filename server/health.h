@@ -9,8 +9,12 @@
 typedef struct sg_health sg_health;
 
 /* Values of grpc.health.v1.HealthCheckResponse.ServingStatus */
-enum { SG_HEALTH_UNKNOWN = 0, SG_HEALTH_SERVING = 1, SG_HEALTH_NOT_SERVING = 2,
-       SG_HEALTH_SERVICE_UNKNOWN = 3 };
+enum {
+  SG_HEALTH_UNKNOWN = 0,
+  SG_HEALTH_SERVING = 1,
+  SG_HEALTH_NOT_SERVING = 2,
+  SG_HEALTH_SERVICE_UNKNOWN = 3
+};
 
 /* services: the method table's service names ("shopgpu.v1.Admin"), duplicates allowed. Every
  * service starts NOT_SERVING. */

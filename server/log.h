@@ -14,9 +14,9 @@ void sg_log(sg_log_level level, const char *component, const char *fmt, ...) SG_
 /* An sg_log_fn for the kernels' backend (ctx = component name). */
 void sg_log_backend_sink(void *ctx, sg_log_level level, const char *msg);
 
-#define SG_DEBUG(comp, ...)                                                                      \
-  do {                                                                                           \
-    if (sg_log_enabled(SG_LOG_DEBUG)) sg_log(SG_LOG_DEBUG, comp, __VA_ARGS__);                   \
+#define SG_DEBUG(comp, ...)                                                                        \
+  do {                                                                                             \
+    if (sg_log_enabled(SG_LOG_DEBUG)) sg_log(SG_LOG_DEBUG, comp, __VA_ARGS__);                     \
   } while (0)
 #define SG_INFO(comp, ...) sg_log(SG_LOG_INFO, comp, __VA_ARGS__)
 #define SG_WARN(comp, ...) sg_log(SG_LOG_WARN, comp, __VA_ARGS__)

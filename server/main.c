@@ -31,13 +31,15 @@ static sg_status load_tokens(const char *path, secrets *s, sg_err *err) {
   size_t len;
   SG_TRY(sg_read_file(path, 1 << 20, &s->token_text, &len, err));
   for (char *line = strtok(s->token_text, "\r\n"); line; line = strtok(NULL, "\r\n")) {
-    while (*line == ' ' || *line == '\t') line++;
+    while (*line == ' ' || *line == '\t')
+      line++;
     size_t n = strlen(line);
-    while (n && (line[n - 1] == ' ' || line[n - 1] == '\t')) line[--n] = '\0';
+    while (n && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+      line[--n] = '\0';
     if (!n || line[0] == '#') continue;
     if (s->n_tokens == MAX_TOKENS)
-      return sg_err_set(err, SG_INVALID_ARGUMENT, "--auth-token-file %s: more than %d tokens",
-                        path, MAX_TOKENS);
+      return sg_err_set(err, SG_INVALID_ARGUMENT, "--auth-token-file %s: more than %d tokens", path,
+                        MAX_TOKENS);
     s->tokens[s->n_tokens++] = line;
   }
   if (!s->n_tokens)
@@ -74,8 +76,8 @@ static int fail(const char *what, const sg_err *err) {
 
 static int serve(sg_server *srv, const secrets *sec, const sigset_t *sigs) {
   sg_err err = {0};
-  sg_backend_config bcfg = {.kind = srv->cfg.backend, .log = sg_log_backend_sink,
-                            .log_ctx = "backend"};
+  sg_backend_config bcfg = {
+      .kind = srv->cfg.backend, .log = sg_log_backend_sink, .log_ctx = "backend"};
   srv->backend = sg_backend_open(&bcfg, &err);
   if (!srv->backend) return fail("backend", &err);
   int rc = 1;
@@ -103,16 +105,16 @@ static int serve(sg_server *srv, const secrets *sec, const sigset_t *sigs) {
   }
   if (srv->cfg.ready_file[0]) { /* line 1: gRPC address; line 2: metrics address, if on */
     char ready[512];
-    int n = snprintf(ready, sizeof ready, "%s\n%s%s", sg_rpc_address(srv->rpc),
-                     srv->metrics ? sg_metrics_address(srv->metrics) : "", srv->metrics ? "\n" : "");
+    int n =
+        snprintf(ready, sizeof ready, "%s\n%s%s", sg_rpc_address(srv->rpc),
+                 srv->metrics ? sg_metrics_address(srv->metrics) : "", srv->metrics ? "\n" : "");
     if (sg_write_file_atomic(srv->cfg.ready_file, ready, (size_t)n, &err) != SG_OK) goto stop;
   }
   sg_health_set_all(srv->health, SG_HEALTH_SERVING);
   SG_INFO("main", "shopgpu %s (%s) serving on %s%s, backend %s, %d workers, %d pollers%s%s",
           SG_VERSION, SG_COMMIT, sg_rpc_address(srv->rpc), sec->tls_cert ? " (tls)" : "",
           sg_backend_name(srv->backend), srv->cfg.threads, srv->cfg.pollers,
-          sec->n_tokens ? ", bearer tokens required" : "",
-          srv->metrics ? ", metrics on" : "");
+          sec->n_tokens ? ", bearer tokens required" : "", srv->metrics ? ", metrics on" : "");
   int sig = 0;
   sigwait(sigs, &sig);
   SG_INFO("main", "%s: shutting down (grace %.1f s)", strsignal(sig), srv->cfg.shutdown_grace_s);

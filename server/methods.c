@@ -15,7 +15,7 @@ const sg_method sg_methods[] = {
     {"/grpc.health.v1.Health/Watch", SG_RPC_SERVER_STREAM, HEALTH_REQ, HEALTH_RESP,
      sg_svc_health_watch, SG_METHOD_NO_AUTH | SG_METHOD_INLINE},
     {"/shopgpu.v1.Admin/GetServerInfo", SG_RPC_UNARY, &shopgpu__v1__server_info_request__descriptor,
-     &shopgpu__v1__server_info__descriptor, sg_svc_admin_server_info, 0},
+     &shopgpu__v1__server_info__descriptor, sg_svc_admin_server_info, SG_METHOD_INLINE},
     {"/shopgpu.v1.Admin/Echo", SG_RPC_UNARY, &shopgpu__v1__echo_request__descriptor,
      &shopgpu__v1__echo_response__descriptor, sg_svc_admin_echo, 0},
     {"/shopgpu.v1.Admin/EchoStream", SG_RPC_SERVER_STREAM,

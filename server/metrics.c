@@ -52,16 +52,29 @@ static void put(buf *b, const char *fmt, ...) {
 }
 
 static const char *code_name(int code) {
-  static const char *const names[] = {
-      "OK",        "CANCELLED",           "UNKNOWN",        "INVALID_ARGUMENT",
-      "DEADLINE_EXCEEDED", "NOT_FOUND",   "ALREADY_EXISTS", "PERMISSION_DENIED",
-      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL",        "UNAVAILABLE",    "DATA_LOSS",
-      "UNAUTHENTICATED"};
+  static const char *const names[] = {"OK",
+                                      "CANCELLED",
+                                      "UNKNOWN",
+                                      "INVALID_ARGUMENT",
+                                      "DEADLINE_EXCEEDED",
+                                      "NOT_FOUND",
+                                      "ALREADY_EXISTS",
+                                      "PERMISSION_DENIED",
+                                      "RESOURCE_EXHAUSTED",
+                                      "FAILED_PRECONDITION",
+                                      "ABORTED",
+                                      "OUT_OF_RANGE",
+                                      "UNIMPLEMENTED",
+                                      "INTERNAL",
+                                      "UNAVAILABLE",
+                                      "DATA_LOSS",
+                                      "UNAUTHENTICATED"};
   return code >= 0 && code < SG_STATS_CODES ? names[code] : "UNKNOWN";
 }
 
-static const char *method_label(int i) { return i < sg_method_count ? sg_methods[i].path : "unknown"; }
+static const char *method_label(int i) {
+  return i < sg_method_count ? sg_methods[i].path : "unknown";
+}
 
 static void render_counters(buf *b, const sg_method_stats *stats, int rows) {
   static const struct {
@@ -119,30 +132,36 @@ static void render_latency(buf *b, const sg_method_stats *stats, int rows) {
 }
 
 static void render_server(buf *b, sg_server *srv) {
-  put(b, "# HELP shopgpu_rpc_queue_depth Calls waiting for a worker.\n"
-         "# TYPE shopgpu_rpc_queue_depth gauge\nshopgpu_rpc_queue_depth %zu\n",
+  put(b,
+      "# HELP shopgpu_rpc_queue_depth Calls waiting for a worker.\n"
+      "# TYPE shopgpu_rpc_queue_depth gauge\nshopgpu_rpc_queue_depth %zu\n",
       sg_rpc_queue_depth(srv->rpc));
   const sg_device_info *d = sg_backend_device(srv->backend);
-  put(b, "# HELP shopgpu_backend_info The compute backend in use.\n"
-         "# TYPE shopgpu_backend_info gauge\n"
-         "shopgpu_backend_info{backend=\"%s\",requested=\"%s\",device=\"%s\"} 1\n",
+  put(b,
+      "# HELP shopgpu_backend_info The compute backend in use.\n"
+      "# TYPE shopgpu_backend_info gauge\n"
+      "shopgpu_backend_info{backend=\"%s\",requested=\"%s\",device=\"%s\"} 1\n",
       sg_backend_name(srv->backend), sg_backend_kind_name(srv->cfg.backend), d ? d->name : "");
-  put(b, "# HELP shopgpu_backend_healthy 0 after a sticky device error.\n"
-         "# TYPE shopgpu_backend_healthy gauge\nshopgpu_backend_healthy %d\n",
+  put(b,
+      "# HELP shopgpu_backend_healthy 0 after a sticky device error.\n"
+      "# TYPE shopgpu_backend_healthy gauge\nshopgpu_backend_healthy %d\n",
       sg_backend_healthy(srv->backend) ? 1 : 0);
   size_t free_b, total_b;
   if (d && sg_backend_device_memory(srv->backend, &free_b, &total_b, NULL) == SG_OK) {
-    put(b, "# HELP shopgpu_device_memory_bytes Device memory as the driver reports it.\n"
-           "# TYPE shopgpu_device_memory_bytes gauge\n"
-           "shopgpu_device_memory_bytes{kind=\"free\"} %zu\n"
-           "shopgpu_device_memory_bytes{kind=\"total\"} %zu\n",
+    put(b,
+        "# HELP shopgpu_device_memory_bytes Device memory as the driver reports it.\n"
+        "# TYPE shopgpu_device_memory_bytes gauge\n"
+        "shopgpu_device_memory_bytes{kind=\"free\"} %zu\n"
+        "shopgpu_device_memory_bytes{kind=\"total\"} %zu\n",
         free_b, total_b);
   }
-  put(b, "# HELP shopgpu_uptime_seconds Seconds since the server started.\n"
-         "# TYPE shopgpu_uptime_seconds gauge\nshopgpu_uptime_seconds %.3f\n",
+  put(b,
+      "# HELP shopgpu_uptime_seconds Seconds since the server started.\n"
+      "# TYPE shopgpu_uptime_seconds gauge\nshopgpu_uptime_seconds %.3f\n",
       (double)(sg_mono_us() - srv->started_mono_us) * 1e-6);
-  put(b, "# HELP shopgpu_build_info Version and commit.\n# TYPE shopgpu_build_info gauge\n"
-         "shopgpu_build_info{version=\"%s\",commit=\"%s\"} 1\n",
+  put(b,
+      "# HELP shopgpu_build_info Version and commit.\n# TYPE shopgpu_build_info gauge\n"
+      "shopgpu_build_info{version=\"%s\",commit=\"%s\"} 1\n",
       SG_VERSION, SG_COMMIT);
 }
 
@@ -194,8 +213,10 @@ sg_metrics *sg_metrics_start(sg_server *srv, const char *listen, sg_err *err) {
   }
   char host[128];
   snprintf(host, sizeof host, "%.*s", (int)(colon - listen), listen);
-  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                           .ai_flags = AI_PASSIVE}, *res = NULL;
+  struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                           .ai_socktype = SOCK_STREAM,
+                           .ai_flags = AI_PASSIVE},
+                  *res = NULL;
   int gai = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res);
   if (gai != 0) {
     sg_err_set(err, SG_INVALID_ARGUMENT, "--metrics-listen %.64s: %s", listen, gai_strerror(gai));

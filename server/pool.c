@@ -24,7 +24,8 @@ static void *worker_main(void *arg) {
   sg_pool *p = arg;
   pthread_mutex_lock(&p->mu);
   for (;;) {
-    while (p->count == 0 && !p->stopping) pthread_cond_wait(&p->cv, &p->mu);
+    while (p->count == 0 && !p->stopping)
+      pthread_cond_wait(&p->cv, &p->mu);
     if (p->count == 0) break; /* stopping and drained */
     task t = p->ring[p->head];
     p->head = (p->head + 1) % p->capacity;
@@ -100,7 +101,8 @@ void sg_pool_stop(sg_pool *p) {
   pthread_cond_broadcast(&p->cv);
   pthread_mutex_unlock(&p->mu);
   if (already) return;
-  for (int i = 0; i < p->n_threads; i++) pthread_join(p->threads[i], NULL);
+  for (int i = 0; i < p->n_threads; i++)
+    pthread_join(p->threads[i], NULL);
 }
 
 void sg_pool_destroy(sg_pool *p) {

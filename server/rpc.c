@@ -297,14 +297,16 @@ void sg_call_reply(sg_call *c, const ProtobufCMessage *resp, const sg_err *err) 
 sg_status sg_call_send(sg_call *c, const ProtobufCMessage *msg, sg_err *err) {
   grpc_byte_buffer *bb = pack(msg);
   pthread_mutex_lock(&c->mu);
-  while (c->send_busy && !c->dead) pthread_cond_wait(&c->cv, &c->mu);
+  while (c->send_busy && !c->dead)
+    pthread_cond_wait(&c->cv, &c->mu);
   if (c->dead || c->replied) {
     pthread_mutex_unlock(&c->mu);
     grpc_byte_buffer_destroy(bb);
     return sg_err_set(err, SG_CANCELLED, "call cancelled");
   }
   start_send_locked(c, bb);
-  while (c->send_busy) pthread_cond_wait(&c->cv, &c->mu);
+  while (c->send_busy)
+    pthread_cond_wait(&c->cv, &c->mu);
   int ok = c->send_ok;
   pthread_mutex_unlock(&c->mu);
   return ok ? SG_OK : sg_err_set(err, SG_CANCELLED, "call cancelled");
@@ -369,7 +371,8 @@ sg_status sg_call_recv(sg_call *c, ProtobufCMessage **msg, sg_err *err) {
     pthread_mutex_unlock(&c->mu);
     return sg_err_set(err, SG_CANCELLED, "call cancelled");
   }
-  while (c->recv_busy) pthread_cond_wait(&c->cv, &c->mu);
+  while (c->recv_busy)
+    pthread_cond_wait(&c->cv, &c->mu);
   grpc_byte_buffer *bb = c->recv_bb;
   c->recv_bb = NULL;
   int ok = c->recv_ok;
@@ -437,7 +440,8 @@ static int find_method(sg_rpc *rpc, grpc_slice path) {
 static int token_equal(const char *want, const unsigned char *got, size_t got_len) {
   size_t want_len = strlen(want);
   unsigned diff = (unsigned)(want_len ^ got_len);
-  for (size_t i = 0; i < got_len; i++) diff |= (unsigned)(got[i] ^ (i < want_len ? want[i] : 0));
+  for (size_t i = 0; i < got_len; i++)
+    diff |= (unsigned)(got[i] ^ (i < want_len ? want[i] : 0));
   return diff == 0;
 }
 
@@ -657,8 +661,10 @@ static sg_status check_bindable(const char *listen, sg_err *err) {
     host[hl - 2] = '\0';
   }
   if (strcmp(colon + 1, "0") == 0) return SG_OK;
-  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                           .ai_flags = AI_PASSIVE}, *res = NULL;
+  struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                           .ai_socktype = SOCK_STREAM,
+                           .ai_flags = AI_PASSIVE},
+                  *res = NULL;
   int gai = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res);
   if (gai != 0)
     return sg_err_set(err, SG_INVALID_ARGUMENT, "--listen %.64s: %s", listen, gai_strerror(gai));
@@ -748,7 +754,8 @@ sg_rpc *sg_rpc_start(const sg_rpc_config *cfg, sg_err *err) {
   }
   if (bind_address(rpc, err) != SG_OK) {
     grpc_server_destroy(rpc->server);
-    for (int i = 0; i < cfg->pollers; i++) grpc_completion_queue_destroy(rpc->pollers[i].cq);
+    for (int i = 0; i < cfg->pollers; i++)
+      grpc_completion_queue_destroy(rpc->pollers[i].cq);
     grpc_completion_queue_destroy(rpc->shutdown_cq);
     sg_pool_stop(rpc->pool);
     free_rpc(rpc);
@@ -756,7 +763,8 @@ sg_rpc *sg_rpc_start(const sg_rpc_config *cfg, sg_err *err) {
   }
   grpc_server_start(rpc->server);
   for (int i = 0; i < cfg->pollers; i++) {
-    for (int k = 0; k < REQUESTS_PER_CQ; k++) request_call(&rpc->pollers[i]);
+    for (int k = 0; k < REQUESTS_PER_CQ; k++)
+      request_call(&rpc->pollers[i]);
     rpc->pollers[i].started =
         pthread_create(&rpc->pollers[i].thread, NULL, poller_main, &rpc->pollers[i]) == 0;
   }
@@ -790,10 +798,12 @@ void sg_rpc_shutdown(sg_rpc *rpc, double grace_s) {
   grpc_server_destroy(rpc->server);
   rpc->server = NULL;
   sg_pool_stop(rpc->pool); /* every queued handler runs (and sees its call cancelled) */
-  for (int i = 0; i < rpc->cfg.pollers; i++) grpc_completion_queue_shutdown(rpc->pollers[i].cq);
+  for (int i = 0; i < rpc->cfg.pollers; i++)
+    grpc_completion_queue_shutdown(rpc->pollers[i].cq);
   for (int i = 0; i < rpc->cfg.pollers; i++)
     if (rpc->pollers[i].started) pthread_join(rpc->pollers[i].thread, NULL);
-  for (int i = 0; i < rpc->cfg.pollers; i++) grpc_completion_queue_destroy(rpc->pollers[i].cq);
+  for (int i = 0; i < rpc->cfg.pollers; i++)
+    grpc_completion_queue_destroy(rpc->pollers[i].cq);
   grpc_completion_queue_shutdown(rpc->shutdown_cq);
   while (grpc_completion_queue_next(rpc->shutdown_cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL)
              .type != GRPC_QUEUE_SHUTDOWN) {

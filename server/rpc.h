@@ -40,18 +40,18 @@ typedef struct sg_method {
 } sg_method;
 
 typedef struct sg_rpc_config {
-  const char *listen;         /* "127.0.0.1:50051", "127.0.0.1:0", "unix:/path" */
-  int pollers;                /* threads, each with its own completion queue */
-  int workers;                /* handler threads */
-  int queue_limit;            /* calls waiting for a worker */
-  int max_message_bytes;      /* receive and send limit */
-  const char *tls_cert_pem;   /* NULL = plaintext */
+  const char *listen;       /* "127.0.0.1:50051", "127.0.0.1:0", "unix:/path" */
+  int pollers;              /* threads, each with its own completion queue */
+  int workers;              /* handler threads */
+  int queue_limit;          /* calls waiting for a worker */
+  int max_message_bytes;    /* receive and send limit */
+  const char *tls_cert_pem; /* NULL = plaintext */
   const char *tls_key_pem;
-  const char *const *tokens;  /* NULL = no auth; else accepted bearer tokens */
+  const char *const *tokens; /* NULL = no auth; else accepted bearer tokens */
   int n_tokens;
-  const sg_method *methods;   /* the method table; must outlive the server */
+  const sg_method *methods; /* the method table; must outlive the server */
   int n_methods;
-  void *app;                  /* handed to handlers by sg_call_app */
+  void *app; /* handed to handlers by sg_call_app */
 } sg_rpc_config;
 
 /* Creates, binds and starts the server. On failure (address in use, bad TLS material) returns

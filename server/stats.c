@@ -10,7 +10,8 @@ void sg_stats_record(sg_method_stats *s, sg_outcome outcome, int grpc_code, int6
   atomic_fetch_add_explicit(&s->by_code[outcome][grpc_code], 1, memory_order_relaxed);
   double sec = (double)(latency_us < 0 ? 0 : latency_us) * 1e-6;
   int b = 0;
-  while (b < SG_STATS_BUCKETS - 1 && sec > sg_stats_bucket_le[b]) b++;
+  while (b < SG_STATS_BUCKETS - 1 && sec > sg_stats_bucket_le[b])
+    b++;
   atomic_fetch_add_explicit(&s->bucket[b], 1, memory_order_relaxed);
   atomic_fetch_add_explicit(&s->latency_us_sum, (uint64_t)(latency_us < 0 ? 0 : latency_us),
                             memory_order_relaxed);
@@ -33,7 +34,8 @@ double sg_stats_quantile(const sg_method_stats *s, double q) {
   double want = q * (double)total, seen = 0;
   for (int b = 0; b < SG_STATS_BUCKETS; b++) {
     seen += (double)counts[b];
-    if (seen >= want) return b == SG_STATS_BUCKETS - 1 ? sg_stats_bucket_le[b - 1] : sg_stats_bucket_le[b];
+    if (seen >= want)
+      return b == SG_STATS_BUCKETS - 1 ? sg_stats_bucket_le[b - 1] : sg_stats_bucket_le[b];
   }
   return sg_stats_bucket_le[SG_STATS_BUCKETS - 2];
 }

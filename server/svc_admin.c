@@ -27,8 +27,7 @@ static int cancellable_sleep(sg_call *call, uint32_t ms) {
   return 0;
 }
 
-static void fill_method_stats(sg_call *call, const sg_server *srv,
-                              Shopgpu__V1__ServerInfo *info) {
+static void fill_method_stats(sg_call *call, const sg_server *srv, Shopgpu__V1__ServerInfo *info) {
   const sg_method_stats *stats = sg_rpc_stats(srv->rpc);
   Shopgpu__V1__MethodStats *rows = sg_call_alloc(call, (size_t)sg_method_count * sizeof *rows);
   Shopgpu__V1__MethodStats **ptrs = sg_call_alloc(call, (size_t)sg_method_count * sizeof *ptrs);
@@ -113,8 +112,7 @@ void sg_svc_admin_echo_stream(sg_call *call, const ProtobufCMessage *req) {
   if (r->count > MAX_STREAM_COUNT) {
     sg_err_set(&err, SG_INVALID_ARGUMENT, "count: %u > %d", r->count, MAX_STREAM_COUNT);
   } else if (r->interval_ms > MAX_INTERVAL_MS) {
-    sg_err_set(&err, SG_INVALID_ARGUMENT, "interval_ms: %u > %d", r->interval_ms,
-               MAX_INTERVAL_MS);
+    sg_err_set(&err, SG_INVALID_ARGUMENT, "interval_ms: %u > %d", r->interval_ms, MAX_INTERVAL_MS);
   }
   Shopgpu__V1__EchoResponse msg = SHOPGPU__V1__ECHO_RESPONSE__INIT;
   msg.payload = r->payload;

@@ -62,10 +62,12 @@ static sg_status fsync_dir_of(const char *path, sg_err *err) {
   char copy[4096];
   snprintf(copy, sizeof copy, "%s", path);
   int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return sg_err_set(err, SG_IO, "%s: cannot open its directory: %s", path, strerror(errno));
+  if (fd < 0)
+    return sg_err_set(err, SG_IO, "%s: cannot open its directory: %s", path, strerror(errno));
   int rc = fsync(fd);
   close(fd);
-  return rc == 0 ? SG_OK : sg_err_set(err, SG_IO, "%s: fsync of directory: %s", path, strerror(errno));
+  return rc == 0 ? SG_OK
+                 : sg_err_set(err, SG_IO, "%s: fsync of directory: %s", path, strerror(errno));
 }
 
 sg_status sg_write_file_atomic(const char *path, const void *data, size_t len, sg_err *err) {

@@ -16,7 +16,7 @@ struct sg_backend {
   int has_device;
   sg_device_info device;
   char reason[SG_ERR_MSG_MAX + 64];
-  atomic_int lost;           /* set once by the first worker that sees a sticky error */
+  atomic_int lost; /* set once by the first worker that sees a sticky error */
   char lost_why[SG_ERR_MSG_MAX];
 };
 
@@ -67,9 +67,10 @@ static sg_backend *backend_new(const sg_backend_ops *ops, sg_backend_kind kind,
 }
 
 static void describe_device(char *buf, size_t cap, const char *prefix, const sg_device_info *d) {
-  snprintf(buf, cap, "%scuda device %d: %s (compute capability %d.%d, %d SMs, %.1f of %.1f GiB free)",
-           prefix, d->id, d->name, d->cc_major, d->cc_minor, d->sm_count,
-           (double)d->mem_free / (1 << 30), (double)d->mem_total / (1 << 30));
+  snprintf(buf, cap,
+           "%scuda device %d: %s (compute capability %d.%d, %d SMs, %.1f of %.1f GiB free)", prefix,
+           d->id, d->name, d->cc_major, d->cc_minor, d->sm_count, (double)d->mem_free / (1 << 30),
+           (double)d->mem_total / (1 << 30));
 }
 
 /* Probes CUDA for cfg; on success returns a cuda backend, else NULL with probe_err filled. */
@@ -115,8 +116,9 @@ sg_backend *sg_backend_open(const sg_backend_config *cfg, sg_err *err) {
     sg_err_set(err, SG_INVALID_ARGUMENT, "backend: kind %d is not auto, cpu or cuda", (int)want);
     return NULL;
   }
-  if (be) sg__backend_log(be, be->kind == want ? SG_LOG_INFO : SG_LOG_WARN, "backend %s: %s",
-                          be->ops->name, be->reason);
+  if (be)
+    sg__backend_log(be, be->kind == want ? SG_LOG_INFO : SG_LOG_WARN, "backend %s: %s",
+                    be->ops->name, be->reason);
   return be;
 }
 
@@ -194,8 +196,7 @@ sg_backend *sg_exec_backend(const sg_exec *x) { return x->be; }
 sg_status sg__op_begin(sg_exec *x, int has_slot, const char *op, sg_err *err) {
   if (!x) return sg_err_set(err, SG_INVALID_ARGUMENT, "%s: exec is NULL", op);
   if (!has_slot) {
-    return sg_err_set(err, SG_UNSUPPORTED, "%s: not supported by the %s backend", op,
-                      x->ops->name);
+    return sg_err_set(err, SG_UNSUPPORTED, "%s: not supported by the %s backend", op, x->ops->name);
   }
   if (atomic_load(&x->be->lost)) {
     return sg_err_set(err, SG_DEVICE_LOST, "%s: backend %s is unhealthy: %s", op, x->ops->name,

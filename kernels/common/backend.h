@@ -55,8 +55,8 @@ typedef struct sg_device_info {
   char name[256];
   int cc_major, cc_minor;
   int sm_count;
-  size_t mem_free, mem_total;  /* bytes, as seen by the probe */
-  int driver_version;          /* e.g. 13000 for 13.0; 0 when there is no driver */
+  size_t mem_free, mem_total; /* bytes, as seen by the probe */
+  int driver_version;         /* e.g. 13000 for 13.0; 0 when there is no driver */
   int runtime_version;
 } sg_device_info;
 

@@ -13,8 +13,7 @@
 
 extern "C" int sg_cuda_built(void) { return 1; }
 
-extern "C" sg_status sg_cuda_probe(int device, size_t min_free, sg_device_info *info,
-                                   sg_err *err) {
+extern "C" sg_status sg_cuda_probe(int device, size_t min_free, sg_device_info *info, sg_err *err) {
   memset(info, 0, sizeof *info);
   info->id = device;
   cudaDriverGetVersion(&info->driver_version); /* 0 and cudaSuccess when there is no driver */

@@ -24,12 +24,12 @@ sg_status sg__op_end(sg_exec *x, sg_status st, sg_err *err);
 
 /* Calls slot `slot` of op family `fam` (x->ops->fam->slot) with the remaining arguments,
  * through the gate. Use as the last statement of an op's public function, after validation. */
-#define SG_DISPATCH(x, fam, slot, err, ...)                                                      \
-  do {                                                                                           \
-    sg_status sg_d_st_ = sg__op_begin(                                                           \
-        (x), (x) && (x)->ops->fam != NULL && (x)->ops->fam->slot != NULL, #fam "_" #slot, (err)); \
-    if (sg_d_st_ != SG_OK) return sg_d_st_;                                                      \
-    return sg__op_end((x), (x)->ops->fam->slot((x), __VA_ARGS__), (err));                        \
+#define SG_DISPATCH(x, fam, slot, err, ...)                                                        \
+  do {                                                                                             \
+    sg_status sg_d_st_ = sg__op_begin(                                                             \
+        (x), (x) && (x)->ops->fam != NULL && (x)->ops->fam->slot != NULL, #fam "_" #slot, (err));  \
+    if (sg_d_st_ != SG_OK) return sg_d_st_;                                                        \
+    return sg__op_end((x), (x)->ops->fam->slot((x), __VA_ARGS__), (err));                          \
   } while (0)
 
 /* The two built-in tables. sg__cuda_ops returns NULL when built without CUDA. */

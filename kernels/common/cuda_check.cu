@@ -2,7 +2,6 @@
 // Sticky errors are left in place (the context is poisoned anyway); others are cleared.
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
-
 #include <string.h>
 
 #include "cuda_check.h"
@@ -26,10 +25,8 @@ extern "C" int sg__cuda_error_is_sticky(int e) {
   case cudaErrorNvlinkUncorrectable:
   case cudaErrorAssert:
   case cudaErrorContextIsDestroyed:
-  case cudaErrorUnknown:
-    return 1;
-  default:
-    return 0;
+  case cudaErrorUnknown: return 1;
+  default: return 0;
   }
 }
 
@@ -44,10 +41,8 @@ static sg_status classify(cudaError_t e) {
   case cudaErrorSystemDriverMismatch:
   case cudaErrorCompatNotSupportedOnDevice:
   case cudaErrorStubLibrary:
-  case cudaErrorInitializationError:
-    return SG_NO_DEVICE;
-  default:
-    return sg__cuda_error_is_sticky(e) ? SG_DEVICE_LOST : SG_DEVICE_ERROR;
+  case cudaErrorInitializationError: return SG_NO_DEVICE;
+  default: return sg__cuda_error_is_sticky(e) ? SG_DEVICE_LOST : SG_DEVICE_ERROR;
   }
 }
 

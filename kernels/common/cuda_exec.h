@@ -14,7 +14,7 @@ typedef struct sg_cuda_exec {
   int device;
   cudaStream_t stream;
   cublasHandle_t blas;
-  void *scratch;        /* device memory, scratch_bytes long; reused across ops */
+  void *scratch; /* device memory, scratch_bytes long; reused across ops */
   size_t scratch_bytes;
 } sg_cuda_exec;
 

@@ -2,8 +2,8 @@
 #include "../common/philox.h"
 #include "rng_backends.h"
 
-static sg_status uniform_cpu(sg_exec *x, uint64_t seed, uint64_t stream, uint64_t offset,
-                             size_t n, float *out, sg_err *err) {
+static sg_status uniform_cpu(sg_exec *x, uint64_t seed, uint64_t stream, uint64_t offset, size_t n,
+                             float *out, sg_err *err) {
   (void)err;
   long long count = (long long)n;
 #pragma omp parallel for num_threads(x->threads) schedule(static) if (n > 65536)

@@ -21,8 +21,8 @@ static sg_status launch_uniform(sg_exec *x, uint64_t seed, uint64_t stream, uint
   return SG_CUDA_CHECK_LAUNCH(err);
 }
 
-static sg_status uniform_cuda(sg_exec *x, uint64_t seed, uint64_t stream, uint64_t offset,
-                              size_t n, float *out, sg_err *err) {
+static sg_status uniform_cuda(sg_exec *x, uint64_t seed, uint64_t stream, uint64_t offset, size_t n,
+                              float *out, sg_err *err) {
   void *d_out;
   SG_TRY(sg__cuda_scratch(x, n * sizeof(float), &d_out, err));
   SG_TRY(launch_uniform(x, seed, stream, offset, n, (float *)d_out, err));

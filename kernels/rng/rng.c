@@ -1,8 +1,8 @@
 /* sg_rng_uniform: argument checks once, then the backend's slot. */
 #include "rng.h"
 
-#include "rng_backends.h"
 #include "../common/size.h"
+#include "rng_backends.h"
 
 sg_status sg_rng_uniform(sg_exec *x, uint64_t seed, uint64_t stream, uint64_t offset, size_t n,
                          float *out, sg_err *err) {

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """An independent client for shopgpu-server: grpcio generic stubs over protoc's Python modules.
 
-Usage: pyclient.py SCENARIO ADDR [ARGS...]   (run by tests/server/test_python_client.c)
+Usage: pyclient.py SCENARIO ADDR [METRICS_ADDR] [ARGS...]
+(run by tests/server/test_python_client.c, which passes METRICS_ADDR when the server it started
+has --metrics-listen; the scenarios that take it need it).
 
 Each scenario is one function below; it prints what it checked and exits 0 when everything
 held, 1 with a message naming the first thing that did not. Timing limits are generous on
@@ -98,9 +100,6 @@ class Client:
                 return m
         raise Failed("ServerInfo has no row for " + path)
 
-    def close(self):
-        self.channel.close()
-
 
 def expect_error(fn, codes, what):
     """Runs fn(), which must raise grpc.RpcError with one of codes; returns the error."""
@@ -135,6 +134,31 @@ def not_ok(st):
 def wait_in_flight(cl, path, n=1, timeout_s=10):
     wait_until(lambda: cl.method_stats(path).in_flight >= n, timeout_s,
                "%s in_flight >= %d on the server" % (path, n))
+
+
+# ---- /metrics ----
+
+def http_get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, ""
+
+
+def parse_metrics(text):
+    """{'name{labels}': float} for every sample line."""
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            key, _, val = line.rpartition(" ")
+            out[key] = float(val)
+    return out
+
+
+def series(samples, prefix):
+    """The values of the samples whose 'name{labels' starts with prefix, in text order."""
+    return [v for k, v in samples.items() if k.startswith(prefix)]
 
 
 # ---- scenarios ----
@@ -491,29 +515,6 @@ def s_unix(addr):
     check(len(msgs) == 3, "unix: EchoStream -> 3 messages")
 
 
-def http_get(url):
-    try:
-        with urllib.request.urlopen(url, timeout=10) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, ""
-
-
-def parse_metrics(text):
-    """{'name{labels}': float} for every sample line."""
-    out = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            key, _, val = line.rpartition(" ")
-            out[key] = float(val)
-    return out
-
-
-def series(samples, prefix):
-    """The values of the samples whose 'name{labels' starts with prefix, in text order."""
-    return [v for k, v in samples.items() if k.startswith(prefix)]
-
-
 def s_metrics(addr, metrics_addr, n_ok="7"):
     n_ok = int(n_ok)
     cl = Client(addr)
@@ -583,7 +584,8 @@ SCENARIOS = {
 
 def main(argv):
     if len(argv) < 3 or argv[1] not in SCENARIOS:
-        print("usage: pyclient.py {%s} ADDR [ARGS...]" % ",".join(SCENARIOS), file=sys.stderr)
+        print("usage: pyclient.py {%s} ADDR [METRICS_ADDR] [ARGS...]" % ",".join(SCENARIOS),
+              file=sys.stderr)
         return 2
     global TAG
     name = argv[1]

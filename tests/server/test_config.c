@@ -46,13 +46,12 @@ Test(config, environment_then_flags_win) {
 }
 
 Test(config, bad_values_name_the_flag_and_value) {
-  struct { char *flag, *value, *want; } cases[] = {
-      {"--threads", "many", "threads: \"many\""},
-      {"--threads", "-1", "threads: \"-1\""},
-      {"--max-message-mb", "0", "max-message-mb"},
-      {"--backend", "gpu", "\"gpu\""},
-      {"--log-level", "loud", "log-level"},
-      {"--shutdown-grace", "nan", "shutdown-grace"},
+  struct {
+    char *flag, *value, *want;
+  } cases[] = {
+      {"--threads", "many", "threads: \"many\""},  {"--threads", "-1", "threads: \"-1\""},
+      {"--max-message-mb", "0", "max-message-mb"}, {"--backend", "gpu", "\"gpu\""},
+      {"--log-level", "loud", "log-level"},        {"--shutdown-grace", "nan", "shutdown-grace"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     sg_config cfg;
@@ -110,9 +109,18 @@ Test(config, usage_lists_every_flag_with_its_variable) {
   FILE *f = open_memstream(&text, &len);
   sg_config_usage(f);
   fclose(f);
-  const char *want[] = {"--listen", "SHOPGPU_LISTEN", "--backend", "--data-dir", "--redis",
-                        "--threads", "--max-message-mb", "--tls-cert", "--tls-key",
-                        "--auth-token-file", "--metrics-listen", "--log-level",
+  const char *want[] = {"--listen",
+                        "SHOPGPU_LISTEN",
+                        "--backend",
+                        "--data-dir",
+                        "--redis",
+                        "--threads",
+                        "--max-message-mb",
+                        "--tls-cert",
+                        "--tls-key",
+                        "--auth-token-file",
+                        "--metrics-listen",
+                        "--log-level",
                         "SHOPGPU_AUTH_TOKEN_FILE"};
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
     cr_expect(strstr(text, want[i]), "usage lacks %s", want[i]);

@@ -17,7 +17,8 @@ Test(pool, runs_every_task_exactly_once_before_stop_returns) {
   sg_pool *p = sg_pool_create(4, 100000, &e);
   cr_assert_not_null(p, "%s", e.msg);
   atomic_store(&ran, 0);
-  for (int i = 0; i < 50000; i++) cr_assert_eq(sg_pool_submit(p, count, NULL), SG_OK);
+  for (int i = 0; i < 50000; i++)
+    cr_assert_eq(sg_pool_submit(p, count, NULL), SG_OK);
   sg_pool_stop(p);
   cr_assert_eq(atomic_load(&ran), 50000);
   cr_assert_eq(sg_pool_submit(p, count, NULL), SG_UNAVAILABLE, "no tasks after stop");
@@ -30,7 +31,8 @@ static int gate_open;
 static void wait_gate(void *arg) {
   (void)arg;
   pthread_mutex_lock(&gate_mu);
-  while (!gate_open) pthread_cond_wait(&gate_cv, &gate_mu);
+  while (!gate_open)
+    pthread_cond_wait(&gate_cv, &gate_mu);
   pthread_mutex_unlock(&gate_mu);
   atomic_fetch_add(&ran, 1);
 }
@@ -41,8 +43,10 @@ Test(pool, full_queue_refuses_at_once_and_depth_counts_waiting_tasks) {
   atomic_store(&ran, 0);
   gate_open = 0;
   cr_assert_eq(sg_pool_submit(p, wait_gate, NULL), SG_OK); /* taken by the worker */
-  while (sg_pool_depth(p) != 0) usleep(1000);
-  for (int i = 0; i < 3; i++) cr_assert_eq(sg_pool_submit(p, wait_gate, NULL), SG_OK);
+  while (sg_pool_depth(p) != 0)
+    usleep(1000);
+  for (int i = 0; i < 3; i++)
+    cr_assert_eq(sg_pool_submit(p, wait_gate, NULL), SG_OK);
   cr_assert_eq(sg_pool_depth(p), 3);
   cr_assert_eq(sg_pool_submit(p, wait_gate, NULL), SG_RESOURCE_EXHAUSTED);
   pthread_mutex_lock(&gate_mu);

@@ -32,7 +32,8 @@ static void dump_log(const sg_test_server *s) {
   if (!f) return;
   char line[1024];
   fprintf(stderr, "---- server log (%s) ----\n", s->log_path);
-  while (fgets(line, sizeof line, f)) fputs(line, stderr);
+  while (fgets(line, sizeof line, f))
+    fputs(line, stderr);
   fclose(f);
 }
 
@@ -69,7 +70,8 @@ int sg_test_server_start(sg_test_server *s, const char *const *extra) {
   argv[n++] = "none";
   argv[n++] = "--shutdown-grace";
   argv[n++] = "5";
-  for (int i = 0; extra && extra[i] && n < 63; i++) argv[n++] = extra[i];
+  for (int i = 0; extra && extra[i] && n < 63; i++)
+    argv[n++] = extra[i];
   argv[n] = NULL;
   s->pid = fork();
   if (s->pid == 0) {
@@ -101,17 +103,18 @@ int sg_test_server_start(sg_test_server *s, const char *const *extra) {
 }
 
 int sg_test_server_alive(sg_test_server *s) {
-  if (s->pid <= 0) return 0;
-  int status;
-  return waitpid(s->pid, &status, WNOHANG) == 0;
+  if (s->pid <= 0 || s->reaped) return 0;
+  if (waitpid(s->pid, &s->status, WNOHANG) == 0) return 1;
+  s->reaped = 1; /* keep the status for sg_test_server_stop */
+  return 0;
 }
 
 int sg_test_server_stop(sg_test_server *s, int sig, double timeout_s) {
   if (s->pid <= 0) return -1;
-  kill(s->pid, sig);
+  int status = s->status;
+  if (!s->reaped) kill(s->pid, sig);
   double until = now_s() + timeout_s;
-  int status = 0;
-  for (;;) {
+  for (; !s->reaped;) {
     pid_t r = waitpid(s->pid, &status, WNOHANG);
     if (r == s->pid) break;
     if (r < 0 && errno != EINTR) return -1;
@@ -149,7 +152,8 @@ int sg_test_run_python(const char *script, const char *const *args) {
     int n = 0;
     argv[n++] = "/usr/bin/python3";
     argv[n++] = script;
-    for (int i = 0; args && args[i] && n < 31; i++) argv[n++] = args[i];
+    for (int i = 0; args && args[i] && n < 31; i++)
+      argv[n++] = args[i];
     argv[n] = NULL;
     setenv("PYTHONPATH", SG_PYTHON_DIR, 1);
     execv("/usr/bin/python3", (char *const *)(void *)argv);

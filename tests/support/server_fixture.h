@@ -12,6 +12,8 @@ typedef struct sg_test_server {
   char addr[256];     /* "127.0.0.1:PORT" (or the unix: address asked for) */
   char metrics[256];  /* "127.0.0.1:PORT" when --metrics-listen was given, else "" */
   char log_path[300]; /* the server's stderr */
+  int reaped;         /* sg_test_server_alive saw it exit: status below */
+  int status;
 } sg_test_server;
 
 /* extra: NULL-terminated flags appended to the defaults (a later flag wins). Returns 0 once the

@@ -16,7 +16,11 @@ Test(cuda_check, success_is_ok_and_leaves_err_alone) {
 }
 
 Test(cuda_check, maps_runtime_errors_to_statuses_with_call_and_place) {
-  struct { cudaError_t e; sg_status want; const char *name; } rows[] = {
+  struct {
+    cudaError_t e;
+    sg_status want;
+    const char *name;
+  } rows[] = {
       {cudaErrorMemoryAllocation, SG_DEVICE_OOM, "cudaErrorMemoryAllocation"},
       {cudaErrorInsufficientDriver, SG_NO_DEVICE, "cudaErrorInsufficientDriver"},
       {cudaErrorNoDevice, SG_NO_DEVICE, "cudaErrorNoDevice"},
@@ -42,7 +46,10 @@ Test(cuda_check, macro_message_names_the_call) {
 }
 
 Test(cuda_check, maps_cublas_statuses) {
-  struct { cublasStatus_t s; sg_status want; } rows[] = {
+  struct {
+    cublasStatus_t s;
+    sg_status want;
+  } rows[] = {
       {CUBLAS_STATUS_ALLOC_FAILED, SG_DEVICE_OOM},
       {CUBLAS_STATUS_NOT_INITIALIZED, SG_NO_DEVICE},
       {CUBLAS_STATUS_NOT_SUPPORTED, SG_UNSUPPORTED},

@@ -8,7 +8,9 @@
 
 Test(philox, matches_random123_known_answer_vectors) {
   /* Random123 tests/kat_vectors, the three "philox4x32 10" lines */
-  struct { uint32_t ctr[4], key[2], out[4]; } kat[] = {
+  struct {
+    uint32_t ctr[4], key[2], out[4];
+  } kat[] = {
       {{0, 0, 0, 0}, {0, 0}, {0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}},
       {{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff},
        {0xffffffff, 0xffffffff},
@@ -66,7 +68,8 @@ Test(philox, uniform_draws_pass_moment_and_chi_square_checks) {
   cr_assert(fabs(mean - 0.5) < 1.7e-3, "mean %f", mean);
   cr_assert(fabs(var - 1.0 / 12) < 2e-3, "variance %f", var);
   double chi2 = 0, expect = (double)N / BINS;
-  for (int b = 0; b < BINS; b++) chi2 += (hist[b] - expect) * (hist[b] - expect) / expect;
+  for (int b = 0; b < BINS; b++)
+    chi2 += (hist[b] - expect) * (hist[b] - expect) / expect;
   /* 63 degrees of freedom: P(chi2 > 110) < 2e-4 */
   cr_assert(chi2 < 110, "chi-square %f", chi2);
 }

@@ -11,8 +11,20 @@
 __extension__ typedef unsigned __int128 u128;
 
 static size_t edge(uint32_t r) {
-  static const size_t edges[] = {0, 1, 2, 3, 4, 7, 255, 65536, SIZE_MAX / 2, SIZE_MAX / 2 + 1,
-                                 SIZE_MAX - 1, SIZE_MAX, (size_t)1 << 32, ((size_t)1 << 32) + 1};
+  static const size_t edges[] = {0,
+                                 1,
+                                 2,
+                                 3,
+                                 4,
+                                 7,
+                                 255,
+                                 65536,
+                                 SIZE_MAX / 2,
+                                 SIZE_MAX / 2 + 1,
+                                 SIZE_MAX - 1,
+                                 SIZE_MAX,
+                                 (size_t)1 << 32,
+                                 ((size_t)1 << 32) + 1};
   return edges[r % (sizeof edges / sizeof edges[0])];
 }
 
@@ -37,7 +49,8 @@ static void check(size_t a, size_t b, size_t c) {
 Test(size, matches_128_bit_arithmetic_on_edges) {
   for (uint32_t i = 0; i < 14; i++)
     for (uint32_t j = 0; j < 14; j++)
-      for (uint32_t k = 0; k < 14; k++) check(edge(i), edge(j), edge(k));
+      for (uint32_t k = 0; k < 14; k++)
+        check(edge(i), edge(j), edge(k));
 }
 
 Test(size, matches_128_bit_arithmetic_on_random_values) {

@@ -12,13 +12,18 @@ Test(status, every_status_has_a_unique_name_and_a_grpc_code_in_range) {
     int code = sg_status_grpc_code((sg_status)i);
     cr_assert(code >= 0 && code <= 16, "status %s maps to gRPC code %d", name, code);
     cr_assert_eq(code == 0, i == SG_OK, "only OK maps to gRPC OK (%s -> %d)", name, code);
-    for (int j = 0; j < i; j++) cr_assert_str_neq(name, sg_status_name((sg_status)j));
+    for (int j = 0; j < i; j++)
+      cr_assert_str_neq(name, sg_status_name((sg_status)j));
   }
 }
 
 Test(status, maps_to_the_grpc_spec_codes) {
   /* numbers from grpc/doc/statuscodes.md */
-  struct { sg_status s; const char *name; int code; } want[] = {
+  struct {
+    sg_status s;
+    const char *name;
+    int code;
+  } want[] = {
       {SG_OK, "OK", 0},
       {SG_CANCELLED, "CANCELLED", 1},
       {SG_INVALID_ARGUMENT, "INVALID_ARGUMENT", 3},

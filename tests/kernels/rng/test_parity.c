@@ -22,7 +22,8 @@ Test(rng_parity, cuda_matches_cpu_bit_for_bit) {
     float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
     cr_assert_eq(sg_rng_uniform(xc, seed, s, 11 * s, n, a, &e), SG_OK, "%s", e.msg);
     cr_assert_eq(sg_rng_uniform(xg, seed, s, 11 * s, n, b, &e), SG_OK, "%s", e.msg);
-    for (size_t i = 0; i < n; i++) cr_assert_eq(a[i], b[i], "n %zu draw %zu", n, i);
+    for (size_t i = 0; i < n; i++)
+      cr_assert_eq(a[i], b[i], "n %zu draw %zu", n, i);
     free(a);
     free(b);
   }
