@@ -3,10 +3,10 @@
  * Classes: interactive (scoring, recommendations: latency matters) and batch (training,
  * forecasts, routing, recommend-all: throughput matters). Each class has a bounded queue; a full
  * queue refuses at once. Workers (one per CUDA stream, or CPU workers with a share of the cores)
- * pick the job with the highest effective priority:
- *     class boost (interactive) + priority * SG_PRIORITY_STEP + waiting time / aging period,
- * so interactive work goes first and a batch job waiting long enough goes anyway (no
- * starvation). Batch jobs run in steps; between two steps a worker serves the interactive jobs
+ * pick the job with the highest effective priority, in seconds of waiting:
+ *     waiting time + priority × aging/400 + (interactive ? aging : 0)
+ * so interactive work goes first and a batch job that waited `aging` seconds goes anyway (no
+ * starvation); priorities (-100..100) shift a job by at most a quarter of that. Batch jobs run in steps; between two steps a worker serves the interactive jobs
  * that outrank its batch job, so interactive latency holds while long work runs. A batch job
  * stays on the worker that started it (its device state lives on that worker's stream).
  *
@@ -42,8 +42,6 @@ typedef enum sg_job_state {
 
 #define SG_PRIORITY_MIN (-100)
 #define SG_PRIORITY_MAX 100
-#define SG_PRIORITY_STEP 1.0       /* seconds of waiting one priority level is worth */
-#define SG_INTERACTIVE_BOOST 300.0 /* seconds of waiting the interactive class is worth */
 
 typedef struct sg_job_progress {
   uint64_t done, total; /* in the kind's unit (series, iterations, users, minibatches) */
@@ -92,7 +90,8 @@ typedef struct sg_sched_config {
   size_t queue_limit[SG_JOB_CLASSES];
   int64_t batch_window_us; /* 0 = do not wait for more batchable jobs */
   size_t max_batch;        /* most units in one merged call; 0 = batching off */
-  double aging_s;          /* seconds of waiting that add one unit of effective priority */
+  double aging_s; /* a batch job waits at most about this long while interactive work keeps
+                    * arriving (the interactive class boost); default 5 */
 } sg_sched_config;
 
 /* Starts the workers (each creates its exec; a failure is returned with the reason). */
@@ -116,18 +115,18 @@ void sg_job_ref(sg_job *j);
 void sg_job_unref(sg_job *j);
 /* Asks the job to stop: queued → CANCELLED at once; running → at the next step boundary. */
 void sg_job_cancel(sg_job *j);
-sg_job_state sg_job_state_of(const sg_job *j);
+sg_job_state sg_job_state_of(sg_job *j);
 sg_job_class sg_job_class_of(const sg_job *j);
 const char *sg_job_kind(const sg_job *j);
 void *sg_job_data(const sg_job *j);
 /* The error a failed or cancelled job ended with (code SG_OK otherwise). */
-sg_err sg_job_error(const sg_job *j);
-sg_job_progress sg_job_get_progress(const sg_job *j);
+sg_err sg_job_error(sg_job *j);
+sg_job_progress sg_job_get_progress(sg_job *j);
 void sg_job_set_progress(sg_job *j, const sg_job_progress *p);
 /* 1 once cancellation was asked (by sg_job_cancel or the cancel source). */
 int sg_job_cancelled(const sg_job *j);
 /* Monotonic microseconds: queued, started (0 if never), finished (0 if not yet). */
-void sg_job_times(const sg_job *j, int64_t *queued_us, int64_t *started_us, int64_t *finished_us);
+void sg_job_times(sg_job *j, int64_t *queued_us, int64_t *started_us, int64_t *finished_us);
 /* Blocks until the job is final (for tests and synchronous callers). */
 void sg_job_wait(sg_job *j);
 

@@ -1,0 +1,446 @@
+/* The scheduler with fake job kinds: priority order, batching that merges and splits, cancel,
+ * deadlines, full queues, interactive work between batch steps, aging, stop, and a fake backend
+ * that injects device errors (OOM, sticky) with and without the CPU fallback. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/backend_impl.h"
+#include "rng/rng.h"
+#include "rng/rng_backends.h"
+#include "scheduler.h"
+#include "util.h"
+
+static void sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* ---- fake kinds ---- */
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int gate_open, gate_entered;
+static int order[64], n_order;
+
+static sg_status gate_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
+  (void)j, (void)x, (void)err;
+  pthread_mutex_lock(&mu);
+  gate_entered = 1;
+  pthread_cond_broadcast(&cv);
+  while (!gate_open) pthread_cond_wait(&cv, &mu);
+  pthread_mutex_unlock(&mu);
+  *done = 1;
+  return SG_OK;
+}
+static const sg_job_ops gate_ops = {.kind = "gate", .step = gate_step};
+
+static sg_status record_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
+  (void)x, (void)err;
+  pthread_mutex_lock(&mu);
+  order[n_order++] = (int)(intptr_t)sg_job_data(j);
+  pthread_mutex_unlock(&mu);
+  *done = 1;
+  return SG_OK;
+}
+static const sg_job_ops record_ops = {.kind = "record", .step = record_step};
+
+typedef struct steps_data {
+  int total, done, step_ms;
+} steps_data;
+static sg_status steps_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
+  (void)x, (void)err;
+  steps_data *d = sg_job_data(j);
+  sleep_ms(d->step_ms);
+  d->done++;
+  sg_job_progress p = {.done = (uint64_t)d->done, .total = (uint64_t)d->total};
+  sg_job_set_progress(j, &p);
+  *done = d->done == d->total;
+  return SG_OK;
+}
+static const sg_job_ops steps_ops = {.kind = "steps", .step = steps_step, .cleanup = free};
+
+typedef struct sum_data {
+  int vals[8], n;
+  long result;
+} sum_data;
+static sg_status sum_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
+  (void)x, (void)err;
+  sum_data *d = sg_job_data(j);
+  d->result = 0;
+  for (int i = 0; i < d->n; i++) d->result += d->vals[i];
+  *done = 1;
+  return SG_OK;
+}
+static size_t sum_units(const sg_job *j) { return (size_t)((sum_data *)sg_job_data(j))->n; }
+static int sum_batchable(const sg_job *a, const sg_job *b) { return a != b; }
+static sg_status sum_batch(sg_job *const *jobs, size_t n, sg_exec *x, sg_err *err) {
+  (void)x, (void)err;
+  int all[8 * 1024];
+  size_t at = 0, start[1024];
+  for (size_t k = 0; k < n; k++) { /* gather into one array, one pass, split back */
+    sum_data *d = sg_job_data(jobs[k]);
+    start[k] = at;
+    for (int i = 0; i < d->n; i++) all[at++] = d->vals[i];
+  }
+  for (size_t k = 0; k < n; k++) {
+    sum_data *d = sg_job_data(jobs[k]);
+    d->result = 0;
+    for (int i = 0; i < d->n; i++) d->result += all[start[k] + (size_t)i];
+  }
+  return SG_OK;
+}
+static const sg_job_ops sum_ops = {.kind = "sum", .step = sum_step, .cleanup = free,
+                                   .batch_units = sum_units, .batchable = sum_batchable,
+                                   .run_batch = sum_batch};
+
+/* ---- harness ---- */
+
+static sg_backend *cpu;
+static sg_sched *start(int workers, size_t qlimit, size_t max_batch, int64_t window_us,
+                       double aging_s) {
+  sg_err e = {0};
+  sg_backend_config bc = {.kind = SG_BACKEND_CPU, .cpu_threads = 1};
+  cpu = sg_backend_open(&bc, &e);
+  sg_sched_config cfg = {.backend = cpu, .workers = workers, .queue_limit = {qlimit, qlimit},
+                         .max_batch = max_batch, .batch_window_us = window_us, .aging_s = aging_s};
+  sg_sched *s = sg_sched_create(&cfg, &e);
+  cr_assert_not_null(s, "%s", e.msg);
+  gate_open = gate_entered = n_order = 0;
+  return s;
+}
+static void finish_sched(sg_sched *s) {
+  sg_sched_stop(s);
+  sg_sched_destroy(s);
+  sg_backend_close(cpu);
+}
+
+static sg_job *submit(sg_sched *s, const sg_job_ops *ops, void *data, sg_job_class cls, int prio) {
+  sg_err e = {0};
+  sg_job_spec spec = {.ops = ops, .data = data, .cls = cls, .priority = prio};
+  sg_job *j = NULL;
+  cr_assert_eq(sg_sched_submit(s, &spec, &j, &e), SG_OK, "%s", e.msg);
+  return j;
+}
+
+/* holds the only worker until open_gate() */
+static sg_job *hold_worker(sg_sched *s) {
+  sg_job *g = submit(s, &gate_ops, NULL, SG_JOB_INTERACTIVE, 0);
+  pthread_mutex_lock(&mu);
+  while (!gate_entered) pthread_cond_wait(&cv, &mu);
+  pthread_mutex_unlock(&mu);
+  return g;
+}
+static void open_gate(void) {
+  pthread_mutex_lock(&mu);
+  gate_open = 1;
+  pthread_cond_broadcast(&cv);
+  pthread_mutex_unlock(&mu);
+}
+
+/* ---- tests ---- */
+
+Test(scheduler, interactive_before_batch_then_priority_then_arrival) {
+  sg_sched *s = start(1, 64, 0, 0, 5);
+  sg_job *g = hold_worker(s);
+  struct { int id; sg_job_class cls; int prio; } jobs[] = {
+      {1, SG_JOB_BATCH, 0},        {2, SG_JOB_INTERACTIVE, 0}, {3, SG_JOB_INTERACTIVE, 50},
+      {4, SG_JOB_BATCH, 100},      {5, SG_JOB_INTERACTIVE, 0}, {6, SG_JOB_INTERACTIVE, -50},
+  };
+  sg_job *h[6];
+  for (int i = 0; i < 6; i++)
+    h[i] = submit(s, &record_ops, (void *)(intptr_t)jobs[i].id, jobs[i].cls, jobs[i].prio);
+  open_gate();
+  for (int i = 0; i < 6; i++) {
+    sg_job_wait(h[i]);
+    cr_assert_eq(sg_job_state_of(h[i]), SG_JOB_SUCCEEDED);
+    sg_job_unref(h[i]);
+  }
+  int want[] = {3, 2, 5, 6, 4, 1};
+  cr_assert_eq(n_order, 6);
+  for (int i = 0; i < 6; i++) cr_expect_eq(order[i], want[i], "position %d: job %d", i, order[i]);
+  sg_job_unref(g);
+  finish_sched(s);
+}
+
+Test(scheduler, batching_merges_queued_jobs_and_splits_results_like_unbatched_runs) {
+  sg_sched *s = start(1, 1024, 4096, 0, 5);
+  sg_job *g = hold_worker(s);
+  enum { N = 200 };
+  sg_job *h[N];
+  for (int k = 0; k < N; k++) {
+    sum_data *d = calloc(1, sizeof *d);
+    d->n = 1 + k % 8;
+    for (int i = 0; i < d->n; i++) d->vals[i] = k * 10 + i;
+    h[k] = submit(s, &sum_ops, d, SG_JOB_INTERACTIVE, 0);
+  }
+  open_gate();
+  for (int k = 0; k < N; k++) {
+    sg_job_wait(h[k]);
+    cr_assert_eq(sg_job_state_of(h[k]), SG_JOB_SUCCEEDED);
+    sum_data *d = sg_job_data(h[k]);
+    long want = 0; /* the unbatched answer */
+    for (int i = 0; i < d->n; i++) want += k * 10 + i;
+    cr_assert_eq(d->result, want, "job %d", k);
+    sg_job_unref(h[k]);
+  }
+  uint64_t calls, jobs;
+  sg_sched_batch_counts(s, &calls, &jobs);
+  cr_assert_eq(jobs, N, "every job went through a merged call");
+  cr_assert_leq(calls, 2, "200 queued jobs of at most 8 units fit in one or two calls of 4096");
+  sg_job_unref(g);
+  finish_sched(s);
+}
+
+Test(scheduler, batch_window_collects_jobs_that_arrive_within_it) {
+  sg_sched *s = start(1, 1024, 4096, 300000 /* 300 ms */, 5);
+  sg_job *h[5];
+  for (int k = 0; k < 5; k++) {
+    sum_data *d = calloc(1, sizeof *d);
+    d->n = 1;
+    d->vals[0] = k;
+    h[k] = submit(s, &sum_ops, d, SG_JOB_INTERACTIVE, 0);
+    sleep_ms(20);
+  }
+  for (int k = 0; k < 5; k++) {
+    sg_job_wait(h[k]);
+    cr_assert_eq(((sum_data *)sg_job_data(h[k]))->result, k);
+    sg_job_unref(h[k]);
+  }
+  uint64_t calls, jobs;
+  sg_sched_batch_counts(s, &calls, &jobs);
+  cr_assert_eq(calls, 1, "five jobs 20 ms apart fall in one 300 ms window");
+  cr_assert_eq(jobs, 5);
+  finish_sched(s);
+}
+
+Test(scheduler, cancel_a_queued_job_at_once_and_a_running_one_at_a_step_boundary) {
+  sg_sched *s = start(1, 64, 0, 0, 5);
+  sg_job *g = hold_worker(s);
+  sg_job *q = submit(s, &record_ops, (void *)(intptr_t)7, SG_JOB_INTERACTIVE, 0);
+  sg_job_cancel(q);
+  cr_assert_eq(sg_job_state_of(q), SG_JOB_CANCELLED, "a queued job ends at once");
+  open_gate();
+  steps_data *d = calloc(1, sizeof *d);
+  d->total = 1000;
+  d->step_ms = 2;
+  sg_job *b = submit(s, &steps_ops, d, SG_JOB_BATCH, 0);
+  while (sg_job_get_progress(b).done < 3) sleep_ms(1);
+  sg_job_cancel(b);
+  sg_job_wait(b);
+  cr_assert_eq(sg_job_state_of(b), SG_JOB_CANCELLED);
+  cr_assert_lt(d->done, 20, "stopped within a step or two, after %d steps", d->done);
+  cr_assert_eq(n_order, 0, "the cancelled queued job never ran");
+  sg_err e = sg_job_error(b);
+  cr_assert_eq(sg_status_grpc_code(e.code), 1, "CANCELLED");
+  sg_job_unref(q);
+  sg_job_unref(b);
+  sg_job_unref(g);
+  finish_sched(s);
+}
+
+Test(scheduler, a_job_past_its_deadline_ends_deadline_exceeded_without_running) {
+  sg_sched *s = start(1, 64, 0, 0, 5);
+  sg_job *g = hold_worker(s);
+  sg_err e = {0};
+  sg_job_spec spec = {.ops = &record_ops, .data = (void *)(intptr_t)9, .cls = SG_JOB_INTERACTIVE,
+                      .deadline_us = sg_mono_us() + 20000};
+  sg_job *j;
+  cr_assert_eq(sg_sched_submit(s, &spec, &j, &e), SG_OK);
+  sleep_ms(40);
+  open_gate();
+  sg_job_wait(j);
+  cr_assert_eq(sg_job_state_of(j), SG_JOB_FAILED);
+  cr_assert_eq(sg_job_error(j).code, SG_DEADLINE_EXCEEDED);
+  cr_assert_eq(n_order, 0, "it did not run");
+  sg_job_unref(j);
+  sg_job_unref(g);
+  finish_sched(s);
+}
+
+Test(scheduler, a_full_queue_refuses_at_once_and_frees_the_data) {
+  sg_sched *s = start(1, 3, 0, 0, 5);
+  sg_job *g = hold_worker(s);
+  for (int i = 0; i < 3; i++) submit(s, &record_ops, (void *)(intptr_t)i, SG_JOB_INTERACTIVE, 0);
+  sg_err e = {0};
+  steps_data *d = calloc(1, sizeof *d); /* freed by cleanup on refusal (ASan checks) */
+  sg_job_spec spec = {.ops = &steps_ops, .data = d, .cls = SG_JOB_INTERACTIVE};
+  cr_assert_eq(sg_sched_submit(s, &spec, NULL, &e), SG_RESOURCE_EXHAUSTED);
+  cr_assert(strstr(e.msg, "queue full"), "%s", e.msg);
+  cr_assert_eq(sg_sched_queued(s, SG_JOB_INTERACTIVE), 3);
+  sg_err_clear(&e);
+  steps_data *d2 = calloc(1, sizeof *d2);
+  d2->total = 1;
+  spec = (sg_job_spec){.ops = &steps_ops, .data = d2, .cls = SG_JOB_BATCH};
+  cr_assert_eq(sg_sched_submit(s, &spec, NULL, &e), SG_OK, "the batch queue is separate");
+  open_gate();
+  sg_job_unref(g);
+  finish_sched(s);
+}
+
+Test(scheduler, interactive_jobs_run_between_the_steps_of_a_batch_job) {
+  sg_sched *s = start(1, 64, 0, 0, 5);
+  steps_data *d = calloc(1, sizeof *d);
+  d->total = 200;
+  d->step_ms = 5;
+  sg_job *b = submit(s, &steps_ops, d, SG_JOB_BATCH, 0);
+  while (sg_job_get_progress(b).done < 2) sleep_ms(1);
+  for (int k = 0; k < 5; k++) {
+    sg_job *j = submit(s, &record_ops, (void *)(intptr_t)k, SG_JOB_INTERACTIVE, 0);
+    sg_job_wait(j);
+    int64_t q, st, fin;
+    sg_job_times(j, &q, &st, &fin);
+    cr_assert_lt(st - q, 50000, "waited %lld us: more than one 5 ms step", (long long)(st - q));
+    sg_job_unref(j);
+  }
+  cr_assert_eq(sg_job_state_of(b), SG_JOB_RUNNING, "the batch job is still going");
+  sg_job_wait(b);
+  cr_assert_eq(sg_job_state_of(b), SG_JOB_SUCCEEDED);
+  cr_assert_eq(d->done, 200);
+  sg_job_unref(b);
+  finish_sched(s);
+}
+
+static atomic_int flood_stop;
+static void *flood(void *arg) {
+  sg_sched *s = arg;
+  while (!atomic_load(&flood_stop)) {
+    steps_data *d = calloc(1, sizeof *d);
+    d->total = 1;
+    d->step_ms = 2;
+    sg_job_spec spec = {.ops = &steps_ops, .data = d, .cls = SG_JOB_INTERACTIVE};
+    sg_err e = {0};
+    if (sg_sched_submit(s, &spec, NULL, &e) != SG_OK) sleep_ms(1);
+  }
+  return NULL;
+}
+
+Test(scheduler, aging_lets_a_batch_job_progress_under_a_flood_of_interactive_work) {
+  sg_sched *s = start(1, 8, 0, 0, 0.05 /* 50 ms */);
+  steps_data *d = calloc(1, sizeof *d);
+  d->total = 1000000;
+  d->step_ms = 1;
+  sg_job *b = submit(s, &steps_ops, d, SG_JOB_BATCH, 0);
+  atomic_store(&flood_stop, 0);
+  pthread_t t;
+  pthread_create(&t, NULL, flood, s);
+  sleep_ms(100);
+  uint64_t before = sg_job_get_progress(b).done;
+  sleep_ms(600);
+  uint64_t after = sg_job_get_progress(b).done;
+  atomic_store(&flood_stop, 1);
+  pthread_join(t, NULL);
+  cr_assert_geq(after - before, 3, "only %llu batch steps in 600 ms of flood",
+                (unsigned long long)(after - before));
+  cr_assert_lt(after - before, 500, "the flood was not served first (%llu batch steps)",
+               (unsigned long long)(after - before));
+  sg_job_cancel(b);
+  sg_job_wait(b);
+  sg_job_unref(b);
+  finish_sched(s);
+}
+
+Test(scheduler, stop_fails_queued_and_running_jobs_with_the_reason) {
+  sg_sched *s = start(1, 64, 0, 0, 5);
+  steps_data *d = calloc(1, sizeof *d);
+  d->total = 100000;
+  d->step_ms = 2;
+  sg_job *running = submit(s, &steps_ops, d, SG_JOB_BATCH, 0);
+  while (sg_job_get_progress(running).done < 1) sleep_ms(1);
+  steps_data *d2 = calloc(1, sizeof *d2);
+  d2->total = 1;
+  sg_job *queued = submit(s, &steps_ops, d2, SG_JOB_BATCH, 0);
+  sg_sched_stop(s);
+  cr_assert_eq(sg_job_state_of(running), SG_JOB_FAILED);
+  cr_assert(strstr(sg_job_error(running).msg, "stopped while the job was running"));
+  cr_assert_eq(sg_job_state_of(queued), SG_JOB_FAILED);
+  cr_assert(strstr(sg_job_error(queued).msg, "before the job started"));
+  sg_err e = {0};
+  sg_job_spec spec = {.ops = &record_ops, .cls = SG_JOB_INTERACTIVE};
+  cr_assert_eq(sg_sched_submit(s, &spec, NULL, &e), SG_UNAVAILABLE);
+  sg_job_unref(running);
+  sg_job_unref(queued);
+  sg_sched_destroy(s);
+  sg_backend_close(cpu);
+}
+
+/* ---- device faults through a fake "gpu" backend ---- */
+
+static sg_status fake_rng(sg_exec *x, uint64_t seed, uint64_t stream, uint64_t offset, size_t n,
+                          float *out, sg_err *err) {
+  (void)x, (void)seed, (void)stream, (void)offset, (void)n, (void)out;
+  return sg_err_set(err, getenv("SG_FAKE") ? SG_DEVICE_LOST : SG_DEVICE_OOM,
+                    "injected device error");
+}
+static const sg_rng_ops fake_rng_ops = {.uniform = fake_rng};
+static const sg_backend_ops fake_gpu = {.name = "fake-gpu", .rng = &fake_rng_ops};
+
+static sg_status draw_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
+  float *out = sg_job_data(j);
+  *done = 1;
+  return sg_rng_uniform(x, 1, 0, 0, 4, out, err);
+}
+static const sg_job_ops draw_ops = {.kind = "draw", .step = draw_step, .cleanup = free};
+
+static sg_job *run_draw(sg_sched *s) {
+  sg_job *j = submit(s, &draw_ops, calloc(4, sizeof(float)), SG_JOB_INTERACTIVE, 0);
+  sg_job_wait(j);
+  return j;
+}
+
+static sg_sched *start_fake(sg_backend **gpu, int with_fallback) {
+  sg_err e = {0};
+  sg_backend_config bc = {.kind = SG_BACKEND_CPU, .cpu_threads = 1};
+  cpu = sg_backend_open(&bc, &e);
+  *gpu = sg_backend_open_ops(&fake_gpu, SG_BACKEND_CUDA, NULL, &e);
+  sg_sched_config cfg = {.backend = *gpu, .fallback = with_fallback ? cpu : NULL, .workers = 1,
+                         .queue_limit = {8, 8}};
+  return sg_sched_create(&cfg, &e);
+}
+
+Test(scheduler, device_oom_is_resource_exhausted_without_fallback_and_cpu_with_it) {
+  unsetenv("SG_FAKE");
+  sg_backend *gpu;
+  sg_sched *s = start_fake(&gpu, 0);
+  sg_job *j = run_draw(s);
+  cr_assert_eq(sg_job_state_of(j), SG_JOB_FAILED);
+  cr_assert_eq(sg_status_grpc_code(sg_job_error(j).code), 8, "RESOURCE_EXHAUSTED");
+  sg_job_unref(j);
+  sg_sched_stop(s);
+  sg_sched_destroy(s);
+  sg_backend_close(gpu);
+  sg_backend_close(cpu);
+
+  s = start_fake(&gpu, 1);
+  j = run_draw(s);
+  cr_assert_eq(sg_job_state_of(j), SG_JOB_SUCCEEDED, "%s", sg_job_error(j).msg);
+  float *out = sg_job_data(j);
+  cr_assert(out[0] > 0 || out[1] > 0, "the cpu computed the draws");
+  sg_job_unref(j);
+  sg_sched_stop(s);
+  sg_sched_destroy(s);
+  sg_backend_close(gpu);
+  sg_backend_close(cpu);
+}
+
+Test(scheduler, a_sticky_device_error_marks_the_backend_lost_and_later_jobs_use_the_fallback) {
+  setenv("SG_FAKE", "lost", 1);
+  sg_backend *gpu;
+  sg_sched *s = start_fake(&gpu, 1);
+  sg_job *j = run_draw(s);
+  cr_assert_eq(sg_job_state_of(j), SG_JOB_FAILED, "the job that hit the fault fails");
+  cr_assert_eq(sg_status_grpc_code(sg_job_error(j).code), 14, "UNAVAILABLE");
+  cr_assert_not(sg_backend_healthy(gpu));
+  sg_job_unref(j);
+  j = run_draw(s);
+  cr_assert_eq(sg_job_state_of(j), SG_JOB_SUCCEEDED, "later jobs run on the cpu");
+  sg_job_unref(j);
+  sg_sched_stop(s);
+  sg_sched_destroy(s);
+  sg_backend_close(gpu);
+  sg_backend_close(cpu);
+  unsetenv("SG_FAKE");
+}
