@@ -47,29 +47,32 @@ int shopgpu_health_watch(shopgpu_client *client, const char *service, shopgpu_he
                                     on_health_message, &w, timeout_ms, status);
 }
 
-int shopgpu_server_info(shopgpu_client *client, Shopgpu__V1__ServerInfo **info,
-                        int64_t timeout_ms, shopgpu_status *status) {
+int shopgpu_server_info(shopgpu_client *client, Shopgpu__V1__ServerInfo **info, int64_t timeout_ms,
+                        shopgpu_status *status) {
   Shopgpu__V1__ServerInfoRequest req = SHOPGPU__V1__SERVER_INFO_REQUEST__INIT;
   ProtobufCMessage *resp = NULL;
   int rc = shopgpu_call_unary(client, ADMIN_INFO, &req.base, &shopgpu__v1__server_info__descriptor,
                               &resp, timeout_ms, status);
-  if (info) *info = (Shopgpu__V1__ServerInfo *)(void *)resp;
-  else if (resp) protobuf_c_message_free_unpacked(resp, NULL);
+  if (info)
+    *info = (Shopgpu__V1__ServerInfo *)(void *)resp;
+  else if (resp)
+    protobuf_c_message_free_unpacked(resp, NULL);
   return rc;
 }
 
 int shopgpu_echo(shopgpu_client *client, const void *payload, size_t len, uint32_t delay_ms,
-                 Shopgpu__V1__EchoResponse **response, int64_t timeout_ms,
-                 shopgpu_status *status) {
+                 Shopgpu__V1__EchoResponse **response, int64_t timeout_ms, shopgpu_status *status) {
   Shopgpu__V1__EchoRequest req = SHOPGPU__V1__ECHO_REQUEST__INIT;
   req.payload.data = shopgpu__pb_bytes(payload);
   req.payload.len = payload ? len : 0;
   req.delay_ms = delay_ms;
   ProtobufCMessage *resp = NULL;
-  int rc = shopgpu_call_unary(client, ADMIN_ECHO, &req.base, &shopgpu__v1__echo_response__descriptor,
-                              &resp, timeout_ms, status);
-  if (response) *response = (Shopgpu__V1__EchoResponse *)(void *)resp;
-  else if (resp) protobuf_c_message_free_unpacked(resp, NULL);
+  int rc = shopgpu_call_unary(client, ADMIN_ECHO, &req.base,
+                              &shopgpu__v1__echo_response__descriptor, &resp, timeout_ms, status);
+  if (response)
+    *response = (Shopgpu__V1__EchoResponse *)(void *)resp;
+  else if (resp)
+    protobuf_c_message_free_unpacked(resp, NULL);
   return rc;
 }
 
@@ -126,9 +129,11 @@ int shopgpu_echo_upload(shopgpu_client *client, const shopgpu_bytes *chunks, siz
   upload_state u = {chunks, n, 0, SHOPGPU__V1__ECHO_REQUEST__INIT};
   ProtobufCMessage *resp = NULL;
   int rc = shopgpu_call_client_stream(client, ADMIN_ECHO_UPLOAD, next_chunk, &u,
-                                      &shopgpu__v1__echo_upload_response__descriptor,
-                                      &resp, timeout_ms, status);
-  if (response) *response = (Shopgpu__V1__EchoUploadResponse *)(void *)resp;
-  else if (resp) protobuf_c_message_free_unpacked(resp, NULL);
+                                      &shopgpu__v1__echo_upload_response__descriptor, &resp,
+                                      timeout_ms, status);
+  if (response)
+    *response = (Shopgpu__V1__EchoUploadResponse *)(void *)resp;
+  else if (resp)
+    protobuf_c_message_free_unpacked(resp, NULL);
   return rc;
 }

@@ -2,13 +2,12 @@
  * auth metadata, batches, status, protobuf packing) and the generic unary call. Ownership rules
  * follow GRPC_CORE.md section 2: received buffers, status details and metadata arrays are ours
  * to release; send buffers are destroyed once their batch has completed. */
-#include <string.h>
-
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/slice.h>
 #include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
+#include <string.h>
 
 #include "client_internal.h"
 
@@ -128,6 +127,32 @@ int shopgpu__unpack(grpc_byte_buffer *bb, const ProtobufCMessageDescriptor *desc
   return GRPC_STATUS_OK;
 }
 
+int shopgpu__finish(shopgpu__call *k, int close, grpc_byte_buffer **recv, shopgpu_status *st) {
+  grpc_metadata_array initial, trailing;
+  grpc_metadata_array_init(&initial);
+  grpc_metadata_array_init(&trailing);
+  grpc_status_code code = GRPC_STATUS_UNKNOWN;
+  grpc_slice details = grpc_empty_slice();
+  const char *error_string = NULL;
+  grpc_op ops[4];
+  size_t n = 0;
+  memset(ops, 0, sizeof ops);
+  if (close) ops[n++].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+  ops[n].op = GRPC_OP_RECV_INITIAL_METADATA;
+  ops[n++].data.recv_initial_metadata.recv_initial_metadata = &initial;
+  grpc_byte_buffer *unwanted = NULL;
+  ops[n].op = GRPC_OP_RECV_MESSAGE;
+  ops[n++].data.recv_message.recv_message = recv ? recv : &unwanted;
+  status_op(&ops[n++], &trailing, &code, &details, &error_string);
+  int rc = shopgpu__batch(k, ops, n, st) < 0 ? GRPC_STATUS_INTERNAL
+                                             : shopgpu__status_from(st, code, details);
+  if (unwanted) grpc_byte_buffer_destroy(unwanted);
+  gpr_free((void *)(uintptr_t)error_string);
+  grpc_metadata_array_destroy(&initial);
+  grpc_metadata_array_destroy(&trailing);
+  return rc;
+}
+
 /* The six ops of a unary call, writing into the given outputs. */
 typedef struct unary_io {
   grpc_byte_buffer *send, *recv;
@@ -156,8 +181,8 @@ static int run_unary(shopgpu__call *k, unary_io *io, shopgpu_status *st) {
 }
 
 int shopgpu_call_unary(shopgpu_client *client, const char *path, const ProtobufCMessage *request,
-                       const ProtobufCMessageDescriptor *response_desc,
-                       ProtobufCMessage **response, int64_t timeout_ms, shopgpu_status *status) {
+                       const ProtobufCMessageDescriptor *response_desc, ProtobufCMessage **response,
+                       int64_t timeout_ms, shopgpu_status *status) {
   if (response) *response = NULL;
   if (!request || !response_desc || !response)
     return shopgpu__status_set(status, GRPC_STATUS_INVALID_ARGUMENT,

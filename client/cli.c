@@ -1,13 +1,15 @@
 /* shopgpu: the command-line client. Parses the global options (anywhere on the line), opens a
  * libshopgpu-client channel and runs one command from the table below. Exit codes: 0 ok,
  * 1 RPC error or negative answer, 2 usage error (see --help). */
+#include "cli.h"
+
 #include <errno.h>
+#include <grpc/support/log.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
 #include "sg_version.h"
 
 #define DEFAULT_SERVER "127.0.0.1:50051"
@@ -30,9 +32,8 @@ typedef struct options {
 } options;
 
 static void print_help(FILE *out) {
-  fprintf(out,
-          "usage: shopgpu [OPTIONS] COMMAND [ARGS]\n\n"
-          "Commands:\n");
+  fprintf(out, "usage: shopgpu [OPTIONS] COMMAND [ARGS]\n\n"
+               "Commands:\n");
   for (size_t i = 0; i < N_COMMANDS; i++) {
     char left[64];
     snprintf(left, sizeof left, "%s %s", commands[i].name, commands[i].args);
@@ -45,7 +46,8 @@ static void print_help(FILE *out) {
           "  --timeout S              per-call deadline in seconds, 0 = none (default %g)\n"
           "  --tls-ca FILE            use TLS, trusting the CA certificate(s) in this PEM file\n"
           "  --tls-server-name NAME   name to verify the server certificate against\n"
-          "  --json                   print one JSON object (keys as in the proto)\n"
+          "  --json                   print one JSON object (keys as in the proto); errors stay\n"
+          "                           on stderr\n"
           "  --help, --version\n"
           "\nExit status: 0 ok; 1 the call failed (\"shopgpu: CODE: message\" on stderr) or the\n"
           "answer is negative (health not SERVING); 2 usage error.\n",
@@ -95,9 +97,12 @@ static int parse_flag(options *o, int argc, char **argv, int *i) {
     return SG_CLI_OK;
   }
   if (!slot) return usage_error(flag ? "--%s: takes no value" : "unknown option --%s", name);
-  if (eq) *slot = eq + 1;
-  else if (*i + 1 < argc) *slot = argv[++*i];
-  else return usage_error("--%s: missing value", name);
+  if (eq)
+    *slot = eq + 1;
+  else if (*i + 1 < argc)
+    *slot = argv[++*i];
+  else
+    return usage_error("--%s: missing value", name);
   return SG_CLI_OK;
 }
 
@@ -108,11 +113,16 @@ static int parse_args(options *o, int argc, char **argv) {
   int dashdash = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    if (dashdash || a[0] != '-' || a[1] == '\0') o->argv[o->argc++] = argv[i];
-    else if (strcmp(a, "--") == 0) dashdash = 1;
-    else if (strcmp(a, "-h") == 0) o->help = 1;
-    else if (a[1] != '-') return usage_error("unknown option %s", a);
-    else if (parse_flag(o, argc, argv, &i) != SG_CLI_OK) return SG_CLI_USAGE;
+    if (dashdash || a[0] != '-' || a[1] == '\0')
+      o->argv[o->argc++] = argv[i];
+    else if (strcmp(a, "--") == 0)
+      dashdash = 1;
+    else if (strcmp(a, "-h") == 0)
+      o->help = 1;
+    else if (a[1] != '-')
+      return usage_error("unknown option %s", a);
+    else if (parse_flag(o, argc, argv, &i) != SG_CLI_OK)
+      return SG_CLI_USAGE;
   }
   return SG_CLI_OK;
 }
@@ -135,10 +145,12 @@ static int read_token(const char *path, char *buf, size_t size) {
   int too_big = n == size - 1 && fgetc(f) != EOF;
   fclose(f);
   buf[n] = '\0';
-  while (n && strchr(" \t\r\n", buf[n - 1])) buf[--n] = '\0';
+  while (n && strchr(" \t\r\n", buf[n - 1]))
+    buf[--n] = '\0';
   size_t lead = strspn(buf, " \t\r\n");
   memmove(buf, buf + lead, n - lead + 1);
-  if (too_big) return usage_error("--token-file: \"%.200s\" is over %d bytes", path, MAX_TOKEN_BYTES);
+  if (too_big)
+    return usage_error("--token-file: \"%.200s\" is over %d bytes", path, MAX_TOKEN_BYTES);
   if (!buf[0]) return usage_error("--token-file: \"%.200s\" is empty", path);
   return SG_CLI_OK;
 }
@@ -179,15 +191,22 @@ static int run(options *o) {
   return rc;
 }
 
+/* gRPC core's own log lines would repeat, less readably, the one error line we print. */
+static void quiet_log(gpr_log_func_args *args) { (void)args; }
+
 int main(int argc, char **argv) {
+  if (!getenv("GRPC_VERBOSITY")) gpr_set_log_function(quiet_log);
   options o = {0};
   o.server = getenv("SHOPGPU_SERVER");
   if (!o.server || !o.server[0]) o.server = DEFAULT_SERVER;
   o.token_file = getenv("SHOPGPU_TOKEN_FILE");
   int rc = parse_args(&o, argc, argv);
-  if (rc == SG_CLI_OK && o.help) print_help(stdout);
-  else if (rc == SG_CLI_OK && o.version) printf("shopgpu %s (commit %s)\n", SG_VERSION, SG_COMMIT);
-  else if (rc == SG_CLI_OK) rc = run(&o);
+  if (rc == SG_CLI_OK && o.help)
+    print_help(stdout);
+  else if (rc == SG_CLI_OK && o.version)
+    printf("shopgpu %s (commit %s)\n", SG_VERSION, SG_COMMIT);
+  else if (rc == SG_CLI_OK)
+    rc = run(&o);
   free(o.argv);
   return rc;
 }

@@ -25,9 +25,9 @@ typedef struct sg_cli {
 
 typedef struct sg_cli_command {
   const char *name;
-  const char *args;    /* argument synopsis for --help, e.g. "[SERVICE]" */
+  const char *args; /* argument synopsis for --help, e.g. "[SERVICE]" */
   int min_args, max_args;
-  const char *summary; /* one line for --help */
+  const char *summary;                            /* one line for --help */
   int (*run)(sg_cli *cli, int argc, char **argv); /* returns an exit code */
 } sg_cli_command;
 

@@ -32,11 +32,11 @@ static void print_device(FILE *out, const Shopgpu__V1__Device *d) {
     fprintf(out, "%-9s none\n", "device");
     return;
   }
-  fprintf(out, "%-9s %s, compute %d.%d, %d SMs, %.1f of %.1f GiB free, driver %d.%d, runtime %d.%d\n",
-          "device", d->name, d->compute_capability_major, d->compute_capability_minor,
-          d->sm_count, (double)d->memory_free_bytes / (1 << 30),
-          (double)d->memory_total_bytes / (1 << 30), d->driver_version / 1000,
-          d->driver_version % 1000 / 10, d->runtime_version / 1000,
+  fprintf(out,
+          "%-9s %s, compute %d.%d, %d SMs, %.1f of %.1f GiB free, driver %d.%d, runtime %d.%d\n",
+          "device", d->name, d->compute_capability_major, d->compute_capability_minor, d->sm_count,
+          (double)d->memory_free_bytes / (1 << 30), (double)d->memory_total_bytes / (1 << 30),
+          d->driver_version / 1000, d->driver_version % 1000 / 10, d->runtime_version / 1000,
           d->runtime_version % 1000 / 10);
 }
 
@@ -46,14 +46,16 @@ static void print_backend(FILE *out, const Shopgpu__V1__Backend *b) {
     return;
   }
   fprintf(out, "%-9s %s (requested %s): %s\n", "backend", b->name, b->requested, b->reason);
-  if (b->healthy) fprintf(out, "%-9s healthy\n", "health");
-  else fprintf(out, "%-9s unhealthy: %s\n", "health", b->health_reason);
+  if (b->healthy)
+    fprintf(out, "%-9s healthy\n", "health");
+  else
+    fprintf(out, "%-9s unhealthy: %s\n", "health", b->health_reason);
   print_device(out, b->device);
 }
 
 static void print_methods(FILE *out, const Shopgpu__V1__ServerInfo *info) {
-  fprintf(out, "\n%-36s %8s %8s %8s %8s %9s %9s\n", "METHOD", "CALLS", "OK", "REJECTED",
-          "FAILED", "P50_MS", "P99_MS");
+  fprintf(out, "\n%-36s %8s %8s %8s %8s %9s %9s\n", "METHOD", "CALLS", "OK", "REJECTED", "FAILED",
+          "P50_MS", "P99_MS");
   for (size_t i = 0; i < info->n_methods; i++) {
     const Shopgpu__V1__MethodStats *m = info->methods[i];
     fprintf(out, "%-36s %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %9.3f %9.3f\n",

@@ -2,12 +2,11 @@
  * and grpc_shutdown) and status helpers. Calls themselves live in call.c and stream.c, the
  * typed per-RPC functions in api.c. */
 #include <errno.h>
+#include <grpc/grpc_security.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <grpc/grpc_security.h>
 
 #include "client_internal.h"
 #include "sg_version.h"
@@ -15,10 +14,12 @@
 #define MAX_CA_FILE_BYTES (1 << 20)
 
 /* gRPC status codes 0..16, in order (grpc/status.h). */
+/* clang-format off */
 #define SHOPGPU_STATUS_CODES(X)                                                                   \
   X(OK) X(CANCELLED) X(UNKNOWN) X(INVALID_ARGUMENT) X(DEADLINE_EXCEEDED) X(NOT_FOUND)             \
   X(ALREADY_EXISTS) X(PERMISSION_DENIED) X(RESOURCE_EXHAUSTED) X(FAILED_PRECONDITION) X(ABORTED)  \
   X(OUT_OF_RANGE) X(UNIMPLEMENTED) X(INTERNAL) X(UNAVAILABLE) X(DATA_LOSS) X(UNAUTHENTICATED)
+/* clang-format on */
 
 const char *shopgpu_status_code_name(int code) {
 #define NAME(n) #n,
@@ -89,6 +90,12 @@ static grpc_channel_credentials *make_credentials(const shopgpu_client_options *
   if (!o->tls_ca_file) return grpc_insecure_credentials_create();
   char *pem = read_text_file(o->tls_ca_file, st);
   if (!pem) return NULL;
+  if (!strstr(pem, "-----BEGIN CERTIFICATE-----")) { /* core would only fail at connect time */
+    free(pem);
+    shopgpu__status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+                        "tls_ca_file: \"%.200s\" holds no PEM certificate", o->tls_ca_file);
+    return NULL;
+  }
   grpc_channel_credentials *creds = grpc_ssl_credentials_create(pem, NULL, NULL, NULL);
   free(pem);
   if (!creds)
@@ -104,8 +111,8 @@ static grpc_channel *make_channel(const shopgpu_client_options *o, shopgpu_statu
   size_t n = 0;
   args[n].type = GRPC_ARG_INTEGER;
   args[n].key = shopgpu__pb_str(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH);
-  args[n++].value.integer = o->max_receive_bytes ? o->max_receive_bytes
-                                                 : SHOPGPU_DEFAULT_MAX_RECEIVE_BYTES;
+  args[n++].value.integer =
+      o->max_receive_bytes ? o->max_receive_bytes : SHOPGPU_DEFAULT_MAX_RECEIVE_BYTES;
   args[n].type = GRPC_ARG_STRING;
   args[n].key = shopgpu__pb_str(GRPC_ARG_PRIMARY_USER_AGENT_STRING);
   args[n++].value.string = shopgpu__pb_str("shopgpu-client/" SG_VERSION);
@@ -140,8 +147,8 @@ shopgpu_client *shopgpu_client_open(const shopgpu_client_options *opts, shopgpu_
     shopgpu__status_set(status, GRPC_STATUS_RESOURCE_EXHAUSTED, "client: out of memory");
     goto fail;
   }
-  c->timeout_ms = opts->timeout_ms == SHOPGPU_TIMEOUT_DEFAULT ? SHOPGPU_DEFAULT_TIMEOUT_MS
-                                                              : opts->timeout_ms;
+  c->timeout_ms =
+      opts->timeout_ms == SHOPGPU_TIMEOUT_DEFAULT ? SHOPGPU_DEFAULT_TIMEOUT_MS : opts->timeout_ms;
   grpc_init();
   c->channel = make_channel(opts, status);
   if (!c->channel) {

@@ -57,6 +57,12 @@ void shopgpu__call_end(shopgpu__call *k);
 int shopgpu__batch(shopgpu__call *k, const grpc_op *ops, size_t n, shopgpu_status *st);
 /* {RECV_STATUS_ON_CLIENT} alone, copied into st; returns the code. */
 int shopgpu__recv_status(shopgpu__call *k, shopgpu_status *st);
+/* The end of a call whose initial metadata was not received yet: {SEND_CLOSE_FROM_CLIENT (when
+ * close), RECV_INITIAL_METADATA, RECV_MESSAGE into *recv, RECV_STATUS_ON_CLIENT} in one batch
+ * (a lone RECV_STATUS there can wait for the deadline after a trailers-only answer: see
+ * stream.c). *recv (NULL or a buffer) is the caller's; recv NULL drops any message. Returns the
+ * status code. */
+int shopgpu__finish(shopgpu__call *k, int close, grpc_byte_buffer **recv, shopgpu_status *st);
 /* Copies a received status (code + details slice, which it unrefs) into st; returns code. */
 int shopgpu__status_from(shopgpu_status *st, grpc_status_code code, grpc_slice details);
 

@@ -45,14 +45,17 @@ void sg__json_end_array(sg__json *j) { close_container(j, ']'); }
 /* Length of the valid UTF-8 sequence at s (n bytes left), or 0 when it is not valid. */
 static size_t utf8_len(const unsigned char *s, size_t n) {
   unsigned c = s[0];
-  size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
-             : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+  size_t len = c < 0x80                 ? 1
+               : c >= 0xC2 && c <= 0xDF ? 2
+               : c >= 0xE0 && c <= 0xEF ? 3
+               : c >= 0xF0 && c <= 0xF4 ? 4
+                                        : 0;
   if (len == 0 || len > n) return 0;
   for (size_t i = 1; i < len; i++)
     if ((s[i] & 0xC0) != 0x80) return 0;
-  if (c == 0xE0 && s[1] < 0xA0) return 0; /* overlong */
+  if (c == 0xE0 && s[1] < 0xA0) return 0;  /* overlong */
   if (c == 0xED && s[1] >= 0xA0) return 0; /* UTF-16 surrogate */
-  if (c == 0xF0 && s[1] < 0x90) return 0; /* overlong */
+  if (c == 0xF0 && s[1] < 0x90) return 0;  /* overlong */
   if (c == 0xF4 && s[1] >= 0x90) return 0; /* above U+10FFFF */
   return len;
 }
@@ -67,12 +70,18 @@ static void write_escaped(FILE *out, const unsigned char *s, size_t n) {
       i++;
       continue;
     }
-    if (c == '"' || c == '\\') fprintf(out, "\\%c", (int)c);
-    else if (c == '\n') fputs("\\n", out);
-    else if (c == '\r') fputs("\\r", out);
-    else if (c == '\t') fputs("\\t", out);
-    else if (c < 0x20) fprintf(out, "\\u%04x", c);
-    else fwrite(s + i, 1, len, out);
+    if (c == '"' || c == '\\')
+      fprintf(out, "\\%c", (int)c);
+    else if (c == '\n')
+      fputs("\\n", out);
+    else if (c == '\r')
+      fputs("\\r", out);
+    else if (c == '\t')
+      fputs("\\t", out);
+    else if (c < 0x20)
+      fprintf(out, "\\u%04x", c);
+    else
+      fwrite(s + i, 1, len, out);
     i += len;
   }
   fputc('"', out);
@@ -91,8 +100,10 @@ void sg__json_string_n(sg__json *j, const char *s, size_t n) {
 }
 
 void sg__json_string(sg__json *j, const char *s) {
-  if (!s) sg__json_null(j);
-  else sg__json_string_n(j, s, strlen(s));
+  if (!s)
+    sg__json_null(j);
+  else
+    sg__json_string_n(j, s, strlen(s));
 }
 
 void sg__json_base64(sg__json *j, const uint8_t *data, size_t n) {

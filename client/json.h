@@ -4,18 +4,17 @@
 #ifndef SG_CLI_JSON_H
 #define SG_CLI_JSON_H
 
+#include <protobuf-c/protobuf-c.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-
-#include <protobuf-c/protobuf-c.h>
 
 #define SG_JSON_MAX_DEPTH 32
 
 typedef struct sg__json {
   FILE *out;
-  int depth;                          /* open objects/arrays */
-  int after_key;                      /* a key was written: the value needs no comma */
+  int depth;                                      /* open objects/arrays */
+  int after_key;                                  /* a key was written: the value needs no comma */
   unsigned char has_items[SG_JSON_MAX_DEPTH + 1]; /* per level: 1 once an item was written */
 } sg__json;
 

@@ -26,8 +26,10 @@ static size_t value_size(ProtobufCType type) {
 
 static void write_enum(sg__json *j, const ProtobufCFieldDescriptor *f, int v) {
   const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(f->descriptor, v);
-  if (ev) sg__json_string(j, ev->name);
-  else sg__json_int(j, v); /* a value this build does not know */
+  if (ev)
+    sg__json_string(j, ev->name);
+  else
+    sg__json_int(j, v); /* a value this build does not know */
 }
 
 static void write_value(sg__json *j, const ProtobufCFieldDescriptor *f, const void *p) {
@@ -53,8 +55,10 @@ static void write_value(sg__json *j, const ProtobufCFieldDescriptor *f, const vo
     break;
   }
   case PROTOBUF_C_TYPE_MESSAGE:
-    if (j->depth >= SG_JSON_MAX_DEPTH) sg__json_null(j); /* deeper than any of our APIs */
-    else sg__json_message(j, *(const ProtobufCMessage *const *)p);
+    if (j->depth >= SG_JSON_MAX_DEPTH)
+      sg__json_null(j); /* deeper than any of our APIs */
+    else
+      sg__json_message(j, *(const ProtobufCMessage *const *)p);
     break;
   }
 }
@@ -75,7 +79,8 @@ static void write_repeated(sg__json *j, const ProtobufCMessage *m,
   const char *arr = *(const char *const *)((const char *)m + f->offset);
   size_t size = value_size(f->type);
   sg__json_begin_array(j);
-  for (size_t i = 0; i < n; i++) write_value(j, f, arr + i * size);
+  for (size_t i = 0; i < n; i++)
+    write_value(j, f, arr + i * size);
   sg__json_end_array(j);
 }
 

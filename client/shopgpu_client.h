@@ -1,14 +1,14 @@
 /* libshopgpu-client: a C client for shopgpu-server over gRPC core + protobuf-c. One channel
  * object (shopgpu_client), a generic unary / server-streaming / client-streaming call each, and
  * one typed function per RPC built on them. Errors come back as a gRPC status code plus a
- * message; the library never aborts and never prints. */
+ * message; the library never aborts and never prints (gRPC core itself may log through gpr_log:
+ * set GRPC_VERBOSITY or gpr_set_log_function in the application to control that). */
 #ifndef SHOPGPU_CLIENT_H
 #define SHOPGPU_CLIENT_H
 
+#include <protobuf-c/protobuf-c.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <protobuf-c/protobuf-c.h>
 
 #include "grpc/health/v1/health.pb-c.h"
 #include "shopgpu/v1/admin.pb-c.h"
@@ -58,8 +58,10 @@ typedef struct shopgpu_client shopgpu_client;
 
 /* Creates a client (calls grpc_init). Nothing connects yet: the first call does, and fails
  * with UNAVAILABLE at once if the server cannot be reached (no waiting for it to come up).
- * The options' strings are copied. Returns NULL and fills status (if not NULL) on a bad option
- * (INVALID_ARGUMENT: empty target, unreadable CA file, negative timeout other than NONE). */
+ * The options' strings are copied (the CA file is read here). Returns NULL and fills status (if
+ * not NULL) on a bad option: INVALID_ARGUMENT for an empty target, a token that is empty or
+ * holds a line break, an unreadable CA file or one without a PEM certificate, a negative timeout
+ * other than SHOPGPU_TIMEOUT_NONE, max_receive_bytes < -1. */
 shopgpu_client *shopgpu_client_open(const shopgpu_client_options *opts, shopgpu_status *status);
 
 /* Destroys the client (calls grpc_shutdown). No call may be in progress. NULL is a no-op. */
@@ -82,8 +84,8 @@ const char *shopgpu_client_target(const shopgpu_client *client);
 /* One request, one response. path: "/package.Service/Method". response_desc: the type of the
  * response (e.g. &shopgpu__v1__server_info__descriptor). */
 int shopgpu_call_unary(shopgpu_client *client, const char *path, const ProtobufCMessage *request,
-                       const ProtobufCMessageDescriptor *response_desc,
-                       ProtobufCMessage **response, int64_t timeout_ms, shopgpu_status *status);
+                       const ProtobufCMessageDescriptor *response_desc, ProtobufCMessage **response,
+                       int64_t timeout_ms, shopgpu_status *status);
 
 /* Called once per streamed message, in order, on the calling thread. msg belongs to the library
  * and is freed when the callback returns: copy what you keep. Return 0 to go on, nonzero to
@@ -129,14 +131,13 @@ int shopgpu_health_watch(shopgpu_client *client, const char *service, shopgpu_he
 /* ---- shopgpu.v1.Admin --------------------------------------------------------------------- */
 
 /* Version, backend, uptime and per-method counters. */
-int shopgpu_server_info(shopgpu_client *client, Shopgpu__V1__ServerInfo **info,
-                        int64_t timeout_ms, shopgpu_status *status);
+int shopgpu_server_info(shopgpu_client *client, Shopgpu__V1__ServerInfo **info, int64_t timeout_ms,
+                        shopgpu_status *status);
 
 /* Sends len bytes of payload (payload may be NULL when len is 0) and gets them back. The server
  * holds the call delay_ms milliseconds first (at most 60,000). */
 int shopgpu_echo(shopgpu_client *client, const void *payload, size_t len, uint32_t delay_ms,
-                 Shopgpu__V1__EchoResponse **response, int64_t timeout_ms,
-                 shopgpu_status *status);
+                 Shopgpu__V1__EchoResponse **response, int64_t timeout_ms, shopgpu_status *status);
 
 /* Called with each EchoStream message. Return nonzero to cancel. */
 typedef int (*shopgpu_echo_fn)(const Shopgpu__V1__EchoResponse *msg, void *arg);

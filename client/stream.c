@@ -2,9 +2,8 @@
  * receive initial metadata}, then one RECV_MESSAGE at a time until the end of the stream, then
  * the status. Client stream: initial metadata, one SEND_MESSAGE at a time, then {close, receive
  * the response and the status}. A caller that stops a stream gets CANCELLED. */
-#include <string.h>
-
 #include <grpc/byte_buffer.h>
+#include <string.h>
 
 #include "client_internal.h"
 
@@ -55,8 +54,10 @@ static int read_stream(shopgpu__call *k, const ProtobufCMessageDescriptor *desc,
     ProtobufCMessage *msg = NULL;
     if (outcome == 0) {
       int rc = shopgpu__unpack(bb, desc, &msg, st);
-      if (rc != GRPC_STATUS_OK) outcome = rc;
-      else if (fn(msg, arg) != 0) outcome = -1;
+      if (rc != GRPC_STATUS_OK)
+        outcome = rc;
+      else if (fn(msg, arg) != 0)
+        outcome = -1;
       if (outcome != 0) grpc_call_cancel(k->call, NULL);
     }
     if (msg) protobuf_c_message_free_unpacked(msg, NULL);
@@ -107,8 +108,7 @@ static int send_message(shopgpu__call *k, const ProtobufCMessage *msg, shopgpu_s
 }
 
 /* {SIM} then each message from next: 1 all sent, 0 broken, -1 refused, -2 the caller stopped. */
-static int write_stream(shopgpu__call *k, shopgpu_produce_fn next, void *arg,
-                        shopgpu_status *st) {
+static int write_stream(shopgpu__call *k, shopgpu_produce_fn next, void *arg, shopgpu_status *st) {
   grpc_op op;
   memset(&op, 0, sizeof op);
   op.op = GRPC_OP_SEND_INITIAL_METADATA;
@@ -128,27 +128,20 @@ static int write_stream(shopgpu__call *k, shopgpu_produce_fn next, void *arg,
   return ok;
 }
 
-/* {SEND_CLOSE, RECV_INITIAL_METADATA, RECV_MESSAGE, RECV_STATUS} after a complete upload. */
-static int finish_upload(shopgpu__call *k, const ProtobufCMessageDescriptor *desc,
+/* The response and status of an upload: complete (sent > 0) or broken (0, a failed send, e.g.
+ * after the server answered early: the server's status says why). The final batch always holds
+ * RECV_INITIAL_METADATA with the status: with RECV_STATUS alone after a trailers-only answer
+ * (auth refused) the status sometimes only arrived at the deadline (seen with core 1.51). */
+static int finish_upload(shopgpu__call *k, int sent, const ProtobufCMessageDescriptor *desc,
                          ProtobufCMessage **response, shopgpu_status *st) {
-  grpc_metadata_array initial;
-  grpc_metadata_array_init(&initial);
   grpc_byte_buffer *bb = NULL;
-  grpc_op ops[3];
-  memset(ops, 0, sizeof ops);
-  ops[0].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
-  ops[1].op = GRPC_OP_RECV_INITIAL_METADATA;
-  ops[1].data.recv_initial_metadata.recv_initial_metadata = &initial;
-  ops[2].op = GRPC_OP_RECV_MESSAGE;
-  ops[2].data.recv_message.recv_message = &bb;
-  int ok = shopgpu__batch(k, ops, 3, st);
-  int rc = ok < 0 ? GRPC_STATUS_INTERNAL : shopgpu__recv_status(k, st);
+  int rc = shopgpu__finish(k, sent > 0, &bb, st);
   if (rc == GRPC_STATUS_OK && !bb)
-    rc = shopgpu__status_set(st, GRPC_STATUS_INTERNAL, "response: OK without a message");
+    rc = shopgpu__status_set(st, GRPC_STATUS_INTERNAL,
+                             sent > 0 ? "response: OK without a message" : "upload: stream broke");
   else if (rc == GRPC_STATUS_OK)
     rc = shopgpu__unpack(bb, desc, response, st);
   if (bb) grpc_byte_buffer_destroy(bb);
-  grpc_metadata_array_destroy(&initial);
   return rc;
 }
 
@@ -164,17 +157,13 @@ int shopgpu_call_client_stream(shopgpu_client *client, const char *path, shopgpu
   int rc = shopgpu__call_start(client, path, timeout_ms, &k, status);
   if (rc != GRPC_STATUS_OK) return rc;
   int sent = write_stream(&k, next, arg, status);
-  if (sent > 0) {
-    rc = finish_upload(&k, response_desc, response, status);
-  } else if (sent == 0) {
-    rc = shopgpu__recv_status(&k, status); /* the call broke: the server or core says why */
-    if (rc == GRPC_STATUS_OK)
-      rc = shopgpu__status_set(status, GRPC_STATUS_INTERNAL, "upload: stream broke");
+  if (sent >= 0) {
+    rc = finish_upload(&k, sent, response_desc, response, status);
+  } else if (sent == -2) {
+    shopgpu__finish(&k, 0, NULL, NULL); /* drain: the status is our own cancellation */
+    rc = shopgpu__status_set(status, GRPC_STATUS_CANCELLED, "stream stopped by the caller");
   } else {
-    if (sent == -2) shopgpu__recv_status(&k, NULL);
-    rc = sent == -2 ? shopgpu__status_set(status, GRPC_STATUS_CANCELLED,
-                                          "stream stopped by the caller")
-                    : GRPC_STATUS_INTERNAL;
+    rc = GRPC_STATUS_INTERNAL; /* status set by the refused batch */
   }
   shopgpu__call_end(&k);
   return rc;

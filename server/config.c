@@ -35,11 +35,25 @@ static const flag flags[] = {
     {"redis", "SHOPGPU_REDIS", "ADDR", "127.0.0.1:6379", T_STR, F(redis), 0, 0,
      "Redis for cached recommendations: HOST:PORT, unix:PATH or none"},
     {"threads", "SHOPGPU_THREADS", "N", "0", T_INT, F(threads), 0, 1024,
-     "handler worker threads (0 = the number of cores, at least 2)"},
+     "RPC handler threads: they validate requests and queue jobs (0 = cores, at least 2)"},
+    {"streams", "SHOPGPU_STREAMS", "N", "2", T_INT, F(streams), 1, 64,
+     "cuda backend: scheduler workers, each with its own CUDA stream, cuBLAS handle and memory"},
+    {"cpu-workers", "SHOPGPU_CPU_WORKERS", "N", "0", T_INT, F(cpu_workers), 0, 1024,
+     "cpu backend: scheduler workers; the cores are divided among them (0 = 2, or 1 on 1 core)"},
+    {"batch-window-us", "SHOPGPU_BATCH_WINDOW_US", "US", "200", T_INT, F(batch_window_us), 0,
+     1000000, "dynamic batching: small scoring calls arriving within US are merged"},
+    {"max-batch", "SHOPGPU_MAX_BATCH", "PAIRS", "262144", T_INT, F(max_batch), 0, 1 << 28,
+     "dynamic batching: most pairs in one merged kernel call (0 = batching off)"},
+    {"aging", "SHOPGPU_AGING", "S", "5", T_DOUBLE, F(aging_s), 0.001, 86400,
+     "a batch job waits at most about S seconds while interactive work keeps arriving"},
+    {"fallback", "SHOPGPU_FALLBACK", "WHERE", "none", T_STR, F(fallback), 0, 0,
+     "none: out of device memory is RESOURCE_EXHAUSTED; cpu: such jobs run on the cpu instead"},
+    {"job-ttl", "SHOPGPU_JOB_TTL", "S", "604800", T_DOUBLE, F(job_ttl_s), 0, 1e9,
+     "finished jobs and their results are deleted after S seconds (0 = never)"},
     {"pollers", "SHOPGPU_POLLERS", "N", "2", T_INT, F(pollers), 1, 64,
      "gRPC poller threads, each with its own completion queue"},
     {"queue-limit", "SHOPGPU_QUEUE_LIMIT", "N", "4096", T_INT, F(queue_limit), 1, 1 << 20,
-     "calls waiting for a worker before new ones get RESOURCE_EXHAUSTED"},
+     "calls waiting for a handler, and jobs waiting per class, before RESOURCE_EXHAUSTED"},
     {"max-message-mb", "SHOPGPU_MAX_MESSAGE_MB", "MB", "64", T_INT, F(max_message_mb), 1, 2047,
      "largest request or response message, in MiB (larger requests: RESOURCE_EXHAUSTED)"},
     {"tls-cert", "SHOPGPU_TLS_CERT", "FILE", "", T_STR, F(tls_cert), 0, 0,
@@ -124,6 +138,10 @@ static sg_status check(sg_config *cfg, sg_err *err) {
   if (!cfg->tls_cert[0] != !cfg->tls_key[0])
     return sg_err_set(err, SG_INVALID_ARGUMENT, "--tls-cert and --tls-key go together");
   if (!cfg->redis[0]) strcpy(cfg->redis, "none");
+  if (strcmp(cfg->fallback, "none") != 0 && strcmp(cfg->fallback, "cpu") != 0)
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "--fallback: \"%.32s\" is not none or cpu",
+                      cfg->fallback);
+  if (cfg->cpu_workers == 0) cfg->cpu_workers = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 2 : 1;
   if (cfg->threads == 0) {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->threads = cores < 2 ? 2 : (int)cores;

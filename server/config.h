@@ -13,10 +13,17 @@ typedef struct sg_config {
   char listen[SG_PATH_MAX]; /* host:port or unix:PATH */
   sg_backend_kind backend;
   char data_dir[SG_PATH_MAX];
-  char redis[SG_PATH_MAX]; /* host:port, unix:PATH or "none" */
-  int threads;             /* handler worker threads */
-  int pollers;             /* gRPC poller threads, one completion queue each */
-  int queue_limit;         /* calls waiting for a worker before RESOURCE_EXHAUSTED */
+  char redis[SG_PATH_MAX];    /* host:port, unix:PATH or "none" */
+  int threads;                /* RPC handler threads (they validate requests and queue jobs) */
+  int pollers;                /* gRPC poller threads, one completion queue each */
+  int queue_limit;            /* waiting calls (RPC) and jobs (per class) before refusals */
+  int streams;                /* cuda backend: scheduler workers, one stream each */
+  int cpu_workers;            /* cpu backend: scheduler workers (0 = 2, or 1 on one core) */
+  int batch_window_us;        /* dynamic batching: wait this long for more small calls */
+  int max_batch;              /* dynamic batching: most pairs in one merged call; 0 = off */
+  double aging_s;             /* longest a batch job waits while interactive work arrives */
+  char fallback[SG_PATH_MAX]; /* "none" | "cpu": where jobs out of device memory go */
+  double job_ttl_s;           /* finished jobs are deleted after this long (0 = never) */
   int max_message_mb;
   char tls_cert[SG_PATH_MAX], tls_key[SG_PATH_MAX];
   char auth_token_file[SG_PATH_MAX];

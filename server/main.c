@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jobs.h"
 #include "log.h"
 #include "metrics.h"
 #include "server.h"
@@ -74,15 +75,45 @@ static int fail(const char *what, const sg_err *err) {
   return 1;
 }
 
-static int serve(sg_server *srv, const secrets *sec, const sigset_t *sigs) {
-  sg_err err = {0};
+/* The backend (and the cpu fallback), the scheduler and the job registry. */
+static sg_status open_compute(sg_server *srv, sg_err *err) {
   sg_backend_config bcfg = {
       .kind = srv->cfg.backend, .log = sg_log_backend_sink, .log_ctx = "backend"};
-  srv->backend = sg_backend_open(&bcfg, &err);
-  if (!srv->backend) return fail("backend", &err);
-  int rc = 1;
-  srv->health = sg_health_create(sg_methods, sg_method_count, &err);
-  if (!srv->health) goto out;
+  srv->backend = sg_backend_open(&bcfg, err);
+  if (!srv->backend) return err->code;
+  int cuda = sg_backend_kind_of(srv->backend) == SG_BACKEND_CUDA;
+  int workers = cuda ? srv->cfg.streams : srv->cfg.cpu_workers;
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  int threads = cores / workers > 0 ? (int)(cores / workers) : 1;
+  if (cuda && strcmp(srv->cfg.fallback, "cpu") == 0) {
+    sg_backend_config fcfg = {.kind = SG_BACKEND_CPU, .cpu_threads = threads};
+    srv->fallback = sg_backend_open(&fcfg, err);
+    if (!srv->fallback) return err->code;
+  }
+  sg_sched_config scfg = {
+      .backend = srv->backend,
+      .fallback = srv->fallback,
+      .workers = workers,
+      .cpu_threads = threads,
+      .queue_limit = {(size_t)srv->cfg.queue_limit, (size_t)srv->cfg.queue_limit},
+      .batch_window_us = srv->cfg.batch_window_us,
+      .max_batch = (size_t)srv->cfg.max_batch,
+      .aging_s = srv->cfg.aging_s,
+  };
+  srv->sched = sg_sched_create(&scfg, err);
+  if (!srv->sched) return err->code;
+  if (cuda)
+    SG_INFO("main", "scheduler: %d cuda stream worker(s)%s", workers,
+            srv->fallback ? ", cpu fallback" : "");
+  else
+    SG_INFO("main", "scheduler: %d cpu worker(s), %d OpenMP thread(s) each", workers, threads);
+  srv->jobs = sg_jobs_open(srv, srv->cfg.data_dir, (int64_t)srv->cfg.job_ttl_s, err);
+  return srv->jobs ? SG_OK : err->code;
+}
+
+static sg_status start_rpc(sg_server *srv, const secrets *sec, sg_err *err) {
+  srv->health = sg_health_create(sg_methods, sg_method_count, err);
+  if (!srv->health) return err->code;
   sg_rpc_config rcfg = {
       .listen = srv->cfg.listen,
       .pollers = srv->cfg.pollers,
@@ -97,40 +128,56 @@ static int serve(sg_server *srv, const secrets *sec, const sigset_t *sigs) {
       .n_methods = sg_method_count,
       .app = srv,
   };
-  srv->rpc = sg_rpc_start(&rcfg, &err);
-  if (!srv->rpc) goto out;
+  srv->rpc = sg_rpc_start(&rcfg, err);
+  if (!srv->rpc) return err->code;
   if (srv->cfg.metrics_listen[0]) {
-    srv->metrics = sg_metrics_start(srv, srv->cfg.metrics_listen, &err);
-    if (!srv->metrics) goto stop;
+    srv->metrics = sg_metrics_start(srv, srv->cfg.metrics_listen, err);
+    if (!srv->metrics) return err->code;
   }
-  if (srv->cfg.ready_file[0]) { /* line 1: gRPC address; line 2: metrics address, if on */
-    char ready[512];
-    int n =
-        snprintf(ready, sizeof ready, "%s\n%s%s", sg_rpc_address(srv->rpc),
-                 srv->metrics ? sg_metrics_address(srv->metrics) : "", srv->metrics ? "\n" : "");
-    if (sg_write_file_atomic(srv->cfg.ready_file, ready, (size_t)n, &err) != SG_OK) goto stop;
+  sg_health_set_all(srv->health, SG_HEALTH_SERVING); /* before the ready file says so */
+  if (!srv->cfg.ready_file[0]) return SG_OK;
+  char ready[512]; /* line 1: gRPC address; line 2: metrics address, if on */
+  int n = snprintf(ready, sizeof ready, "%s\n%s%s", sg_rpc_address(srv->rpc),
+                   srv->metrics ? sg_metrics_address(srv->metrics) : "", srv->metrics ? "\n" : "");
+  return sg_write_file_atomic(srv->cfg.ready_file, ready, (size_t)n, err);
+}
+
+/* Graceful stop: refuse new work, let calls and jobs run for the grace period, cancel the rest,
+ * then take everything down in the reverse order of creation. */
+static void stop(sg_server *srv, double grace_s) {
+  if (srv->health) {
+    sg_health_set_all(srv->health, SG_HEALTH_NOT_SERVING);
+    sg_health_finish_watches(srv->health);
   }
-  sg_health_set_all(srv->health, SG_HEALTH_SERVING);
-  SG_INFO("main", "shopgpu %s (%s) serving on %s%s, backend %s, %d workers, %d pollers%s%s",
-          SG_VERSION, SG_COMMIT, sg_rpc_address(srv->rpc), sec->tls_cert ? " (tls)" : "",
-          sg_backend_name(srv->backend), srv->cfg.threads, srv->cfg.pollers,
+  if (srv->jobs) sg_jobs_end_watches(srv->jobs);
+  if (srv->rpc && !sg_rpc_drain(srv->rpc, grace_s)) sg_rpc_cancel_all(srv->rpc);
+  if (srv->sched) sg_sched_stop(srv->sched); /* jobs end; their replies go out */
+  sg_metrics_stop(srv->metrics);
+  sg_rpc_destroy(srv->rpc);
+  sg_jobs_close(srv->jobs);
+  sg_sched_destroy(srv->sched);
+  sg_health_destroy(srv->health);
+  sg_backend_close(srv->fallback);
+  if (srv->backend) sg_backend_close(srv->backend);
+  if (srv->cfg.ready_file[0]) unlink(srv->cfg.ready_file);
+}
+
+static int serve(sg_server *srv, const secrets *sec, const sigset_t *sigs) {
+  sg_err err = {0};
+  if (open_compute(srv, &err) != SG_OK || start_rpc(srv, sec, &err) != SG_OK) {
+    fail("start", &err);
+    stop(srv, 0);
+    return 1;
+  }
+  SG_INFO("main", "shopgpu %s (%s) serving on %s%s, backend %s, %d handler threads%s%s", SG_VERSION,
+          SG_COMMIT, sg_rpc_address(srv->rpc), sec->tls_cert ? " (tls)" : "",
+          sg_backend_name(srv->backend), srv->cfg.threads,
           sec->n_tokens ? ", bearer tokens required" : "", srv->metrics ? ", metrics on" : "");
   int sig = 0;
   sigwait(sigs, &sig);
   SG_INFO("main", "%s: shutting down (grace %.1f s)", strsignal(sig), srv->cfg.shutdown_grace_s);
-  rc = 0;
-stop:
-  sg_health_set_all(srv->health, SG_HEALTH_NOT_SERVING);
-  sg_health_finish_watches(srv->health);
-  sg_rpc_shutdown(srv->rpc, rc == 0 ? srv->cfg.shutdown_grace_s : 0);
-  sg_metrics_stop(srv->metrics);
-  sg_rpc_destroy(srv->rpc);
-  if (srv->cfg.ready_file[0]) unlink(srv->cfg.ready_file);
-out:
-  if (rc != 0 && err.code != SG_OK) fail("start", &err);
-  sg_health_destroy(srv->health);
-  sg_backend_close(srv->backend);
-  return rc;
+  stop(srv, srv->cfg.shutdown_grace_s);
+  return 0;
 }
 
 int main(int argc, char **argv) {

@@ -5,6 +5,7 @@
 #include "server.h"
 #include "services.h"
 #include "shopgpu/v1/admin.pb-c.h"
+#include "shopgpu/v1/jobs.pb-c.h"
 
 #define HEALTH_REQ &grpc__health__v1__health_check_request__descriptor
 #define HEALTH_RESP &grpc__health__v1__health_check_response__descriptor
@@ -23,11 +24,22 @@ const sg_method sg_methods[] = {
      sg_svc_admin_echo_stream, 0},
     {"/shopgpu.v1.Admin/EchoUpload", SG_RPC_CLIENT_STREAM, &shopgpu__v1__echo_request__descriptor,
      &shopgpu__v1__echo_upload_response__descriptor, sg_svc_admin_echo_upload, 0},
+    {"/shopgpu.v1.Jobs/Submit", SG_RPC_UNARY, &shopgpu__v1__submit_job_request__descriptor,
+     &shopgpu__v1__job__descriptor, sg_svc_jobs_submit, 0},
+    {"/shopgpu.v1.Jobs/Get", SG_RPC_UNARY, &shopgpu__v1__get_job_request__descriptor,
+     &shopgpu__v1__job__descriptor, sg_svc_jobs_get, 0},
+    {"/shopgpu.v1.Jobs/Watch", SG_RPC_SERVER_STREAM, &shopgpu__v1__get_job_request__descriptor,
+     &shopgpu__v1__job__descriptor, sg_svc_jobs_watch, 0},
+    {"/shopgpu.v1.Jobs/Cancel", SG_RPC_UNARY, &shopgpu__v1__get_job_request__descriptor,
+     &shopgpu__v1__job__descriptor, sg_svc_jobs_cancel, 0},
+    {"/shopgpu.v1.Jobs/List", SG_RPC_UNARY, &shopgpu__v1__list_jobs_request__descriptor,
+     &shopgpu__v1__list_jobs_response__descriptor, sg_svc_jobs_list, 0},
 };
 const int sg_method_count = (int)(sizeof sg_methods / sizeof sg_methods[0]);
 
 const ProtobufCServiceDescriptor *const sg_services[] = {
     &grpc__health__v1__health__descriptor,
     &shopgpu__v1__admin__descriptor,
+    &shopgpu__v1__jobs__descriptor,
 };
 const int sg_service_count = (int)(sizeof sg_services / sizeof sg_services[0]);

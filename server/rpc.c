@@ -97,6 +97,7 @@ struct sg_rpc {
   atomic_int shutting_down;
   atomic_int live_calls;
   int shutdown_tag; /* its address is the shutdown notification's tag */
+  int drained;      /* the shutdown notification arrived */
 };
 
 /* ---- call lifetime ---- */
@@ -165,7 +166,7 @@ void sg_call_on_done(sg_call *c, void (*fn)(sg_call *, void *), void *arg) {
     c->on_done_arg = arg;
   }
   pthread_mutex_unlock(&c->mu);
-  if (closed) fn(c, arg); /* ended already */
+  if (closed && fn) fn(c, arg); /* ended already */
 }
 
 int64_t sg_call_remaining_ms(const sg_call *c) {
@@ -784,16 +785,28 @@ static int wait_shutdown_tag(sg_rpc *rpc, gpr_timespec deadline) {
   }
 }
 
-void sg_rpc_shutdown(sg_rpc *rpc, double grace_s) {
-  if (atomic_exchange(&rpc->shutting_down, 1)) return;
+int sg_rpc_drain(sg_rpc *rpc, double grace_s) {
+  if (atomic_exchange(&rpc->shutting_down, 1)) return rpc->drained;
   grpc_server_shutdown_and_notify(rpc->server, rpc->shutdown_cq, &rpc->shutdown_tag);
   gpr_timespec grace = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
                                     gpr_time_from_millis((int64_t)(grace_s * 1000), GPR_TIMESPAN));
-  if (!wait_shutdown_tag(rpc, grace)) {
-    SG_WARN("rpc", "grace period of %.1f s over: cancelling %d call(s) still running", grace_s,
-            atomic_load(&rpc->live_calls));
+  rpc->drained = wait_shutdown_tag(rpc, grace);
+  return rpc->drained;
+}
+
+void sg_rpc_cancel_all(sg_rpc *rpc) {
+  if (rpc->drained) return;
+  SG_WARN("rpc", "cancelling the calls still running");
+  grpc_server_cancel_all_calls(rpc->server);
+}
+
+void sg_rpc_shutdown(sg_rpc *rpc) {
+  if (!atomic_load(&rpc->shutting_down)) sg_rpc_drain(rpc, 0);
+  if (!rpc->server) return;
+  if (!rpc->drained) {
     grpc_server_cancel_all_calls(rpc->server);
     wait_shutdown_tag(rpc, gpr_inf_future(GPR_CLOCK_MONOTONIC));
+    rpc->drained = 1;
   }
   grpc_server_destroy(rpc->server);
   rpc->server = NULL;
@@ -815,6 +828,6 @@ void sg_rpc_shutdown(sg_rpc *rpc, double grace_s) {
 
 void sg_rpc_destroy(sg_rpc *rpc) {
   if (!rpc) return;
-  if (!atomic_load(&rpc->shutting_down)) sg_rpc_shutdown(rpc, 0);
+  sg_rpc_shutdown(rpc);
   free_rpc(rpc);
 }

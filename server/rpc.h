@@ -59,9 +59,14 @@ typedef struct sg_rpc_config {
 sg_rpc *sg_rpc_start(const sg_rpc_config *cfg, sg_err *err);
 /* The address actually bound ("127.0.0.1:43127" when port 0 was asked for). */
 const char *sg_rpc_address(const sg_rpc *rpc);
-/* Graceful stop: refuse new calls, let in-flight calls run up to grace_s, cancel the rest, wait
- * for every handler to reply, stop the threads. Call once, from the main thread. */
-void sg_rpc_shutdown(sg_rpc *rpc, double grace_s);
+/* Graceful stop, in three calls from the main thread:
+ * sg_rpc_drain refuses new calls and waits up to grace_s for the in-flight ones (1 when all
+ * finished); sg_rpc_cancel_all cancels what is left (handlers and jobs see it); once nothing
+ * else can reply any more (the scheduler stopped), sg_rpc_shutdown waits for the last calls
+ * and stops the threads. */
+int sg_rpc_drain(sg_rpc *rpc, double grace_s);
+void sg_rpc_cancel_all(sg_rpc *rpc);
+void sg_rpc_shutdown(sg_rpc *rpc);
 void sg_rpc_destroy(sg_rpc *rpc);
 /* 1 once sg_rpc_shutdown began. */
 int sg_rpc_shutting_down(const sg_rpc *rpc);
@@ -106,7 +111,7 @@ int64_t sg_call_remaining_ms(const sg_call *call);
 void sg_call_ref(sg_call *call);
 void sg_call_unref(sg_call *call);
 /* fn(call, arg) runs once when the call ends (finished, cancelled or failed), on a poller
- * thread; set it before replying. One per call. */
+ * thread, or at once when it has ended already. One per call; fn NULL clears it. */
 void sg_call_on_done(sg_call *call, void (*fn)(sg_call *call, void *arg), void *arg);
 
 /* Zeroed memory that lives as long as the call (for building responses). NULL when out of

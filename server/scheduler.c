@@ -375,8 +375,8 @@ static void run_merged(worker *w, sg_job **jobs, size_t n) {
   w->s->batch_calls++;
   w->s->batch_jobs += live;
   pthread_mutex_unlock(&w->s->mu);
-  for (size_t i = 0; i < live; i++) finish(jobs[i], st == SG_OK ? SG_JOB_SUCCEEDED : SG_JOB_FAILED,
-                                           st == SG_OK ? NULL : &err);
+  for (size_t i = 0; i < live; i++)
+    finish(jobs[i], st == SG_OK ? SG_JOB_SUCCEEDED : SG_JOB_FAILED, st == SG_OK ? NULL : &err);
 }
 
 /* lead was just popped (s->mu held): waits up to the batch window for company, then runs the
@@ -523,7 +523,8 @@ void sg_sched_stop(sg_sched *s) {
   for (;;) { /* end queued jobs in chunks, outside the lock */
     size_t n[2] = {0, 0};
     for (int c = 0; c < SG_JOB_CLASSES; c++)
-      while (s->queue[c].n && n[c] < 64) drained[c][n[c]++] = heap_remove(&s->queue[c], 0);
+      while (s->queue[c].n && n[c] < 64)
+        drained[c][n[c]++] = heap_remove(&s->queue[c], 0);
     if (!n[0] && !n[1]) break;
     pthread_mutex_unlock(&s->mu);
     for (int c = 0; c < SG_JOB_CLASSES; c++)
@@ -545,7 +546,8 @@ void sg_sched_destroy(sg_sched *s) {
     sg_exec_destroy(s->workers[i].exec);
     sg_exec_destroy(s->workers[i].fallback);
   }
-  for (int c = 0; c < SG_JOB_CLASSES; c++) free(s->queue[c].items);
+  for (int c = 0; c < SG_JOB_CLASSES; c++)
+    free(s->queue[c].items);
   free(s->workers);
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->work_cv);

@@ -6,9 +6,10 @@
  * pick the job with the highest effective priority, in seconds of waiting:
  *     waiting time + priority × aging/400 + (interactive ? aging : 0)
  * so interactive work goes first and a batch job that waited `aging` seconds goes anyway (no
- * starvation); priorities (-100..100) shift a job by at most a quarter of that. Batch jobs run in steps; between two steps a worker serves the interactive jobs
- * that outrank its batch job, so interactive latency holds while long work runs. A batch job
- * stays on the worker that started it (its device state lives on that worker's stream).
+ * starvation); priorities (-100..100) shift a job by at most a quarter of that. Batch jobs run in
+ * steps; between two steps a worker serves the interactive jobs that outrank its batch job, so
+ * interactive latency holds while long work runs. A batch job stays on the worker that started it
+ * (its device state lives on that worker's stream).
  *
  * Dynamic batching: when a worker takes a job whose kind can batch (small scoring calls), it
  * also takes the compatible queued jobs of that kind, waiting up to batch_window_us for more
@@ -90,8 +91,8 @@ typedef struct sg_sched_config {
   size_t queue_limit[SG_JOB_CLASSES];
   int64_t batch_window_us; /* 0 = do not wait for more batchable jobs */
   size_t max_batch;        /* most units in one merged call; 0 = batching off */
-  double aging_s; /* a batch job waits at most about this long while interactive work keeps
-                    * arriving (the interactive class boost); default 5 */
+  double aging_s;          /* a batch job waits at most about this long while interactive work keeps
+                            * arriving (the interactive class boost); default 5 */
 } sg_sched_config;
 
 /* Starts the workers (each creates its exec; a failure is returned with the reason). */

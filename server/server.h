@@ -9,12 +9,17 @@
 #include "config.h"
 #include "health.h"
 #include "rpc.h"
+#include "scheduler.h"
 
 typedef struct sg_metrics sg_metrics;
+typedef struct sg_jobs sg_jobs;
 
 typedef struct sg_server {
   sg_config cfg;
   sg_backend *backend;
+  sg_backend *fallback; /* cpu backend for --fallback cpu, or NULL */
+  sg_sched *sched;
+  sg_jobs *jobs;
   sg_rpc *rpc;
   sg_health *health;
   sg_metrics *metrics;

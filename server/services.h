@@ -15,4 +15,11 @@ void sg_svc_admin_echo(sg_call *call, const ProtobufCMessage *req);
 void sg_svc_admin_echo_stream(sg_call *call, const ProtobufCMessage *req);
 void sg_svc_admin_echo_upload(sg_call *call, const ProtobufCMessage *req);
 
+/* svc_jobs.c: shopgpu.v1.Jobs */
+void sg_svc_jobs_submit(sg_call *call, const ProtobufCMessage *req);
+void sg_svc_jobs_get(sg_call *call, const ProtobufCMessage *req);
+void sg_svc_jobs_watch(sg_call *call, const ProtobufCMessage *req);
+void sg_svc_jobs_cancel(sg_call *call, const ProtobufCMessage *req);
+void sg_svc_jobs_list(sg_call *call, const ProtobufCMessage *req);
+
 #endif

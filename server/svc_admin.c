@@ -117,7 +117,10 @@ void sg_svc_admin_echo_stream(sg_call *call, const ProtobufCMessage *req) {
   Shopgpu__V1__EchoResponse msg = SHOPGPU__V1__ECHO_RESPONSE__INIT;
   msg.payload = r->payload;
   for (uint32_t i = 0; err.code == SG_OK && i < r->count; i++) {
-    if (i && r->interval_ms && !cancellable_sleep(call, r->interval_ms)) break;
+    if (i && r->interval_ms && !cancellable_sleep(call, r->interval_ms)) {
+      sg_err_set(&err, SG_CANCELLED, "echo stream cancelled after %u messages", i);
+      break;
+    }
     if (sg_call_send(call, &msg.base, &err) != SG_OK) break;
   }
   sg_call_reply(call, NULL, &err);

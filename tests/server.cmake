@@ -1,9 +1,12 @@
 # Server, client and CLI tests: each starts a real shopgpu-server (tests/support/server_fixture.c).
-add_library(sg_server_fixture STATIC ${CMAKE_CURRENT_SOURCE_DIR}/support/server_fixture.c)
+add_library(sg_server_fixture STATIC ${CMAKE_CURRENT_SOURCE_DIR}/support/server_fixture.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/support/pyclient.c)
 target_include_directories(sg_server_fixture PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/support)
+target_link_libraries(sg_server_fixture PUBLIC PkgConfig::CRITERION)
 target_compile_definitions(sg_server_fixture PRIVATE
   SG_SERVER_BIN="$<TARGET_FILE:shopgpu-server>"
-  SG_PYTHON_DIR="${CMAKE_BINARY_DIR}/python")
+  SG_PYTHON_DIR="${CMAKE_BINARY_DIR}/python"
+  SG_TEST_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}")
 add_dependencies(sg_server_fixture shopgpu-server)
 if(TARGET shopgpu_proto_python)
   add_dependencies(sg_server_fixture shopgpu_proto_python)

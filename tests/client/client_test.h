@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "server_fixture.h"
+#include "shopgpu_client.h"
 
 static sg_test_server srv;
 static char aux_dir[64];
@@ -27,10 +28,25 @@ static inline double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Starts the test's server with extra flags (NULL-terminated, may be NULL). */
-static inline void start_server(const char *const *extra) {
+/* Starts the test's server with extra flags (NULL-terminated, may be NULL) and waits until it
+ * reports SERVING (the server writes its ready file a moment before it marks itself SERVING).
+ * tls_ca: the server's certificate when it serves TLS, else NULL. */
+static inline void start_server_tls(const char *const *extra, const char *tls_ca) {
   cr_assert_eq(sg_test_server_start(&srv, extra), 0, "server did not start");
+  shopgpu_client_options o = {
+      .target = srv.addr, .tls_ca_file = tls_ca, .tls_server_name = tls_ca ? "localhost" : NULL};
+  shopgpu_client *c = shopgpu_client_open(&o, NULL);
+  cr_assert_not_null(c);
+  int serving = 0;
+  for (double until = now_s() + 5; serving != 1 && now_s() < until;) {
+    if (shopgpu_health_check(c, "", &serving, 1000, NULL) != 0) serving = 0;
+    if (serving != 1) nanosleep(&(struct timespec){0, 10000000}, NULL);
+  }
+  shopgpu_client_close(c);
+  cr_assert_eq(serving, 1, "server not SERVING 5 s after its ready file");
 }
+
+static inline void start_server(const char *const *extra) { start_server_tls(extra, NULL); }
 
 /* A fresh temp dir (aux_dir) for files the server reads at start. */
 static inline const char *make_aux_dir(void) {

@@ -44,12 +44,14 @@ static void run_cli(cli_run *r, const char *const *args, const char *const *env)
   snprintf(err_path, sizeof err_path, "%s/err", cli_dir);
   const char *argv[32] = {SG_CLI_BIN};
   int n = 1;
-  for (int i = 0; args[i] && n < 31; i++) argv[n++] = args[i];
+  for (int i = 0; args[i] && n < 31; i++)
+    argv[n++] = args[i];
   pid_t pid = fork();
   if (pid == 0) {
     unsetenv("SHOPGPU_SERVER");
     unsetenv("SHOPGPU_TOKEN_FILE");
-    for (int i = 0; env && env[i]; i++) putenv((char *)(uintptr_t)env[i]);
+    for (int i = 0; env && env[i]; i++)
+      putenv((char *)(uintptr_t)env[i]);
     int out = open(r->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     dup2(out, STDOUT_FILENO);
@@ -75,9 +77,14 @@ Test(cli, info_json_is_one_valid_object_with_the_proto_keys) {
   cr_expect_eq(r.err[0], '\0', "stderr not empty: %s", r.err);
   cr_expect_eq(r.out[0], '{');
   cr_expect_eq(strchr(r.out, '\n'), r.out + strlen(r.out) - 1, "not one line");
-  const char *keys[] = {"\"version\":\"", "\"commit\":\"", "\"backend\":{\"name\":\"",
-                        "\"uptime_s\":", "\"listen\":\"", "\"worker_threads\":",
-                        "\"methods\":[{\"method\":\"", "\"latency_p99_ms\":",
+  const char *keys[] = {"\"version\":\"",
+                        "\"commit\":\"",
+                        "\"backend\":{\"name\":\"",
+                        "\"uptime_s\":",
+                        "\"listen\":\"",
+                        "\"worker_threads\":",
+                        "\"methods\":[{\"method\":\"",
+                        "\"latency_p99_ms\":",
                         "\"/shopgpu.v1.Admin/GetServerInfo\""};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
     cr_expect_neq(strstr(r.out, keys[i]), NULL, "missing %s", keys[i]);
@@ -148,16 +155,16 @@ Test(cli, dead_server_prints_the_code_and_exits_1) {
 
 Test(cli, usage_errors_exit_2) {
   const char *const *cases[] = {
-      ARGS("--server", "127.0.0.1:1"),        /* no command */
-      ARGS("frobnicate"),                     /* unknown command */
-      ARGS("--bogus", "info"),                /* unknown option */
-      ARGS("-x", "info"),                     /* unknown short option */
-      ARGS("health", "a", "b"),               /* too many arguments */
-      ARGS("info", "extra"),                  /* info takes none */
-      ARGS("--timeout", "soon", "info"),      /* not a number */
-      ARGS("--timeout", "-1", "info"),        /* negative */
-      ARGS("info", "--server"),               /* missing value */
-      ARGS("--json=1", "info"),               /* flag with a value */
+      ARGS("--server", "127.0.0.1:1"),   /* no command */
+      ARGS("frobnicate"),                /* unknown command */
+      ARGS("--bogus", "info"),           /* unknown option */
+      ARGS("-x", "info"),                /* unknown short option */
+      ARGS("health", "a", "b"),          /* too many arguments */
+      ARGS("info", "extra"),             /* info takes none */
+      ARGS("--timeout", "soon", "info"), /* not a number */
+      ARGS("--timeout", "-1", "info"),   /* negative */
+      ARGS("info", "--server"),          /* missing value */
+      ARGS("--json=1", "info"),          /* flag with a value */
       ARGS("--token-file", "/no/such/token", "info"),
       ARGS("--tls-ca", "/no/such/ca.pem", "info"),
   };
@@ -174,8 +181,9 @@ Test(cli, help_and_version) {
   cli_run r;
   run_cli(&r, ARGS("--help"), NULL);
   cr_expect_eq(r.status, 0);
-  const char *want[] = {"usage: shopgpu", "info", "health", "--server", "--token-file",
-                        "--timeout", "--tls-ca", "--tls-server-name", "--json", "Exit status"};
+  const char *want[] = {"usage: shopgpu", "info",       "health",   "--server",
+                        "--token-file",   "--timeout",  "--tls-ca", "--tls-server-name",
+                        "--json",         "Exit status"};
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
     cr_expect_neq(strstr(r.out, want[i]), NULL, "--help lacks %s", want[i]);
   run_cli(&r, ARGS("--version"), NULL);

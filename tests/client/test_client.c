@@ -85,7 +85,8 @@ Test(client, echo_round_trips_empty_binary_and_one_mib_payloads) {
   cr_assert_not_null(data);
   unsigned seed = (unsigned)time(NULL);
   printf("echo seed %u\n", seed);
-  for (size_t i = 0; i < big; i++) data[i] = (unsigned char)rand_r(&seed);
+  for (size_t i = 0; i < big; i++)
+    data[i] = (unsigned char)rand_r(&seed);
   expect_echo(c, data, big);
   free(data);
   shopgpu_client_close(c);
@@ -158,15 +159,17 @@ Test(client, tls_with_the_ca_and_a_server_name_override) {
   char cmd[512], key[128], crt[128];
   snprintf(key, sizeof key, "%s/server.key", dir);
   snprintf(crt, sizeof crt, "%s/server.crt", dir);
-  snprintf(cmd, sizeof cmd,
-           "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s -out %s -days 2 -subj /CN=localhost"
-           " -addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' 2>/dev/null",
-           key, crt);
+  snprintf(
+      cmd, sizeof cmd,
+      "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s -out %s -days 2 -subj /CN=localhost"
+      " -addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' 2>/dev/null",
+      key, crt);
   cr_assert_eq(system(cmd), 0, "openssl failed");
   const char *flags[] = {"--tls-cert", crt, "--tls-key", key, NULL};
-  start_server(flags);
+  start_server_tls(flags, crt);
   shopgpu_status st;
-  shopgpu_client_options o = {.target = srv.addr, .tls_ca_file = crt, .tls_server_name = "localhost"};
+  shopgpu_client_options o = {
+      .target = srv.addr, .tls_ca_file = crt, .tls_server_name = "localhost"};
   shopgpu_client *tls = shopgpu_client_open(&o, &st);
   cr_assert_not_null(tls, "%s", st.message);
   expect_echo(tls, "over tls", 8);
@@ -224,6 +227,9 @@ Test(client, open_rejects_bad_options_and_names_the_field) {
   cr_expect_null(shopgpu_client_open(&o, &st));
   cr_expect_eq(st.code, 3);
   cr_expect_neq(strstr(st.message, "tls_ca_file"), NULL, "%s", st.message);
+  o.tls_ca_file = "/proc/self/cmdline"; /* readable, not PEM */
+  cr_expect_null(shopgpu_client_open(&o, &st));
+  cr_expect_neq(strstr(st.message, "no PEM certificate"), NULL, "%s", st.message);
   o = (shopgpu_client_options){.target = "127.0.0.1:1", .token = "a\nb"};
   cr_expect_null(shopgpu_client_open(&o, &st));
   cr_expect_neq(strstr(st.message, "token"), NULL, "%s", st.message);
@@ -270,8 +276,10 @@ Test(client, one_client_serves_several_threads_at_once) {
     w[i] = (worker){c, i, 0};
     cr_assert_eq(pthread_create(&t[i], NULL, echo_many, &w[i]), 0);
   }
-  for (int i = 0; i < 6; i++) pthread_join(t[i], NULL);
-  for (int i = 0; i < 6; i++) cr_expect_eq(w[i].ok, 25, "thread %d: %d of 25 echoes ok", i, w[i].ok);
+  for (int i = 0; i < 6; i++)
+    pthread_join(t[i], NULL);
+  for (int i = 0; i < 6; i++)
+    cr_expect_eq(w[i].ok, 25, "thread %d: %d of 25 echoes ok", i, w[i].ok);
   shopgpu_client_close(c);
   stop_server_checked();
 }

@@ -45,10 +45,11 @@ Test(json, escapes_quotes_backslashes_and_control_characters) {
 }
 
 Test(json, passes_valid_utf8_and_replaces_invalid_bytes) {
-  expect_string("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14, "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+  expect_string("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14,
+                "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
   expect_string("\xff", 1, "\"\\ufffd\"");
-  expect_string("\xc3", 1, "\"\\ufffd\"");             /* truncated */
-  expect_string("\xc0\xaf", 2, "\"\\ufffd\\ufffd\"");  /* overlong '/' */
+  expect_string("\xc3", 1, "\"\\ufffd\"");                       /* truncated */
+  expect_string("\xc0\xaf", 2, "\"\\ufffd\\ufffd\"");            /* overlong '/' */
   expect_string("\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\""); /* surrogate */
 }
 
@@ -95,8 +96,8 @@ Test(json, doubles_read_back_exactly_and_non_finite_is_null) {
 
 Test(json, base64_matches_rfc4648_vectors) {
   const char *in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
-  const char *want[] = {"\"\"", "\"Zg==\"", "\"Zm8=\"", "\"Zm9v\"", "\"Zm9vYg==\"",
-                        "\"Zm9vYmE=\"", "\"Zm9vYmFy\""};
+  const char *want[] = {"\"\"",         "\"Zg==\"",     "\"Zm8=\"",    "\"Zm9v\"",
+                        "\"Zm9vYg==\"", "\"Zm9vYmE=\"", "\"Zm9vYmFy\""};
   for (int i = 0; i < 7; i++) {
     capture c;
     cap_open(&c);
@@ -126,15 +127,15 @@ Test(json, message_uses_proto_names_nulls_arrays_and_enum_names) {
   capture c;
   cap_open(&c);
   sg__json_message(&c.j, &info.base);
-  cap_expect(&c,
-             "{\"version\":\"1.2.3\",\"commit\":\"\",\"backend\":{\"name\":\"cpu\",\"requested\":\"\","
-             "\"reason\":\"\",\"healthy\":true,\"health_reason\":\"\",\"device\":null},"
-             "\"uptime_s\":0,\"started_at_unix_ms\":-5,\"listen\":\"\",\"worker_threads\":0,"
-             "\"poller_threads\":0,\"redis\":\"\",\"queue_depth\":0,\"methods\":["
-             "{\"method\":\"/a/B\",\"calls\":3,\"ok\":2,\"rejected\":0,\"failed\":1,\"in_flight\":0,"
-             "\"latency_p50_ms\":0.25,\"latency_p99_ms\":0},"
-             "{\"method\":\"/a/\\\"C\\\"\",\"calls\":0,\"ok\":0,\"rejected\":0,\"failed\":0,"
-             "\"in_flight\":0,\"latency_p50_ms\":0,\"latency_p99_ms\":0}]}");
+  cap_expect(
+      &c, "{\"version\":\"1.2.3\",\"commit\":\"\",\"backend\":{\"name\":\"cpu\",\"requested\":\"\","
+          "\"reason\":\"\",\"healthy\":true,\"health_reason\":\"\",\"device\":null},"
+          "\"uptime_s\":0,\"started_at_unix_ms\":-5,\"listen\":\"\",\"worker_threads\":0,"
+          "\"poller_threads\":0,\"redis\":\"\",\"queue_depth\":0,\"methods\":["
+          "{\"method\":\"/a/B\",\"calls\":3,\"ok\":2,\"rejected\":0,\"failed\":1,\"in_flight\":0,"
+          "\"latency_p50_ms\":0.25,\"latency_p99_ms\":0},"
+          "{\"method\":\"/a/\\\"C\\\"\",\"calls\":0,\"ok\":0,\"rejected\":0,\"failed\":0,"
+          "\"in_flight\":0,\"latency_p50_ms\":0,\"latency_p99_ms\":0}]}");
   Grpc__Health__V1__HealthCheckResponse h = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
   h.status = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
   cap_open(&c);

@@ -20,9 +20,10 @@ import urllib.request
 import grpc
 
 import health_pb2
-from shopgpu.v1 import admin_pb2
+from shopgpu.v1 import admin_pb2, jobs_pb2
 
 ADMIN = "/shopgpu.v1.Admin/"
+JOBS = "/shopgpu.v1.Jobs/"
 HEALTH = "/grpc.health.v1.Health/"
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -37,6 +38,11 @@ METHODS = {
     ADMIN + "Echo": ("unary", admin_pb2.EchoRequest, admin_pb2.EchoResponse),
     ADMIN + "EchoStream": ("stream", admin_pb2.EchoStreamRequest, admin_pb2.EchoResponse),
     ADMIN + "EchoUpload": ("upload", admin_pb2.EchoRequest, admin_pb2.EchoUploadResponse),
+    JOBS + "Submit": ("unary", jobs_pb2.SubmitJobRequest, jobs_pb2.Job),
+    JOBS + "Get": ("unary", jobs_pb2.GetJobRequest, jobs_pb2.Job),
+    JOBS + "Watch": ("stream", jobs_pb2.GetJobRequest, jobs_pb2.Job),
+    JOBS + "Cancel": ("unary", jobs_pb2.GetJobRequest, jobs_pb2.Job),
+    JOBS + "List": ("unary", jobs_pb2.ListJobsRequest, jobs_pb2.ListJobsResponse),
 }
 
 
@@ -564,6 +570,110 @@ def s_metrics(addr, metrics_addr, n_ok="7"):
     check(status == 404, "GET /nope -> %d" % status)
 
 
+# ---- jobs ----
+
+JS = jobs_pb2
+
+
+def submit_sleep(cl, ms, step_ms=10, priority=0, label=""):
+    req = JS.SubmitJobRequest(priority=priority, label=label,
+                              sleep=JS.SleepJobRequest(duration_ms=ms, step_ms=step_ms))
+    return cl.call(JOBS + "Submit", req)
+
+
+def get_job(cl, job_id, include_result=False):
+    return cl.call(JOBS + "Get", JS.GetJobRequest(id=job_id, include_result=include_result))
+
+
+def s_jobs(addr):
+    """Submit, Watch to the end, Get with the result, List, Cancel, and bad requests."""
+    cl = Client(addr)
+    j = submit_sleep(cl, 300, step_ms=20, label="first")
+    check(len(j.id) == 32 and j.kind == "sleep", "Submit answers an id and the kind: %r" % j.id)
+    check(j.state in (JS.JOB_STATE_QUEUED, JS.JOB_STATE_RUNNING), "state %d" % j.state)
+    seen = list(cl.stream(JOBS + "Watch", JS.GetJobRequest(id=j.id), timeout=30))
+    check(seen and seen[-1].state == JS.JOB_STATE_SUCCEEDED,
+          "Watch ends with SUCCEEDED (%d updates)" % len(seen))
+    dones = [u.progress.done for u in seen]
+    check(dones == sorted(dones) and dones[-1] == 300 and seen[-1].progress.total == 300,
+          "progress rises to 300/300 ms: %s" % dones)
+    check(seen[-1].progress.unit == "ms", "progress unit %r" % seen[-1].progress.unit)
+    got = get_job(cl, j.id, include_result=True)
+    check(got.WhichOneof("result") == "sleep" and got.sleep.steps == 15,
+          "Get includes the result: %d steps of 20 ms" % got.sleep.steps)
+    check(got.finished_at_unix_ms >= got.started_at_unix_ms >= got.created_at_unix_ms > 0,
+          "times are ordered")
+    check(get_job(cl, j.id).WhichOneof("result") is None, "no result unless asked")
+    long = submit_sleep(cl, 60000, step_ms=10, label="long")
+    wait_until(lambda: get_job(cl, long.id).state == JS.JOB_STATE_RUNNING, 10, "long job runs")
+    t0 = time.monotonic()
+    cl.call(JOBS + "Cancel", JS.GetJobRequest(id=long.id))
+    wait_until(lambda: get_job(cl, long.id).state == JS.JOB_STATE_CANCELLED, 5,
+               "the running job is cancelled at a step boundary")
+    check(time.monotonic() - t0 < 2, "cancel took %.2f s" % (time.monotonic() - t0))
+    c = get_job(cl, long.id)
+    check(c.error_code == C.CANCELLED.value[0], "error_code %d is CANCELLED" % c.error_code)
+    lst = cl.call(JOBS + "List", JS.ListJobsRequest())
+    check([x.id for x in lst.jobs[:2]] == [long.id, j.id], "List is newest first")
+    only = cl.call(JOBS + "List", JS.ListJobsRequest(state=JS.JOB_STATE_SUCCEEDED))
+    check([x.id for x in only.jobs] == [j.id], "List filters by state")
+    check(len(cl.call(JOBS + "List", JS.ListJobsRequest(limit=1)).jobs) == 1, "List limit")
+    bad = [(JS.GetJobRequest(id="../../etc"), C.INVALID_ARGUMENT, "id"),
+           (JS.GetJobRequest(id="0" * 32), C.NOT_FOUND, "no job")]
+    for req, code, word in bad:
+        e = expect_error(lambda: cl.call(JOBS + "Get", req), code, "Get %r" % req.id)
+        check(word in e.details(), "message %r names %r" % (e.details(), word))
+    for req, word in [(JS.SubmitJobRequest(), "request"),
+                      (JS.SubmitJobRequest(priority=101, sleep=JS.SleepJobRequest()), "priority"),
+                      (JS.SubmitJobRequest(sleep=JS.SleepJobRequest(duration_ms=3600001)),
+                       "sleep.duration_ms")]:
+        e = expect_error(lambda: cl.call(JOBS + "Submit", req), C.INVALID_ARGUMENT, "Submit")
+        check(word in e.details(), "message %r names %r" % (e.details(), word))
+    e = expect_error(lambda: cl.call(JOBS + "List", JS.ListJobsRequest(limit=10001)),
+                     C.INVALID_ARGUMENT, "List limit 10001")
+
+
+def s_jobs_priority(addr):
+    """One cpu worker: a running job, then low and high priority jobs queued: high runs first."""
+    cl = Client(addr)
+    first = submit_sleep(cl, 400)
+    wait_until(lambda: get_job(cl, first.id).state == JS.JOB_STATE_RUNNING, 10, "first runs")
+    low = submit_sleep(cl, 50, priority=-50)
+    high = submit_sleep(cl, 50, priority=50)
+    for x in (low, high):
+        wait_until(lambda: get_job(cl, x.id).state == JS.JOB_STATE_SUCCEEDED, 20, "jobs finish")
+    lo, hi = get_job(cl, low.id), get_job(cl, high.id)
+    check(hi.started_at_unix_ms <= lo.started_at_unix_ms,
+          "high priority started first (%d vs %d)" % (hi.started_at_unix_ms, lo.started_at_unix_ms))
+
+
+def s_jobs_restart_before(addr, state_file):
+    """Leaves one finished and one running job, and writes their ids to state_file."""
+    cl = Client(addr)
+    done = submit_sleep(cl, 50)
+    wait_until(lambda: get_job(cl, done.id).state == JS.JOB_STATE_SUCCEEDED, 10, "short job ends")
+    running = submit_sleep(cl, 600000, step_ms=20)
+    wait_until(lambda: get_job(cl, running.id).state == JS.JOB_STATE_RUNNING, 10, "long job runs")
+    with open(state_file, "w") as f:
+        f.write("%s %s\n" % (done.id, running.id))
+
+
+def s_jobs_restart_after(addr, state_file):
+    """After a restart on the same data dir: the finished job and its result are there, the
+    running one is FAILED saying the server stopped."""
+    cl = Client(addr)
+    done_id, running_id = open(state_file).read().split()
+    d = get_job(cl, done_id, include_result=True)
+    check(d.state == JS.JOB_STATE_SUCCEEDED and d.WhichOneof("result") == "sleep",
+          "the finished job and its result survived")
+    r = get_job(cl, running_id)
+    check(r.state == JS.JOB_STATE_FAILED, "the running job is FAILED (state %d)" % r.state)
+    check("server stopped while the job was running" in r.error_message, r.error_message)
+    check(r.error_code == C.UNAVAILABLE.value[0], "error_code %d" % r.error_code)
+    ids = [x.id for x in cl.call(JOBS + "List", JS.ListJobsRequest()).jobs]
+    check(ids == [running_id, done_id], "List after restart: %s" % ids)
+
+
 SCENARIOS = {
     "all_methods": s_all_methods,
     "garbage": s_garbage,
@@ -579,6 +689,10 @@ SCENARIOS = {
     "tls": s_tls,
     "unix": s_unix,
     "metrics": s_metrics,
+    "jobs": s_jobs,
+    "jobs_priority": s_jobs_priority,
+    "jobs_restart_before": s_jobs_restart_before,
+    "jobs_restart_after": s_jobs_restart_after,
 }
 
 

@@ -12,9 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pyclient.h"
 #include "server_fixture.h"
-
-#define PYCLIENT SG_TEST_SOURCE_DIR "/server/pyclient.py"
 
 TestSuite(pyclient, .timeout = 120);
 
@@ -43,71 +42,13 @@ static void write_text(const char *path, const char *text) {
   fclose(f);
 }
 
-static void dump_log(const char *path) {
-  FILE *f = fopen(path, "r");
-  if (!f) return;
-  char line[1024];
-  fprintf(stderr, "---- %s ----\n", path);
-  while (fgets(line, sizeof line, f))
-    fputs(line, stderr);
-  fclose(f);
-}
-
-/* Waits up to timeout_s for the server to exit by itself (no signal). Returns its exit status
- * (0..255, 128+signal) and forgets the process, or -1 while it still runs. The fixture's
- * sg_test_server_alive reaps without keeping the status, so it is not used where that matters. */
-static int wait_exit(sg_test_server *s, double timeout_s) {
-  double t0 = now_s();
-  for (;;) {
-    int status;
-    pid_t r = s->pid > 0 ? waitpid(s->pid, &status, WNOHANG) : -1;
-    if (r == s->pid) {
-      s->pid = 0;
-      int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      if (code != 0) dump_log(s->log_path);
-      return code;
-    }
-    if (r < 0 || now_s() - t0 >= timeout_s) return -1;
-    usleep(10000);
-  }
-}
-
-/* Runs `pyclient.py scenario ADDR [METRICS_ADDR] args...` against a running server (METRICS_ADDR
- * when it was started with --metrics-listen); returns pyclient's exit status. */
-static int pyclient(const sg_test_server *s, const char *scenario, const char *const *args) {
-  const char *argv[16] = {scenario, s->addr};
-  int n = 2;
-  if (s->metrics[0]) argv[n++] = s->metrics;
-  for (int i = 0; args && args[i] && n < 15; i++)
-    argv[n++] = args[i];
-  argv[n] = NULL;
-  fflush(stdout);
-  return sg_test_run_python(PYCLIENT, argv);
-}
-
-/* Starts a server with flags, runs one scenario, stops the server with SIGTERM. Checks that the
- * scenario passed and that the server exited 0 (no leak, no crash, no hang). */
-static void scenario(const char *name, const char *const *flags, const char *const *args) {
-  sg_test_server s;
-  int started = sg_test_server_start(&s, flags);
-  if (started != 0) sg_test_server_cleanup(&s);
-  cr_assert_eq(started, 0, "server did not start");
-  int rc = pyclient(&s, name, args);
-  int died = wait_exit(&s, 0);
-  int st = died >= 0 ? died : sg_test_server_stop(&s, SIGTERM, 15);
-  sg_test_server_cleanup(&s);
-  cr_expect_eq(rc, 0, "pyclient %s exited %d", name, rc);
-  cr_expect_eq(died, -1, "the server died (status %d) during pyclient %s", died, name);
-  cr_expect_eq(st, 0, "the server exited %d after SIGTERM (ASan/LSan report above?)", st);
-}
-
-Test(pyclient, every_method_answers) { scenario("all_methods", NULL, NULL); }
+Test(pyclient, every_method_answers) { sg_test_scenario("all_methods", NULL, NULL); }
 
 Test(pyclient, garbage_request_is_invalid_argument_naming_the_type) {
-  scenario("garbage", NULL, NULL);
+  sg_test_scenario("garbage", NULL, NULL);
 }
 
-Test(pyclient, unknown_path_is_unimplemented) { scenario("unknown", NULL, NULL); }
+Test(pyclient, unknown_path_is_unimplemented) { sg_test_scenario("unknown", NULL, NULL); }
 
 Test(pyclient, bearer_token_required_except_for_health) {
   char dir[64], tokens[128];
@@ -116,29 +57,31 @@ Test(pyclient, bearer_token_required_except_for_health) {
   write_text(tokens, "# test tokens\nother-token-0\n\n  s3cret-token-1  \n");
   const char *flags[] = {"--auth-token-file", tokens, NULL};
   const char *args[] = {"s3cret-token-1", NULL};
-  scenario("auth", flags, args);
+  sg_test_scenario("auth", flags, args);
   remove_tree(dir);
 }
 
 Test(pyclient, oversized_request_is_resource_exhausted_and_server_goes_on) {
   const char *flags[] = {"--max-message-mb", "1", NULL};
-  scenario("oversized", flags, NULL);
+  sg_test_scenario("oversized", flags, NULL);
 }
 
-Test(pyclient, deadline_ends_the_call_and_is_counted) { scenario("deadline", NULL, NULL); }
+Test(pyclient, deadline_ends_the_call_and_is_counted) { sg_test_scenario("deadline", NULL, NULL); }
 
 Test(pyclient, five_hundred_concurrent_calls_all_answer) {
   const char *flags[] = {"--queue-limit", "4096", NULL};
   const char *args[] = {"500", NULL};
-  scenario("concurrent", flags, args);
+  sg_test_scenario("concurrent", flags, args);
 }
 
-Test(pyclient, client_cancel_reaches_every_kind_of_handler) { scenario("cancel", NULL, NULL); }
+Test(pyclient, client_cancel_reaches_every_kind_of_handler) {
+  sg_test_scenario("cancel", NULL, NULL);
+}
 
 Test(pyclient, full_queue_answers_resource_exhausted) {
   const char *flags[] = {"--threads",   "1", "--queue-limit", "1", "--metrics-listen",
                          "127.0.0.1:0", NULL};
-  scenario("queue_full", flags, NULL);
+  sg_test_scenario("queue_full", flags, NULL);
 }
 
 /* pyclient sends the SIGTERM itself (it knows when its call is in flight); the server must then
@@ -151,9 +94,9 @@ static void sigterm_scenario(const char *name, const char *const *flags, double 
   char pid[32];
   snprintf(pid, sizeof pid, "%d", (int)s.pid);
   const char *args[] = {pid, NULL};
-  int rc = pyclient(&s, name, args);
+  int rc = sg_test_pyclient(&s, name, args);
   /* the server got its SIGTERM from pyclient: it should end by itself soon */
-  int st = wait_exit(&s, max_exit_s);
+  int st = sg_test_wait_exit(&s, max_exit_s);
   int exited = st >= 0;
   if (!exited) st = sg_test_server_stop(&s, SIGTERM, 15); /* pyclient failed before its kill? */
   sg_test_server_cleanup(&s);
@@ -187,7 +130,7 @@ Test(pyclient, tls_serves_secure_channels_only) {
   cr_assert_eq(gen, 0, "openssl could not make a test certificate: %s", cmd);
   const char *flags[] = {"--tls-cert", cert, "--tls-key", key, NULL};
   const char *args[] = {cert, NULL};
-  scenario("tls", flags, args);
+  sg_test_scenario("tls", flags, args);
   remove_tree(dir);
 }
 
@@ -196,14 +139,14 @@ Test(pyclient, unix_socket_serves) {
   make_tmpdir(dir, sizeof dir);
   snprintf(listen, sizeof listen, "unix:%s/sock", dir);
   const char *flags[] = {"--listen", listen, NULL};
-  scenario("unix", flags, NULL);
+  sg_test_scenario("unix", flags, NULL);
   remove_tree(dir);
 }
 
 Test(pyclient, metrics_count_calls_by_code) {
   const char *flags[] = {"--metrics-listen", "127.0.0.1:0", NULL};
   const char *args[] = {"7", NULL};
-  scenario("metrics", flags, args);
+  sg_test_scenario("metrics", flags, args);
 }
 
 /* No Python here: a second server on the first one's exact address must fail fast and say why. */
@@ -244,7 +187,7 @@ Test(pyclient, port_in_use_fails_fast_naming_the_address) {
     log[fread(log, 1, sizeof log - 1, f)] = '\0';
     fclose(f);
   }
-  int first_died = wait_exit(&first, 0);
+  int first_died = sg_test_wait_exit(&first, 0);
   int st = first_died >= 0 ? first_died : sg_test_server_stop(&first, SIGTERM, 15);
   sg_test_server_cleanup(&first);
   remove_tree(dir);

@@ -31,7 +31,8 @@ static sg_status gate_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
   pthread_mutex_lock(&mu);
   gate_entered = 1;
   pthread_cond_broadcast(&cv);
-  while (!gate_open) pthread_cond_wait(&cv, &mu);
+  while (!gate_open)
+    pthread_cond_wait(&cv, &mu);
   pthread_mutex_unlock(&mu);
   *done = 1;
   return SG_OK;
@@ -71,7 +72,8 @@ static sg_status sum_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
   (void)x, (void)err;
   sum_data *d = sg_job_data(j);
   d->result = 0;
-  for (int i = 0; i < d->n; i++) d->result += d->vals[i];
+  for (int i = 0; i < d->n; i++)
+    d->result += d->vals[i];
   *done = 1;
   return SG_OK;
 }
@@ -84,17 +86,22 @@ static sg_status sum_batch(sg_job *const *jobs, size_t n, sg_exec *x, sg_err *er
   for (size_t k = 0; k < n; k++) { /* gather into one array, one pass, split back */
     sum_data *d = sg_job_data(jobs[k]);
     start[k] = at;
-    for (int i = 0; i < d->n; i++) all[at++] = d->vals[i];
+    for (int i = 0; i < d->n; i++)
+      all[at++] = d->vals[i];
   }
   for (size_t k = 0; k < n; k++) {
     sum_data *d = sg_job_data(jobs[k]);
     d->result = 0;
-    for (int i = 0; i < d->n; i++) d->result += all[start[k] + (size_t)i];
+    for (int i = 0; i < d->n; i++)
+      d->result += all[start[k] + (size_t)i];
   }
   return SG_OK;
 }
-static const sg_job_ops sum_ops = {.kind = "sum", .step = sum_step, .cleanup = free,
-                                   .batch_units = sum_units, .batchable = sum_batchable,
+static const sg_job_ops sum_ops = {.kind = "sum",
+                                   .step = sum_step,
+                                   .cleanup = free,
+                                   .batch_units = sum_units,
+                                   .batchable = sum_batchable,
                                    .run_batch = sum_batch};
 
 /* ---- harness ---- */
@@ -105,8 +112,12 @@ static sg_sched *start(int workers, size_t qlimit, size_t max_batch, int64_t win
   sg_err e = {0};
   sg_backend_config bc = {.kind = SG_BACKEND_CPU, .cpu_threads = 1};
   cpu = sg_backend_open(&bc, &e);
-  sg_sched_config cfg = {.backend = cpu, .workers = workers, .queue_limit = {qlimit, qlimit},
-                         .max_batch = max_batch, .batch_window_us = window_us, .aging_s = aging_s};
+  sg_sched_config cfg = {.backend = cpu,
+                         .workers = workers,
+                         .queue_limit = {qlimit, qlimit},
+                         .max_batch = max_batch,
+                         .batch_window_us = window_us,
+                         .aging_s = aging_s};
   sg_sched *s = sg_sched_create(&cfg, &e);
   cr_assert_not_null(s, "%s", e.msg);
   gate_open = gate_entered = n_order = 0;
@@ -130,7 +141,8 @@ static sg_job *submit(sg_sched *s, const sg_job_ops *ops, void *data, sg_job_cla
 static sg_job *hold_worker(sg_sched *s) {
   sg_job *g = submit(s, &gate_ops, NULL, SG_JOB_INTERACTIVE, 0);
   pthread_mutex_lock(&mu);
-  while (!gate_entered) pthread_cond_wait(&cv, &mu);
+  while (!gate_entered)
+    pthread_cond_wait(&cv, &mu);
   pthread_mutex_unlock(&mu);
   return g;
 }
@@ -146,9 +158,13 @@ static void open_gate(void) {
 Test(scheduler, interactive_before_batch_then_priority_then_arrival) {
   sg_sched *s = start(1, 64, 0, 0, 5);
   sg_job *g = hold_worker(s);
-  struct { int id; sg_job_class cls; int prio; } jobs[] = {
-      {1, SG_JOB_BATCH, 0},        {2, SG_JOB_INTERACTIVE, 0}, {3, SG_JOB_INTERACTIVE, 50},
-      {4, SG_JOB_BATCH, 100},      {5, SG_JOB_INTERACTIVE, 0}, {6, SG_JOB_INTERACTIVE, -50},
+  struct {
+    int id;
+    sg_job_class cls;
+    int prio;
+  } jobs[] = {
+      {1, SG_JOB_BATCH, 0},   {2, SG_JOB_INTERACTIVE, 0}, {3, SG_JOB_INTERACTIVE, 50},
+      {4, SG_JOB_BATCH, 100}, {5, SG_JOB_INTERACTIVE, 0}, {6, SG_JOB_INTERACTIVE, -50},
   };
   sg_job *h[6];
   for (int i = 0; i < 6; i++)
@@ -161,7 +177,8 @@ Test(scheduler, interactive_before_batch_then_priority_then_arrival) {
   }
   int want[] = {3, 2, 5, 6, 4, 1};
   cr_assert_eq(n_order, 6);
-  for (int i = 0; i < 6; i++) cr_expect_eq(order[i], want[i], "position %d: job %d", i, order[i]);
+  for (int i = 0; i < 6; i++)
+    cr_expect_eq(order[i], want[i], "position %d: job %d", i, order[i]);
   sg_job_unref(g);
   finish_sched(s);
 }
@@ -174,7 +191,8 @@ Test(scheduler, batching_merges_queued_jobs_and_splits_results_like_unbatched_ru
   for (int k = 0; k < N; k++) {
     sum_data *d = calloc(1, sizeof *d);
     d->n = 1 + k % 8;
-    for (int i = 0; i < d->n; i++) d->vals[i] = k * 10 + i;
+    for (int i = 0; i < d->n; i++)
+      d->vals[i] = k * 10 + i;
     h[k] = submit(s, &sum_ops, d, SG_JOB_INTERACTIVE, 0);
   }
   open_gate();
@@ -183,7 +201,8 @@ Test(scheduler, batching_merges_queued_jobs_and_splits_results_like_unbatched_ru
     cr_assert_eq(sg_job_state_of(h[k]), SG_JOB_SUCCEEDED);
     sum_data *d = sg_job_data(h[k]);
     long want = 0; /* the unbatched answer */
-    for (int i = 0; i < d->n; i++) want += k * 10 + i;
+    for (int i = 0; i < d->n; i++)
+      want += k * 10 + i;
     cr_assert_eq(d->result, want, "job %d", k);
     sg_job_unref(h[k]);
   }
@@ -228,7 +247,8 @@ Test(scheduler, cancel_a_queued_job_at_once_and_a_running_one_at_a_step_boundary
   d->total = 1000;
   d->step_ms = 2;
   sg_job *b = submit(s, &steps_ops, d, SG_JOB_BATCH, 0);
-  while (sg_job_get_progress(b).done < 3) sleep_ms(1);
+  while (sg_job_get_progress(b).done < 3)
+    sleep_ms(1);
   sg_job_cancel(b);
   sg_job_wait(b);
   cr_assert_eq(sg_job_state_of(b), SG_JOB_CANCELLED);
@@ -246,7 +266,9 @@ Test(scheduler, a_job_past_its_deadline_ends_deadline_exceeded_without_running) 
   sg_sched *s = start(1, 64, 0, 0, 5);
   sg_job *g = hold_worker(s);
   sg_err e = {0};
-  sg_job_spec spec = {.ops = &record_ops, .data = (void *)(intptr_t)9, .cls = SG_JOB_INTERACTIVE,
+  sg_job_spec spec = {.ops = &record_ops,
+                      .data = (void *)(intptr_t)9,
+                      .cls = SG_JOB_INTERACTIVE,
                       .deadline_us = sg_mono_us() + 20000};
   sg_job *j;
   cr_assert_eq(sg_sched_submit(s, &spec, &j, &e), SG_OK);
@@ -264,7 +286,8 @@ Test(scheduler, a_job_past_its_deadline_ends_deadline_exceeded_without_running) 
 Test(scheduler, a_full_queue_refuses_at_once_and_frees_the_data) {
   sg_sched *s = start(1, 3, 0, 0, 5);
   sg_job *g = hold_worker(s);
-  for (int i = 0; i < 3; i++) submit(s, &record_ops, (void *)(intptr_t)i, SG_JOB_INTERACTIVE, 0);
+  for (int i = 0; i < 3; i++)
+    submit(s, &record_ops, (void *)(intptr_t)i, SG_JOB_INTERACTIVE, 0);
   sg_err e = {0};
   steps_data *d = calloc(1, sizeof *d); /* freed by cleanup on refusal (ASan checks) */
   sg_job_spec spec = {.ops = &steps_ops, .data = d, .cls = SG_JOB_INTERACTIVE};
@@ -287,7 +310,8 @@ Test(scheduler, interactive_jobs_run_between_the_steps_of_a_batch_job) {
   d->total = 200;
   d->step_ms = 5;
   sg_job *b = submit(s, &steps_ops, d, SG_JOB_BATCH, 0);
-  while (sg_job_get_progress(b).done < 2) sleep_ms(1);
+  while (sg_job_get_progress(b).done < 2)
+    sleep_ms(1);
   for (int k = 0; k < 5; k++) {
     sg_job *j = submit(s, &record_ops, (void *)(intptr_t)k, SG_JOB_INTERACTIVE, 0);
     sg_job_wait(j);
@@ -349,7 +373,8 @@ Test(scheduler, stop_fails_queued_and_running_jobs_with_the_reason) {
   d->total = 100000;
   d->step_ms = 2;
   sg_job *running = submit(s, &steps_ops, d, SG_JOB_BATCH, 0);
-  while (sg_job_get_progress(running).done < 1) sleep_ms(1);
+  while (sg_job_get_progress(running).done < 1)
+    sleep_ms(1);
   steps_data *d2 = calloc(1, sizeof *d2);
   d2->total = 1;
   sg_job *queued = submit(s, &steps_ops, d2, SG_JOB_BATCH, 0);
@@ -396,8 +421,8 @@ static sg_sched *start_fake(sg_backend **gpu, int with_fallback) {
   sg_backend_config bc = {.kind = SG_BACKEND_CPU, .cpu_threads = 1};
   cpu = sg_backend_open(&bc, &e);
   *gpu = sg_backend_open_ops(&fake_gpu, SG_BACKEND_CUDA, NULL, &e);
-  sg_sched_config cfg = {.backend = *gpu, .fallback = with_fallback ? cpu : NULL, .workers = 1,
-                         .queue_limit = {8, 8}};
+  sg_sched_config cfg = {
+      .backend = *gpu, .fallback = with_fallback ? cpu : NULL, .workers = 1, .queue_limit = {8, 8}};
   return sg_sched_create(&cfg, &e);
 }
 

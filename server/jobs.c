@@ -1,0 +1,657 @@
+/* The job registry: submitted jobs by id (newest first), their Watch streams, and their files.
+ * Lock order: the registry mutex, then a call's (push/reply). An entry's sg_job reference is
+ * dropped when the job ends (on_done); entries leave the list only when final (TTL, close), so
+ * scheduler callbacks never see a freed entry. */
+#include "jobs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pb.h"
+#include "server.h"
+#include "util.h"
+
+#define ID_LEN 32
+#define LABEL_MAX 256
+#define LIST_DEFAULT 100
+#define LIST_MAX 10000
+#define JOB_FILE_MAX ((size_t)1 << 31)
+
+typedef struct watcher {
+  struct watcher *next;
+  sg_call *call;
+} watcher;
+
+typedef struct entry {
+  struct entry *next;
+  char id[ID_LEN + 1];
+  const sg_submit_kind *kind;
+  char label[LABEL_MAX + 1];
+  int priority;
+  int64_t created_ms, started_ms, finished_ms;
+  Shopgpu__V1__JobState state;
+  sg_job_progress progress;
+  int error_code;
+  char error_msg[SG_ERR_MSG_MAX];
+  sg_job *job; /* while not final */
+  watcher *watchers;
+  int has_result;
+} entry;
+
+struct sg_jobs {
+  sg_server *srv;
+  char dir[SG_PATH_MAX + 8];
+  int64_t ttl_s;
+  pthread_mutex_t mu;
+  entry *head;
+  size_t count;
+  int closed;
+};
+
+static int64_t unix_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A monotonic time of the scheduler as unix milliseconds. */
+static int64_t mono_to_unix_ms(int64_t mono_us) {
+  return mono_us ? unix_ms() - (sg_mono_us() - mono_us) / 1000 : 0;
+}
+
+static int final_state(Shopgpu__V1__JobState st) {
+  return st == SHOPGPU__V1__JOB_STATE__JOB_STATE_SUCCEEDED ||
+         st == SHOPGPU__V1__JOB_STATE__JOB_STATE_FAILED ||
+         st == SHOPGPU__V1__JOB_STATE__JOB_STATE_CANCELLED;
+}
+
+static Shopgpu__V1__JobState proto_state(sg_job_state st) {
+  static const Shopgpu__V1__JobState map[] = {
+      SHOPGPU__V1__JOB_STATE__JOB_STATE_QUEUED, SHOPGPU__V1__JOB_STATE__JOB_STATE_RUNNING,
+      SHOPGPU__V1__JOB_STATE__JOB_STATE_SUCCEEDED, SHOPGPU__V1__JOB_STATE__JOB_STATE_FAILED,
+      SHOPGPU__V1__JOB_STATE__JOB_STATE_CANCELLED};
+  return map[st];
+}
+
+/* ---- entry <-> Job message ---- */
+
+/* out and prog are filled with pointers into e (copy e first if it may change). */
+static void to_proto(const entry *e, Shopgpu__V1__Job *out, Shopgpu__V1__JobProgress *prog) {
+  shopgpu__v1__job__init(out);
+  shopgpu__v1__job_progress__init(prog);
+  out->id = sg_pb_str(e->id);
+  out->kind = sg_pb_str(e->kind->kind);
+  out->state = e->state;
+  prog->done = e->progress.done;
+  prog->total = e->progress.total;
+  prog->has_best = e->progress.has_best != 0;
+  prog->best = e->progress.best;
+  prog->unit = sg_pb_str(e->kind->unit);
+  out->progress = prog;
+  out->error_code = e->error_code;
+  out->error_message = sg_pb_str(e->error_msg);
+  out->created_at_unix_ms = e->created_ms;
+  out->started_at_unix_ms = e->started_ms;
+  out->finished_at_unix_ms = e->finished_ms;
+  out->priority = e->priority;
+  out->label = sg_pb_str(e->label);
+}
+
+static const sg_submit_kind *kind_named(const char *name) {
+  for (int i = 0; i < sg_submit_kind_count; i++)
+    if (strcmp(sg_submit_kinds[i].kind, name) == 0) return &sg_submit_kinds[i];
+  return NULL;
+}
+
+static void path_of(const sg_jobs *jobs, const char *id, const char *file, char *buf, size_t cap) {
+  snprintf(buf, cap, "%s/%s%s%s", jobs->dir, id, file ? "/" : "", file ? file : "");
+}
+
+static sg_status write_message(const sg_jobs *jobs, const char *id, const char *file,
+                               const ProtobufCMessage *m, sg_err *err) {
+  size_t n = protobuf_c_message_get_packed_size(m);
+  uint8_t *buf = malloc(n ? n : 1);
+  if (!buf) return sg_err_set(err, SG_OUT_OF_MEMORY, "job %s: out of memory", id);
+  protobuf_c_message_pack(m, buf);
+  char path[SG_PATH_MAX + 64];
+  path_of(jobs, id, file, path, sizeof path);
+  sg_status st = sg_write_file_atomic(path, buf, n, err);
+  free(buf);
+  return st;
+}
+
+/* Writes job.pb from e's metadata (and result, when given). */
+static sg_status persist(const sg_jobs *jobs, const entry *e, Shopgpu__V1__Job *with_result,
+                         sg_err *err) {
+  Shopgpu__V1__Job job;
+  Shopgpu__V1__JobProgress prog;
+  to_proto(e, &job, &prog);
+  if (with_result) { /* the oneof's members are message pointers sharing one union */
+    job.result_case = with_result->result_case;
+    job.sleep = with_result->sleep;
+  }
+  return write_message(jobs, e->id, "job.pb", &job.base, err);
+}
+
+static void remove_files(const sg_jobs *jobs, const char *id) {
+  char path[SG_PATH_MAX + 64];
+  const char *files[] = {"job.pb", "request.pb"};
+  for (size_t i = 0; i < SG_ARRAY_LEN(files); i++) {
+    path_of(jobs, id, files[i], path, sizeof path);
+    unlink(path);
+  }
+  path_of(jobs, id, NULL, path, sizeof path);
+  if (rmdir(path) != 0 && errno != ENOENT)
+    SG_WARN("jobs", "cannot remove %s: %s", path, strerror(errno));
+}
+
+/* ---- watchers ---- */
+
+static void push_all(entry *e) {
+  Shopgpu__V1__Job job;
+  Shopgpu__V1__JobProgress prog;
+  to_proto(e, &job, &prog);
+  for (watcher *w = e->watchers; w; w = w->next)
+    sg_call_push(w->call, &job.base, NULL);
+}
+
+/* Ends every watcher of e (the final state was pushed before). Registry mutex held. */
+static void end_watchers(entry *e, const sg_err *err) {
+  for (watcher *w = e->watchers, *next; w; w = next) {
+    next = w->next;
+    sg_call_on_done(w->call, NULL, NULL);
+    sg_call_reply(w->call, NULL, err);
+    sg_call_unref(w->call);
+    free(w);
+  }
+  e->watchers = NULL;
+}
+
+typedef struct watch_ref {
+  sg_jobs *jobs;
+  entry *e;
+} watch_ref;
+
+static void on_watch_done(sg_call *call, void *arg) {
+  watch_ref *ref = arg;
+  sg_jobs *jobs = ref->jobs;
+  pthread_mutex_lock(&jobs->mu);
+  for (watcher **pp = &ref->e->watchers; *pp; pp = &(*pp)->next) {
+    if ((*pp)->call != call) continue;
+    watcher *w = *pp;
+    *pp = w->next;
+    sg_err e = {0};
+    sg_err_set(&e, SG_CANCELLED, "watch ended");
+    sg_call_reply(call, NULL, &e);
+    sg_call_unref(call);
+    free(w);
+    break;
+  }
+  pthread_mutex_unlock(&jobs->mu);
+}
+
+/* ---- scheduler callbacks ---- */
+
+typedef struct job_arg {
+  sg_jobs *jobs;
+  entry *e;
+} job_arg;
+
+static void on_job_progress(sg_job *job, void *arg) {
+  job_arg *a = arg;
+  pthread_mutex_lock(&a->jobs->mu);
+  a->e->progress = sg_job_get_progress(job);
+  int started_now = a->e->state == SHOPGPU__V1__JOB_STATE__JOB_STATE_QUEUED;
+  if (started_now) {
+    a->e->state = SHOPGPU__V1__JOB_STATE__JOB_STATE_RUNNING;
+    int64_t started;
+    sg_job_times(job, NULL, &started, NULL);
+    a->e->started_ms = mono_to_unix_ms(started);
+  }
+  push_all(a->e);
+  entry copy = *a->e;
+  pthread_mutex_unlock(&a->jobs->mu);
+  sg_err err = {0}; /* on disk too, so a crash later is reported as "while running" */
+  if (started_now && persist(a->jobs, &copy, NULL, &err) != SG_OK)
+    SG_WARN("jobs", "job %s: %s", copy.id, sg_err_message(&err));
+}
+
+static void on_job_done(sg_job *job, void *arg) {
+  job_arg *a = arg;
+  sg_jobs *jobs = a->jobs;
+  entry *e = a->e;
+  free(a);
+  entry copy;
+  pthread_mutex_lock(&jobs->mu);
+  e->state = proto_state(sg_job_state_of(job));
+  e->progress = sg_job_get_progress(job);
+  int64_t started, finished;
+  sg_job_times(job, NULL, &started, &finished);
+  if (!e->started_ms) e->started_ms = mono_to_unix_ms(started);
+  e->finished_ms = mono_to_unix_ms(finished);
+  sg_err err = sg_job_error(job);
+  e->error_code = err.code == SG_OK ? 0 : sg_status_grpc_code(err.code);
+  snprintf(e->error_msg, sizeof e->error_msg, "%s", err.code == SG_OK ? "" : sg_err_message(&err));
+  copy = *e;
+  pthread_mutex_unlock(&jobs->mu);
+
+  Shopgpu__V1__Job result;
+  shopgpu__v1__job__init(&result);
+  int with_result = copy.state == SHOPGPU__V1__JOB_STATE__JOB_STATE_SUCCEEDED;
+  if (with_result) copy.kind->result(job, &result);
+  sg_err perr = {0};
+  if (persist(jobs, &copy, with_result ? &result : NULL, &perr) != SG_OK)
+    SG_ERROR("jobs", "job %s: result not saved: %s", copy.id, sg_err_message(&perr));
+  if (with_result) copy.kind->free_result(&result);
+
+  pthread_mutex_lock(&jobs->mu);
+  e->has_result = with_result && perr.code == SG_OK;
+  sg_job *held = e->job;
+  e->job = NULL;
+  push_all(e);
+  end_watchers(e, NULL);
+  pthread_mutex_unlock(&jobs->mu);
+  SG_INFO("jobs", "job %s (%s) %s%s%s", copy.id, copy.kind->kind,
+          sg_job_state_name(sg_job_state_of(job)), copy.error_msg[0] ? ": " : "", copy.error_msg);
+  if (held) sg_job_unref(held);
+}
+
+/* ---- lookups ---- */
+
+static sg_status check_id(const char *id, sg_err *err) {
+  size_t n = strlen(id);
+  int ok = n == ID_LEN;
+  for (size_t i = 0; ok && i < n; i++)
+    ok = (id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f');
+  return ok ? SG_OK : sg_err_set(err, SG_INVALID_ARGUMENT, "id: \"%.40s\" is not a job id", id);
+}
+
+/* The entry for id (registry mutex held), or NULL with NOT_FOUND. */
+static entry *find(sg_jobs *jobs, const char *id, sg_err *err) {
+  if (check_id(id, err) != SG_OK) return NULL;
+  for (entry *e = jobs->head; e; e = e->next)
+    if (strcmp(e->id, id) == 0) return e;
+  sg_err_set(err, SG_NOT_FOUND, "id: no job %s (unknown, or deleted after --job-ttl)", id);
+  return NULL;
+}
+
+static void reply_entry(sg_call *call, const entry *copy) {
+  Shopgpu__V1__Job job;
+  Shopgpu__V1__JobProgress prog;
+  to_proto(copy, &job, &prog);
+  sg_call_reply(call, &job.base, NULL);
+}
+
+/* ---- TTL ---- */
+
+static void sweep_expired(sg_jobs *jobs) {
+  if (jobs->ttl_s <= 0) return;
+  int64_t cutoff = unix_ms() - jobs->ttl_s * 1000;
+  pthread_mutex_lock(&jobs->mu);
+  for (entry **pp = &jobs->head; *pp;) {
+    entry *e = *pp;
+    if (final_state(e->state) && !e->watchers && e->finished_ms < cutoff) {
+      *pp = e->next;
+      jobs->count--;
+      remove_files(jobs, e->id);
+      free(e);
+    } else {
+      pp = &e->next;
+    }
+  }
+  pthread_mutex_unlock(&jobs->mu);
+}
+
+/* ---- handlers ---- */
+
+static sg_status new_id(char *id, sg_err *err) {
+  unsigned char raw[ID_LEN / 2];
+  if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+    return sg_err_set(err, SG_INTERNAL, "jobs: no randomness for an id: %s", strerror(errno));
+  for (size_t i = 0; i < sizeof raw; i++)
+    sprintf(id + 2 * i, "%02x", raw[i]);
+  return SG_OK;
+}
+
+static sg_status validate_submit(const Shopgpu__V1__SubmitJobRequest *req,
+                                 const sg_submit_kind **kind, sg_err *err) {
+  if (req->priority < SG_PRIORITY_MIN || req->priority > SG_PRIORITY_MAX)
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "priority: %d is outside %d..%d", req->priority,
+                      SG_PRIORITY_MIN, SG_PRIORITY_MAX);
+  if (strlen(req->label) > LABEL_MAX)
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "label: longer than %d bytes", LABEL_MAX);
+  for (int i = 0; i < sg_submit_kind_count; i++) {
+    if (sg_submit_kinds[i].request == req->request_case) {
+      *kind = &sg_submit_kinds[i];
+      return SG_OK;
+    }
+  }
+  return sg_err_set(err, SG_INVALID_ARGUMENT, "request: no job request is set");
+}
+
+/* Registers e, writes its files and queues its job; on failure nothing is left behind. */
+static sg_status start_entry(sg_jobs *jobs, entry *e, const Shopgpu__V1__SubmitJobRequest *req,
+                             sg_job_spec *spec, sg_err *err) {
+  char dir[SG_PATH_MAX + 64];
+  path_of(jobs, e->id, NULL, dir, sizeof dir);
+  sg_status st = sg_mkdir_p(dir, err);
+  if (st == SG_OK) st = write_message(jobs, e->id, "request.pb", &req->base, err);
+  if (st == SG_OK) st = persist(jobs, e, NULL, err);
+  if (st != SG_OK) {
+    if (spec->ops->cleanup) spec->ops->cleanup(spec->data);
+    remove_files(jobs, e->id);
+    return st;
+  }
+  job_arg *a = malloc(sizeof *a);
+  *a = (job_arg){jobs, e};
+  spec->priority = req->priority;
+  spec->on_done = on_job_done;
+  spec->on_progress = on_job_progress;
+  spec->arg = a;
+  pthread_mutex_lock(&jobs->mu);
+  e->next = jobs->head;
+  jobs->head = e;
+  jobs->count++;
+  pthread_mutex_unlock(&jobs->mu);
+  sg_job *job = NULL;
+  st = sg_sched_submit(jobs->srv->sched, spec, &job, err);
+  pthread_mutex_lock(&jobs->mu);
+  if (st != SG_OK) {
+    for (entry **pp = &jobs->head; *pp; pp = &(*pp)->next)
+      if (*pp == e) {
+        *pp = e->next;
+        jobs->count--;
+        break;
+      }
+  } else if (!final_state(e->state)) {
+    e->job = job; /* on_done drops it */
+    job = NULL;
+  }
+  pthread_mutex_unlock(&jobs->mu);
+  if (job) sg_job_unref(job); /* it already finished */
+  if (st != SG_OK) {
+    free(a);
+    remove_files(jobs, e->id);
+  }
+  return st;
+}
+
+void sg_jobs_submit(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__SubmitJobRequest *req) {
+  sg_err err = {0};
+  const sg_submit_kind *kind = NULL;
+  sweep_expired(jobs);
+  entry *e = calloc(1, sizeof *e);
+  sg_job_spec spec = {0};
+  if (!e) sg_err_set(&err, SG_OUT_OF_MEMORY, "jobs: out of memory");
+  if (err.code == SG_OK && validate_submit(req, &kind, &err) == SG_OK &&
+      kind->prepare(jobs->srv, req, &spec, &err) == SG_OK && new_id(e->id, &err) == SG_OK) {
+    e->kind = kind;
+    snprintf(e->label, sizeof e->label, "%s", req->label);
+    e->priority = req->priority;
+    e->created_ms = unix_ms();
+    e->state = SHOPGPU__V1__JOB_STATE__JOB_STATE_QUEUED;
+    if (start_entry(jobs, e, req, &spec, &err) == SG_OK) {
+      pthread_mutex_lock(&jobs->mu);
+      entry copy = *e;
+      pthread_mutex_unlock(&jobs->mu);
+      SG_INFO("jobs", "job %s (%s) queued", copy.id, kind->kind);
+      reply_entry(call, &copy);
+      return;
+    }
+    free(e);
+    e = NULL;
+  } else if (spec.ops && spec.ops->cleanup) {
+    spec.ops->cleanup(spec.data);
+  }
+  free(e);
+  sg_call_reply(call, NULL, &err);
+}
+
+void sg_jobs_get(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__GetJobRequest *req) {
+  sg_err err = {0};
+  pthread_mutex_lock(&jobs->mu);
+  entry *e = find(jobs, req->id, &err);
+  entry copy;
+  if (e) copy = *e;
+  pthread_mutex_unlock(&jobs->mu);
+  if (!e) {
+    sg_call_reply(call, NULL, &err);
+    return;
+  }
+  if (!req->include_result || !copy.has_result) {
+    reply_entry(call, &copy);
+    return;
+  }
+  char path[SG_PATH_MAX + 64], *buf;
+  size_t len;
+  path_of(jobs, copy.id, "job.pb", path, sizeof path);
+  ProtobufCMessage *m = NULL;
+  if (sg_read_file(path, JOB_FILE_MAX, &buf, &len, &err) == SG_OK) {
+    m = protobuf_c_message_unpack(&shopgpu__v1__job__descriptor, NULL, len, (uint8_t *)buf);
+    free(buf);
+    if (!m) sg_err_set(&err, SG_DATA_LOSS, "job %s: stored result is unreadable", copy.id);
+  }
+  sg_call_reply(call, m, &err);
+  if (m) protobuf_c_message_free_unpacked(m, NULL);
+}
+
+void sg_jobs_cancel(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__GetJobRequest *req) {
+  sg_err err = {0};
+  pthread_mutex_lock(&jobs->mu);
+  entry *e = find(jobs, req->id, &err);
+  sg_job *job = e ? e->job : NULL;
+  if (job) sg_job_ref(job);
+  pthread_mutex_unlock(&jobs->mu);
+  if (!e) {
+    sg_call_reply(call, NULL, &err);
+    return;
+  }
+  if (job) {
+    sg_job_cancel(job); /* a queued job ends here (on_done runs now) */
+    sg_job_unref(job);
+  }
+  pthread_mutex_lock(&jobs->mu);
+  entry copy = *e;
+  pthread_mutex_unlock(&jobs->mu);
+  reply_entry(call, &copy);
+}
+
+void sg_jobs_list(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__ListJobsRequest *req) {
+  sg_err err = {0};
+  size_t limit = req->limit ? req->limit : LIST_DEFAULT;
+  if (limit > LIST_MAX) {
+    sg_err_set(&err, SG_INVALID_ARGUMENT, "limit: %u > %d", req->limit, LIST_MAX);
+    sg_call_reply(call, NULL, &err);
+    return;
+  }
+  Shopgpu__V1__ListJobsResponse resp = SHOPGPU__V1__LIST_JOBS_RESPONSE__INIT;
+  pthread_mutex_lock(&jobs->mu);
+  size_t cap = jobs->count < limit ? jobs->count : limit;
+  entry *copies = sg_call_alloc(call, cap * sizeof *copies + 1);
+  Shopgpu__V1__Job *msgs = sg_call_alloc(call, cap * sizeof *msgs + 1);
+  Shopgpu__V1__JobProgress *progs = sg_call_alloc(call, cap * sizeof *progs + 1);
+  Shopgpu__V1__Job **ptrs = sg_call_alloc(call, cap * sizeof *ptrs + 1);
+  size_t n = 0;
+  for (entry *e = jobs->head; e && copies && msgs && progs && ptrs && n < cap; e = e->next) {
+    if (req->state && e->state != req->state) continue;
+    if (req->kind[0] && strcmp(req->kind, e->kind->kind) != 0) continue;
+    copies[n] = *e;
+    to_proto(&copies[n], &msgs[n], &progs[n]);
+    ptrs[n] = &msgs[n];
+    n++;
+  }
+  pthread_mutex_unlock(&jobs->mu);
+  if (cap && !(copies && msgs && progs && ptrs)) {
+    sg_err_set(&err, SG_OUT_OF_MEMORY, "jobs: out of memory");
+    sg_call_reply(call, NULL, &err);
+    return;
+  }
+  resp.jobs = ptrs;
+  resp.n_jobs = n;
+  sg_call_reply(call, &resp.base, NULL);
+}
+
+void sg_jobs_watch(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__GetJobRequest *req) {
+  sg_err err = {0};
+  watcher *w = calloc(1, sizeof *w);
+  watch_ref *ref = sg_call_alloc(call, sizeof *ref);
+  pthread_mutex_lock(&jobs->mu);
+  entry *e = w && ref ? find(jobs, req->id, &err) : NULL;
+  if (!w || !ref) sg_err_set(&err, SG_OUT_OF_MEMORY, "jobs: out of memory");
+  if (!e || final_state(e->state) || jobs->closed) {
+    entry copy;
+    if (e) copy = *e;
+    pthread_mutex_unlock(&jobs->mu);
+    free(w);
+    if (e) { /* already final: the state, then the end */
+      Shopgpu__V1__Job job;
+      Shopgpu__V1__JobProgress prog;
+      to_proto(&copy, &job, &prog);
+      sg_call_push(call, &job.base, NULL);
+    }
+    sg_call_reply(call, NULL, &err);
+    return;
+  }
+  sg_call_ref(call);
+  w->call = call;
+  w->next = e->watchers;
+  e->watchers = w;
+  *ref = (watch_ref){jobs, e};
+  Shopgpu__V1__Job job;
+  Shopgpu__V1__JobProgress prog;
+  to_proto(e, &job, &prog);
+  sg_call_push(call, &job.base, NULL);
+  pthread_mutex_unlock(&jobs->mu);
+  sg_call_on_done(call, on_watch_done, ref);
+}
+
+size_t sg_jobs_count(sg_jobs *jobs) {
+  pthread_mutex_lock(&jobs->mu);
+  size_t n = jobs->count;
+  pthread_mutex_unlock(&jobs->mu);
+  return n;
+}
+
+/* ---- open and close ---- */
+
+/* Loads DIR/<id>/job.pb into a new entry; marks jobs that never finished as failed. */
+static entry *load_entry(sg_jobs *jobs, const char *id) {
+  char path[SG_PATH_MAX + 64], *buf;
+  size_t len;
+  sg_err err = {0};
+  path_of(jobs, id, "job.pb", path, sizeof path);
+  if (check_id(id, &err) != SG_OK || sg_read_file(path, JOB_FILE_MAX, &buf, &len, &err) != SG_OK)
+    return NULL;
+  Shopgpu__V1__Job *m = (Shopgpu__V1__Job *)protobuf_c_message_unpack(&shopgpu__v1__job__descriptor,
+                                                                      NULL, len, (uint8_t *)buf);
+  free(buf);
+  const sg_submit_kind *kind = m ? kind_named(m->kind) : NULL;
+  entry *e = kind ? calloc(1, sizeof *e) : NULL;
+  if (!e) {
+    SG_WARN("jobs", "%s: unreadable or of an unknown kind; ignored", path);
+    if (m) protobuf_c_message_free_unpacked(&m->base, NULL);
+    return NULL;
+  }
+  snprintf(e->id, sizeof e->id, "%s", id);
+  e->kind = kind;
+  snprintf(e->label, sizeof e->label, "%s", m->label);
+  e->priority = m->priority;
+  e->created_ms = m->created_at_unix_ms;
+  e->started_ms = m->started_at_unix_ms;
+  e->finished_ms = m->finished_at_unix_ms;
+  e->state = m->state;
+  if (m->progress) {
+    e->progress.done = m->progress->done;
+    e->progress.total = m->progress->total;
+    e->progress.has_best = m->progress->has_best;
+    e->progress.best = m->progress->best;
+  }
+  e->error_code = m->error_code;
+  snprintf(e->error_msg, sizeof e->error_msg, "%s", m->error_message);
+  e->has_result = m->result_case != SHOPGPU__V1__JOB__RESULT__NOT_SET;
+  protobuf_c_message_free_unpacked(&m->base, NULL);
+  if (!final_state(e->state)) {
+    int ran = e->state == SHOPGPU__V1__JOB_STATE__JOB_STATE_RUNNING;
+    e->state = SHOPGPU__V1__JOB_STATE__JOB_STATE_FAILED;
+    e->error_code = sg_status_grpc_code(SG_UNAVAILABLE);
+    snprintf(e->error_msg, sizeof e->error_msg, "%s",
+             ran ? "server stopped while the job was running"
+                 : "server stopped before the job started");
+    e->finished_ms = unix_ms();
+    if (persist(jobs, e, NULL, &err) != SG_OK) SG_WARN("jobs", "%s", sg_err_message(&err));
+    SG_WARN("jobs", "job %s (%s): %s", e->id, kind->kind, e->error_msg);
+  }
+  return e;
+}
+
+/* Inserts e keeping the list newest first. */
+static void insert_sorted(sg_jobs *jobs, entry *e) {
+  entry **pp = &jobs->head;
+  while (*pp && (*pp)->created_ms > e->created_ms)
+    pp = &(*pp)->next;
+  e->next = *pp;
+  *pp = e;
+  jobs->count++;
+}
+
+sg_jobs *sg_jobs_open(sg_server *srv, const char *data_dir, int64_t ttl_s, sg_err *err) {
+  sg_jobs *jobs = calloc(1, sizeof *jobs);
+  if (!jobs) {
+    sg_err_set(err, SG_OUT_OF_MEMORY, "jobs: out of memory");
+    return NULL;
+  }
+  jobs->srv = srv;
+  jobs->ttl_s = ttl_s;
+  pthread_mutex_init(&jobs->mu, NULL);
+  snprintf(jobs->dir, sizeof jobs->dir, "%s/jobs", data_dir);
+  DIR *d = sg_mkdir_p(jobs->dir, err) == SG_OK ? opendir(jobs->dir) : NULL;
+  if (!d) {
+    if (err && err->code == SG_OK) sg_err_set(err, SG_IO, "%s: %s", jobs->dir, strerror(errno));
+    sg_jobs_close(jobs);
+    return NULL;
+  }
+  for (struct dirent *de; (de = readdir(d));) {
+    if (de->d_name[0] == '.') continue;
+    entry *e = load_entry(jobs, de->d_name);
+    if (e) insert_sorted(jobs, e);
+  }
+  closedir(d);
+  sweep_expired(jobs);
+  SG_INFO("jobs", "%zu job(s) in %s", jobs->count, jobs->dir);
+  return jobs;
+}
+
+void sg_jobs_end_watches(sg_jobs *jobs) {
+  sg_err gone = {0};
+  sg_err_set(&gone, SG_UNAVAILABLE, "server shutting down");
+  pthread_mutex_lock(&jobs->mu);
+  jobs->closed = 1;
+  for (entry *e = jobs->head; e; e = e->next)
+    end_watchers(e, &gone);
+  pthread_mutex_unlock(&jobs->mu);
+}
+
+void sg_jobs_close(sg_jobs *jobs) {
+  if (!jobs) return;
+  sg_jobs_end_watches(jobs);
+  pthread_mutex_lock(&jobs->mu);
+  entry *e = jobs->head;
+  jobs->head = NULL;
+  pthread_mutex_unlock(&jobs->mu);
+  while (e) {
+    entry *next = e->next;
+    if (e->job) sg_job_unref(e->job);
+    free(e);
+    e = next;
+  }
+  pthread_mutex_destroy(&jobs->mu);
+  free(jobs);
+}

@@ -1,0 +1,52 @@
+/* The job registry behind the Jobs service: jobs submitted by id, their state and progress,
+ * Watch streams, and persistence in DATA_DIR/jobs/<id>/ (request.pb: the SubmitJobRequest;
+ * job.pb: the Job message, with its result once it succeeded), written atomically at each
+ * change of state. At open, jobs that were queued or running when the server stopped are
+ * marked failed with that reason, and finished jobs older than the TTL are deleted. */
+#ifndef SG_SERVER_JOBS_H
+#define SG_SERVER_JOBS_H
+
+#include "rpc.h"
+#include "scheduler.h"
+#include "shopgpu/v1/jobs.pb-c.h"
+
+typedef struct sg_jobs sg_jobs;
+struct sg_server;
+
+/* What a kind of submitted request becomes. prepare validates the request (INVALID_ARGUMENT
+ * naming the field) and fills spec->ops/data/cls (the registry sets the callbacks, priority and
+ * cancel); result moves the finished job's result into the Job message's oneof (allocating from
+ * the given call-free arena: plain malloc memory freed by free_result). */
+typedef struct sg_submit_kind {
+  Shopgpu__V1__SubmitJobRequest__RequestCase request;
+  const char *kind; /* "sleep" */
+  const char *unit; /* what progress counts */
+  sg_status (*prepare)(struct sg_server *srv, const Shopgpu__V1__SubmitJobRequest *req,
+                       sg_job_spec *spec, sg_err *err);
+  void (*result)(sg_job *job, Shopgpu__V1__Job *out);
+  void (*free_result)(Shopgpu__V1__Job *out);
+} sg_submit_kind;
+
+/* The kinds the server knows (job_kinds.c). */
+extern const sg_submit_kind sg_submit_kinds[];
+extern const int sg_submit_kind_count;
+
+/* Opens DATA_DIR/jobs (created if missing), recovering what an earlier run left. ttl_s: finished
+ * jobs older than this are deleted (0 = keep forever). */
+sg_jobs *sg_jobs_open(struct sg_server *srv, const char *data_dir, int64_t ttl_s, sg_err *err);
+/* Ends open Watch streams (UNAVAILABLE) and refuses new ones: the first step of a shutdown. */
+void sg_jobs_end_watches(sg_jobs *jobs);
+/* After the scheduler stopped (every job is final): frees the registry. */
+void sg_jobs_close(sg_jobs *jobs);
+
+/* The handlers' side; each replies on call. */
+void sg_jobs_submit(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__SubmitJobRequest *req);
+void sg_jobs_get(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__GetJobRequest *req);
+void sg_jobs_cancel(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__GetJobRequest *req);
+void sg_jobs_list(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__ListJobsRequest *req);
+void sg_jobs_watch(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__GetJobRequest *req);
+
+/* Jobs known (in memory) now. */
+size_t sg_jobs_count(sg_jobs *jobs);
+
+#endif

@@ -1,0 +1,47 @@
+/* The Jobs service through the independent Python client: submit, watch, result, cancel, list,
+ * priorities, bad requests, and a restart on the same data dir with a finished and a running job.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include "pyclient.h"
+#include "server_fixture.h"
+
+TestSuite(jobs, .timeout = 120);
+
+Test(jobs, submit_watch_get_cancel_list_and_bad_requests) { sg_test_scenario("jobs", NULL, NULL); }
+
+Test(jobs, a_higher_priority_job_starts_first) {
+  const char *flags[] = {"--backend", "cpu", "--cpu-workers", "1", NULL};
+  sg_test_scenario("jobs_priority", flags, NULL);
+}
+
+/* stop_sig: SIGTERM (the scheduler fails the running job as it stops) or SIGKILL (the next start
+ * finds it marked running on disk and fails it then) */
+static void restart_keeps_jobs(int stop_sig) {
+  sg_test_server a, b;
+  cr_assert_eq(sg_test_server_start(&a, NULL), 0);
+  char state[320];
+  snprintf(state, sizeof state, "%s/ids", a.dir);
+  const char *args[] = {state, NULL};
+  int rc = sg_test_pyclient(&a, "jobs_restart_before", args);
+  cr_assert_eq(rc, 0, "pyclient jobs_restart_before exited %d", rc);
+  int st = sg_test_server_stop(&a, stop_sig, 20);
+  cr_assert_eq(st, stop_sig == SIGTERM ? 0 : 128 + SIGKILL, "first server exit status %d", st);
+  const char *flags[] = {"--data-dir", a.dir, NULL}; /* the same data dir */
+  cr_assert_eq(sg_test_server_start(&b, flags), 0);
+  rc = sg_test_pyclient(&b, "jobs_restart_after", args);
+  cr_expect_eq(rc, 0, "pyclient jobs_restart_after exited %d", rc);
+  cr_expect_eq(sg_test_server_stop(&b, SIGTERM, 20), 0, "second server exit status");
+  sg_test_server_cleanup(&b);
+  sg_test_server_cleanup(&a);
+}
+
+Test(jobs, finished_jobs_survive_a_restart_and_a_running_one_is_reported_failed) {
+  restart_keeps_jobs(SIGTERM);
+}
+
+Test(jobs, after_a_crash_the_job_that_was_running_is_reported_failed) {
+  restart_keeps_jobs(SIGKILL);
+}
