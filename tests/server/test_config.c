@@ -126,3 +126,35 @@ Test(config, usage_lists_every_flag_with_its_variable) {
     cr_expect(strstr(text, want[i]), "usage lacks %s", want[i]);
   free(text);
 }
+
+Test(config, every_flag_is_documented_in_the_readme_with_its_variable) {
+  char *usage = NULL, *readme = NULL;
+  size_t ulen = 0, rlen = 0;
+  FILE *f = open_memstream(&usage, &ulen);
+  sg_config_usage(f);
+  fclose(f);
+  FILE *r = fopen(SG_TEST_SOURCE_DIR "/../README.md", "r");
+  cr_assert_not_null(r, "README.md");
+  f = open_memstream(&readme, &rlen);
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, r)) > 0) fwrite(buf, 1, n, f);
+  fclose(f);
+  fclose(r);
+  int flags = 0;
+  for (char *line = strtok(usage, "\n"); line; line = strtok(NULL, "\n")) {
+    char name[64], env[64];
+    if (sscanf(line, " --%63[a-z-]", name) == 1 && strcmp(name, "help") && strcmp(name, "version")) {
+      char want[80];
+      snprintf(want, sizeof want, "`--%s", name);
+      cr_expect(strstr(readme, want), "README lacks the flag --%s", name);
+      flags++;
+    }
+    if (sscanf(line, " [%63[A-Z_]", env) == 1) {
+      cr_expect(strstr(readme, env), "README lacks the variable %s", env);
+    }
+  }
+  cr_assert_gt(flags, 15);
+  free(usage);
+  free(readme);
+}
