@@ -24,6 +24,8 @@ const sg_method sg_methods[] = {
      sg_svc_admin_echo_stream, 0},
     {"/shopgpu.v1.Admin/EchoUpload", SG_RPC_CLIENT_STREAM, &shopgpu__v1__echo_request__descriptor,
      &shopgpu__v1__echo_upload_response__descriptor, sg_svc_admin_echo_upload, 0},
+    {"/shopgpu.v1.Admin/EchoBidi", SG_RPC_BIDI_STREAM, &shopgpu__v1__echo_request__descriptor,
+     &shopgpu__v1__echo_response__descriptor, sg_svc_admin_echo_bidi, 0},
     {"/shopgpu.v1.Jobs/Submit", SG_RPC_UNARY, &shopgpu__v1__submit_job_request__descriptor,
      &shopgpu__v1__job__descriptor, sg_svc_jobs_submit, 0},
     {"/shopgpu.v1.Jobs/Get", SG_RPC_UNARY, &shopgpu__v1__get_job_request__descriptor,

@@ -464,6 +464,11 @@ static int authorized(sg_rpc *rpc, const grpc_metadata_array *md) {
 
 static void request_call(poller *p);
 
+/* Client- and bidi-streaming: the handler reads the messages itself (sg_call_recv). */
+static int reads_stream(const sg_call *c) {
+  return c->method->kind == SG_RPC_CLIENT_STREAM || c->method->kind == SG_RPC_BIDI_STREAM;
+}
+
 static void on_new(sg_call *c, int success) {
   sg_rpc *rpc = c->rpc;
   if (!success) { /* the server is shutting down: the request is failed, not a call */
@@ -506,7 +511,7 @@ static void on_new(sg_call *c, int success) {
     reject(c, SG_UNAUTHENTICATED, "missing or bad bearer token (authorization: Bearer TOKEN)");
   } else if (c->deadline_us != INT64_MAX && c->deadline_us <= c->start_us) {
     reject(c, SG_DEADLINE_EXCEEDED, "deadline already passed");
-  } else if (c->method->kind == SG_RPC_CLIENT_STREAM) {
+  } else if (reads_stream(c)) {
     dispatch(c);
   } else {
     pthread_mutex_lock(&c->mu);
@@ -517,7 +522,7 @@ static void on_new(sg_call *c, int success) {
 }
 
 static void on_recv(sg_call *c, int success) {
-  if (c->method->kind == SG_RPC_CLIENT_STREAM) { /* a handler waits in sg_call_recv */
+  if (reads_stream(c)) { /* a handler waits in sg_call_recv */
     pthread_mutex_lock(&c->mu);
     c->recv_busy = 0;
     c->recv_ok = success;

@@ -20,14 +20,20 @@
 typedef struct sg_rpc sg_rpc;
 typedef struct sg_call sg_call;
 
-typedef enum sg_rpc_kind { SG_RPC_UNARY, SG_RPC_SERVER_STREAM, SG_RPC_CLIENT_STREAM } sg_rpc_kind;
+typedef enum sg_rpc_kind {
+  SG_RPC_UNARY,
+  SG_RPC_SERVER_STREAM,
+  SG_RPC_CLIENT_STREAM,
+  SG_RPC_BIDI_STREAM, /* the handler reads with sg_call_recv and writes with sg_call_send */
+} sg_rpc_kind;
 
 enum {
   SG_METHOD_NO_AUTH = 1u << 0, /* exempt from the bearer token (health) */
   SG_METHOD_INLINE = 1u << 1,  /* handler runs on the poller: must be quick and never block */
 };
 
-/* req: the unpacked request (unary, server-stream), NULL for client-stream (use sg_call_recv).
+/* req: the unpacked request (unary, server-stream), NULL for client- and bidi-stream (use
+ * sg_call_recv).
  * It stays valid until the call ends. */
 typedef void (*sg_handler_fn)(sg_call *call, const ProtobufCMessage *req);
 
@@ -82,7 +88,7 @@ void *sg_call_app(const sg_call *call);
 const sg_method *sg_call_method(const sg_call *call);
 
 /* Finishes the call: with err NULL or OK sends resp (unary and client-stream; NULL for
- * server-stream) and status OK; else the status mapped from err->code with err's message.
+ * server- and bidi-stream) and status OK; else the status mapped from err->code with err's message.
  * Exactly once per call, from any thread. resp is packed before this returns. */
 void sg_call_reply(sg_call *call, const ProtobufCMessage *resp, const sg_err *err);
 

@@ -14,6 +14,7 @@ void sg_svc_admin_server_info(sg_call *call, const ProtobufCMessage *req);
 void sg_svc_admin_echo(sg_call *call, const ProtobufCMessage *req);
 void sg_svc_admin_echo_stream(sg_call *call, const ProtobufCMessage *req);
 void sg_svc_admin_echo_upload(sg_call *call, const ProtobufCMessage *req);
+void sg_svc_admin_echo_bidi(sg_call *call, const ProtobufCMessage *req);
 
 /* svc_jobs.c: shopgpu.v1.Jobs */
 void sg_svc_jobs_submit(sg_call *call, const ProtobufCMessage *req);

@@ -139,3 +139,18 @@ void sg_svc_admin_echo_upload(sg_call *call, const ProtobufCMessage *req) {
   }
   sg_call_reply(call, &resp.base, &err);
 }
+
+void sg_svc_admin_echo_bidi(sg_call *call, const ProtobufCMessage *req) {
+  (void)req;
+  sg_err err = {0};
+  for (;;) {
+    ProtobufCMessage *m = NULL;
+    if (sg_call_recv(call, &m, &err) != SG_OK || !m) break;
+    Shopgpu__V1__EchoResponse resp = SHOPGPU__V1__ECHO_RESPONSE__INIT;
+    resp.payload = ((Shopgpu__V1__EchoRequest *)(void *)m)->payload;
+    sg_status st = sg_call_send(call, &resp.base, &err);
+    protobuf_c_message_free_unpacked(m, NULL);
+    if (st != SG_OK) break;
+  }
+  sg_call_reply(call, NULL, &err);
+}

@@ -38,6 +38,7 @@ METHODS = {
     ADMIN + "Echo": ("unary", admin_pb2.EchoRequest, admin_pb2.EchoResponse),
     ADMIN + "EchoStream": ("stream", admin_pb2.EchoStreamRequest, admin_pb2.EchoResponse),
     ADMIN + "EchoUpload": ("upload", admin_pb2.EchoRequest, admin_pb2.EchoUploadResponse),
+    ADMIN + "EchoBidi": ("bidi", admin_pb2.EchoRequest, admin_pb2.EchoResponse),
     JOBS + "Submit": ("unary", jobs_pb2.SubmitJobRequest, jobs_pb2.Job),
     JOBS + "Get": ("unary", jobs_pb2.GetJobRequest, jobs_pb2.Job),
     JOBS + "Watch": ("stream", jobs_pb2.GetJobRequest, jobs_pb2.Job),
@@ -77,7 +78,7 @@ class Client:
         ser = (lambda b: b) if raw or req is None else req.SerializeToString
         de = (lambda b: b) if raw or resp is None else resp.FromString
         make = {"unary": self.channel.unary_unary, "stream": self.channel.unary_stream,
-                "upload": self.channel.stream_unary}[kind]
+                "upload": self.channel.stream_unary, "bidi": self.channel.stream_stream}[kind]
         return make(path, request_serializer=ser, response_deserializer=de)
 
     def call(self, path, req, timeout=10, raw=False, metadata=None):
@@ -217,6 +218,12 @@ def s_all_methods(addr):
     up0 = upload(iter([]), timeout=10)
     check(up0.messages == 0 and up0.bytes == 0, "EchoUpload of nothing -> 0, 0")
 
+    bidi = cl.stub(ADMIN + "EchoBidi")
+    replies = [m.payload for m in bidi(iter(admin_pb2.EchoRequest(payload=b"%d" % i)
+                                            for i in range(100)), timeout=10)]
+    check(replies == [b"%d" % i for i in range(100)], "EchoBidi answers 100 messages in order")
+    check(list(bidi(iter([]), timeout=10)) == [], "EchoBidi of nothing -> nothing, OK")
+
     def counted():
         st = cl.method_stats(ADMIN + "Echo")
         return st.ok >= 1 and st.calls >= 1 and st.in_flight == 0
@@ -231,6 +238,8 @@ def s_garbage(addr):
             fn = lambda: cl.call(path, GARBAGE, raw=True)
         elif kind == "stream":
             fn = lambda: list(cl.stub(path, raw=True)(GARBAGE, timeout=10))
+        elif kind == "bidi":
+            fn = lambda: list(cl.stub(path, raw=True)(iter([GARBAGE]), timeout=10))
         else:
             fn = lambda: cl.stub(path, raw=True)(iter([GARBAGE]), timeout=10)
         e = expect_error(fn, C.INVALID_ARGUMENT, "%s with garbage bytes" % path)
