@@ -1,0 +1,8 @@
+# kernels/arima suites (included by tests/CMakeLists.txt; paths relative to tests/)
+set(SG_ARIMA_TEST_DEFS SG_ARIMA_DATA_DIR="${CMAKE_CURRENT_SOURCE_DIR}/data/arima")
+foreach(suite fit search input replenish)
+  sg_test(kernels.arima.${suite} SOURCES kernels/arima/test_${suite}.c)
+  target_compile_definitions(kernels.arima.${suite} PRIVATE ${SG_ARIMA_TEST_DEFS})
+endforeach()
+sg_test(kernels.arima.parity SOURCES kernels/arima/test_parity.c GPU)
+target_compile_definitions(kernels.arima.parity PRIVATE ${SG_ARIMA_TEST_DEFS})
