@@ -350,6 +350,8 @@ static void print_row(const sg_lg_opts *o, const sg_lg_plan *p, const sg_lg_hist
                       uint64_t errors) {
   char payload[32] = "-";
   if (o->method == SG_LG_ECHO) snprintf(payload, sizeof payload, "%zu", o->payload);
+  if (o->method == SG_LG_SCORE) snprintf(payload, sizeof payload, "%zu pairs", o->pairs);
+  if (o->method == SG_LG_RECOMMEND) snprintf(payload, sizeof payload, "%zu users", o->pairs);
   double qps = (double)h->count / o->duration_s;
   printf("| %s | %s | %d | %d | %llu | %llu | %.0f | %.3f | %.3f | %.3f | %.3f |\n", p->method_name,
          payload, o->concurrency, o->connections, (unsigned long long)(h->count + errors),

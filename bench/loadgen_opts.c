@@ -10,6 +10,7 @@
 
 #include "grpc/health/v1/health.pb-c.h"
 #include "shopgpu/v1/admin.pb-c.h"
+#include "shopgpu/v1/click.pb-c.h"
 
 #define MAX_PAYLOAD ((size_t)64 << 20)
 #define MAX_TOKEN_FILE (64 << 10)
@@ -27,7 +28,15 @@ typedef struct {
 #define F(field) offsetof(sg_lg_opts, field)
 static const flag flags[] = {
     {"server", "ADDR", K_STR, F(server), 0, 0, "server address: HOST:PORT or unix:PATH (required)"},
-    {"method", "M", K_METHOD, F(method), 0, 0, "info (GetServerInfo), echo or health [info]"},
+    {"method", "M", K_METHOD, F(method), 0, 0,
+     "info (GetServerInfo), echo, health, score (Click.ScorePairs) or recommend [info]"},
+    {"model", "NAME", K_STR, F(model), 0, 0, "score, recommend: the model [demo]"},
+    {"pairs", "N", K_SIZE, F(pairs), 1, 1 << 26,
+     "score: pairs per call; recommend: users per call [1000; 1]"},
+    {"users", "U", K_SIZE, F(users), 1, 4e9, "ids drawn from 0..U-1 (the model's user ids) [1000]"},
+    {"items", "I", K_SIZE, F(items), 1, 4e9, "ids drawn from 0..I-1 [1000]"},
+    {"k", "K", K_INT, F(k), 1, 1024, "recommend: items per user [10]"},
+    {"seed", "S", K_DOUBLE, F(seed), 0, 1e15, "of the ids (one request, sent every call) [1]"},
     {"payload", "BYTES", K_SIZE, F(payload), 0, (double)MAX_PAYLOAD, "echo payload size [64]"},
     {"concurrency", "N", K_INT, F(concurrency), 1, 100000, "calls kept in flight [1]"},
     {"connections", "C", K_INT, F(connections), 1, 1024,
@@ -85,8 +94,15 @@ static int set_flag(sg_lg_opts *o, const flag *f, const char *v) {
       o->method = SG_LG_ECHO;
     else if (!strcmp(v, "health"))
       o->method = SG_LG_HEALTH;
+    else if (!strcmp(v, "score"))
+      o->method = SG_LG_SCORE;
+    else if (!strcmp(v, "recommend"))
+      o->method = SG_LG_RECOMMEND;
     else {
-      fprintf(stderr, "shopgpu-loadgen: --method '%s': want info, echo or health\n", v);
+      fprintf(stderr,
+              "shopgpu-loadgen: --method '%s': want info, echo, health, score or "
+              "recommend\n",
+              v);
       return -1;
     }
     return 0;
@@ -122,6 +138,12 @@ static void resolve_auto(sg_lg_opts *o) {
 int sg_lg_opts_parse(sg_lg_opts *o, int argc, char **argv, FILE *out) {
   *o = (sg_lg_opts){.method = SG_LG_INFO,
                     .payload = 64,
+                    .model = "demo",
+                    .pairs = 0,
+                    .users = 1000,
+                    .items = 1000,
+                    .k = 10,
+                    .seed = 1,
                     .concurrency = 1,
                     .duration_s = 5,
                     .warmup_s = 1,
@@ -146,6 +168,7 @@ int sg_lg_opts_parse(sg_lg_opts *o, int argc, char **argv, FILE *out) {
     fprintf(stderr, "shopgpu-loadgen: --server is required (see --help)\n");
     return -1;
   }
+  if (!o->pairs) o->pairs = o->method == SG_LG_RECOMMEND ? 1 : 1000;
   resolve_auto(o);
   return 0;
 }
@@ -158,7 +181,48 @@ static unsigned char *pack(const ProtobufCMessage *m, size_t *len) {
   return buf;
 }
 
+/* Ids uniform in 0..n-1 from a splitmix64 stream (reproducible for a seed). */
+static void draw_ids(uint64_t *ids, size_t count, size_t n, uint64_t *state) {
+  for (size_t i = 0; i < count; i++) {
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    ids[i] = (z ^ (z >> 31)) % n;
+  }
+}
+
+/* Click.ScorePairs with o->pairs random pairs, or Click.Recommend for o->pairs random users. */
+static int make_click_request(const sg_lg_opts *o, sg_lg_plan *p) {
+  uint64_t state = (uint64_t)o->seed;
+  uint64_t *users = malloc(o->pairs * sizeof *users), *items = malloc(o->pairs * sizeof *items);
+  if (!users || !items) {
+    free(users), free(items);
+    return -1;
+  }
+  draw_ids(users, o->pairs, o->users, &state);
+  draw_ids(items, o->pairs, o->items, &state);
+  char *model = strdup(o->model);
+  if (o->method == SG_LG_SCORE) {
+    Shopgpu__V1__ScorePairsRequest r = SHOPGPU__V1__SCORE_PAIRS_REQUEST__INIT;
+    r.model = model;
+    r.user_ids = users, r.n_user_ids = o->pairs;
+    r.item_ids = items, r.n_item_ids = o->pairs;
+    p->request = pack(&r.base, &p->request_len);
+    p->path = "/shopgpu.v1.Click/ScorePairs", p->method_name = "score";
+  } else {
+    Shopgpu__V1__RecommendRequest r = SHOPGPU__V1__RECOMMEND_REQUEST__INIT;
+    r.model = model;
+    r.user_ids = users, r.n_user_ids = o->pairs;
+    r.k = (uint32_t)o->k;
+    p->request = pack(&r.base, &p->request_len);
+    p->path = "/shopgpu.v1.Click/Recommend", p->method_name = "recommend";
+  }
+  free(model), free(users), free(items);
+  return p->request ? 0 : -1;
+}
+
 static int make_request(const sg_lg_opts *o, sg_lg_plan *p) {
+  if (o->method == SG_LG_SCORE || o->method == SG_LG_RECOMMEND) return make_click_request(o, p);
   Shopgpu__V1__ServerInfoRequest info = SHOPGPU__V1__SERVER_INFO_REQUEST__INIT;
   Grpc__Health__V1__HealthCheckRequest health = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
   Shopgpu__V1__EchoRequest echo = SHOPGPU__V1__ECHO_REQUEST__INIT;

@@ -6,12 +6,17 @@
 #include <stddef.h>
 #include <stdio.h>
 
-typedef enum { SG_LG_INFO, SG_LG_ECHO, SG_LG_HEALTH } sg_lg_method;
+typedef enum { SG_LG_INFO, SG_LG_ECHO, SG_LG_HEALTH, SG_LG_SCORE, SG_LG_RECOMMEND } sg_lg_method;
 
 typedef struct sg_lg_opts {
   const char *server; /* "127.0.0.1:50051" or "unix:/path" */
   sg_lg_method method;
   size_t payload;         /* echo payload bytes */
+  const char *model;      /* score, recommend: model name */
+  size_t pairs;           /* score: pairs per call; recommend: users per call */
+  size_t users, items;    /* ids are drawn from 0..users-1 and 0..items-1 */
+  int k;                  /* recommend: list length */
+  double seed;            /* of the ids drawn (one fixed request per run) */
   int concurrency;        /* calls in flight at all times */
   int connections;        /* channels; 0 = min(concurrency, 4) until resolved */
   int threads;            /* completion-queue threads; 0 = auto until resolved */

@@ -19,6 +19,11 @@ static gpr_timespec deadline_for(const shopgpu_client *c, int64_t timeout_ms) {
 
 int shopgpu__call_start(shopgpu_client *client, const char *path, int64_t timeout_ms,
                         shopgpu__call *k, shopgpu_status *st) {
+  return shopgpu__call_open(client, path, timeout_ms, 0, k, st);
+}
+
+int shopgpu__call_open(shopgpu_client *client, const char *path, int64_t timeout_ms, int next_cq,
+                       shopgpu__call *k, shopgpu_status *st) {
   memset(k, 0, sizeof *k);
   if (!client || !path || path[0] != '/')
     return shopgpu__status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
@@ -26,7 +31,9 @@ int shopgpu__call_start(shopgpu_client *client, const char *path, int64_t timeou
   if (timeout_ms < SHOPGPU_TIMEOUT_NONE)
     return shopgpu__status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "timeout_ms: %lld < 0",
                                (long long)timeout_ms);
-  k->cq = grpc_completion_queue_create_for_pluck(NULL);
+  k->next_cq = next_cq;
+  k->cq = next_cq ? grpc_completion_queue_create_for_next(NULL)
+                  : grpc_completion_queue_create_for_pluck(NULL);
   if (!k->cq) return shopgpu__status_set(st, GRPC_STATUS_INTERNAL, "completion queue: not created");
   k->call = grpc_channel_create_call(client->channel, NULL, GRPC_PROPAGATE_DEFAULTS, k->cq,
                                      grpc_slice_from_static_string(path), NULL,
@@ -47,9 +54,11 @@ void shopgpu__call_end(shopgpu__call *k) {
   if (k->call) grpc_call_unref(k->call);
   if (k->n_md) grpc_slice_unref(k->md[0].value);
   if (k->cq) {
+    gpr_timespec never = gpr_inf_future(GPR_CLOCK_REALTIME);
     grpc_completion_queue_shutdown(k->cq);
-    while (grpc_completion_queue_pluck(k->cq, k, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
-           GRPC_QUEUE_SHUTDOWN) {
+    while ((k->next_cq ? grpc_completion_queue_next(k->cq, never, NULL)
+                       : grpc_completion_queue_pluck(k->cq, k, never, NULL))
+               .type != GRPC_QUEUE_SHUTDOWN) {
     }
     grpc_completion_queue_destroy(k->cq);
   }
@@ -62,7 +71,15 @@ int shopgpu__batch(shopgpu__call *k, const grpc_op *ops, size_t n, shopgpu_statu
     shopgpu__status_set(st, GRPC_STATUS_INTERNAL, "grpc_call_start_batch: error %d", (int)e);
     return -1;
   }
-  grpc_event ev = grpc_completion_queue_pluck(k->cq, k, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+  gpr_timespec never = gpr_inf_future(GPR_CLOCK_REALTIME);
+  grpc_event ev;
+  if (!k->next_cq) {
+    ev = grpc_completion_queue_pluck(k->cq, k, never, NULL);
+  } else { /* no other batch is outstanding (see client_internal.h) */
+    do
+      ev = grpc_completion_queue_next(k->cq, never, NULL);
+    while (ev.type == GRPC_OP_COMPLETE && ev.tag != k);
+  }
   return ev.type == GRPC_OP_COMPLETE && ev.success;
 }
 

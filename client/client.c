@@ -78,6 +78,9 @@ static int check_options(const shopgpu_client_options *o, shopgpu_status *st) {
   if (o->max_receive_bytes < -1)
     return shopgpu__status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "max_receive_bytes: %d < 0",
                                o->max_receive_bytes);
+  if (o->reconnect_backoff_max_ms < 0)
+    return shopgpu__status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "reconnect_backoff_max_ms: %d < 0",
+                               o->reconnect_backoff_max_ms);
   if (o->token && (!o->token[0] || strpbrk(o->token, "\r\n")))
     return shopgpu__status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
                                "token: empty or holds a line break");
@@ -107,8 +110,17 @@ static grpc_channel_credentials *make_credentials(const shopgpu_client_options *
 static grpc_channel *make_channel(const shopgpu_client_options *o, shopgpu_status *st) {
   grpc_channel_credentials *creds = make_credentials(o, st);
   if (!creds) return NULL;
-  grpc_arg args[3];
+  grpc_arg args[5];
   size_t n = 0;
+  if (o->reconnect_backoff_max_ms > 0) { /* the first wait must not exceed the longest */
+    int first = o->reconnect_backoff_max_ms < 1000 ? o->reconnect_backoff_max_ms : 1000;
+    args[n].type = GRPC_ARG_INTEGER;
+    args[n].key = shopgpu__pb_str(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS);
+    args[n++].value.integer = first;
+    args[n].type = GRPC_ARG_INTEGER;
+    args[n].key = shopgpu__pb_str(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS);
+    args[n++].value.integer = o->reconnect_backoff_max_ms;
+  }
   args[n].type = GRPC_ARG_INTEGER;
   args[n].key = shopgpu__pb_str(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH);
   args[n++].value.integer =

@@ -15,10 +15,12 @@ struct shopgpu_client {
   int64_t timeout_ms; /* resolved default: > 0, or SHOPGPU_TIMEOUT_NONE */
 };
 
-/* One call in flight. Batches on it run one at a time: each is started and plucked before the
- * next, so the address of this struct is the only tag. */
+/* One call in flight. Unary and one-way streams run one batch at a time on a pluck queue: each
+ * is started and plucked before the next, so the address of this struct is the only tag. A
+ * bidi call (bidi.c) keeps a send and a receive outstanding at once on a next queue instead. */
 typedef struct shopgpu__call {
   grpc_completion_queue *cq;
+  int next_cq; /* cq is a GRPC_CQ_NEXT queue (bidi), else GRPC_CQ_PLUCK */
   grpc_call *call;
   grpc_metadata md[1]; /* authorization, when the client has a token */
   size_t n_md;
@@ -50,10 +52,14 @@ int shopgpu__status_set(shopgpu_status *st, int code, const char *fmt, ...)
  * metadata. On failure everything is released and the status code returned. */
 int shopgpu__call_start(shopgpu_client *client, const char *path, int64_t timeout_ms,
                         shopgpu__call *k, shopgpu_status *st);
+/* The same with a next queue (next_cq nonzero) for calls that wait on several tags. */
+int shopgpu__call_open(shopgpu_client *client, const char *path, int64_t timeout_ms, int next_cq,
+                       shopgpu__call *k, shopgpu_status *st);
 /* Releases the call, its metadata and its queue. Every batch must have completed. */
 void shopgpu__call_end(shopgpu__call *k);
 /* Runs one batch and waits for it: 1 = it succeeded, 0 = the call is broken (the status batch
- * says why), -1 = core refused the batch (st set to INTERNAL). */
+ * says why), -1 = core refused the batch (st set to INTERNAL). On a next queue, only while no
+ * other batch of the call is outstanding. */
 int shopgpu__batch(shopgpu__call *k, const grpc_op *ops, size_t n, shopgpu_status *st);
 /* {RECV_STATUS_ON_CLIENT} alone, copied into st; returns the code. */
 int shopgpu__recv_status(shopgpu__call *k, shopgpu_status *st);

@@ -147,6 +147,24 @@ void sg__json_double(sg__json *j, double v) {
   fputs(buf, j->out);
 }
 
+void sg__float_text(char *buf, size_t size, float v) {
+  for (int prec = 6; prec <= 9; prec++) {
+    snprintf(buf, size, "%.*g", prec, (double)v);
+    if (strtof(buf, NULL) == v) break;
+  }
+}
+
+void sg__json_float(sg__json *j, float v) {
+  if (!isfinite(v)) {
+    sg__json_null(j);
+    return;
+  }
+  char buf[32];
+  sg__float_text(buf, sizeof buf, v);
+  item(j);
+  fputs(buf, j->out);
+}
+
 void sg__json_bool(sg__json *j, int v) {
   item(j);
   fputs(v ? "true" : "false", j->out);

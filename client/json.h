@@ -32,8 +32,13 @@ void sg__json_base64(sg__json *j, const uint8_t *data, size_t n);
 void sg__json_int(sg__json *j, int64_t v);
 void sg__json_uint(sg__json *j, uint64_t v);
 void sg__json_double(sg__json *j, double v);
+/* A float32 value in the fewest digits that read back as the same float (0.1f is 0.1). */
+void sg__json_float(sg__json *j, float v);
 void sg__json_bool(sg__json *j, int v);
 void sg__json_null(sg__json *j);
+/* The text sg__json_float writes: the shortest of %.6g .. %.9g that reads back as v ("nan",
+ * "inf" for those). */
+void sg__float_text(char *buf, size_t size, float v);
 /* Ends the document with a newline. */
 void sg__json_finish(sg__json *j);
 

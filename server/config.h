@@ -24,6 +24,9 @@ typedef struct sg_config {
   double aging_s;             /* longest a batch job waits while interactive work arrives */
   char fallback[SG_PATH_MAX]; /* "none" | "cpu": where jobs out of device memory go */
   double job_ttl_s;           /* finished jobs are deleted after this long (0 = never) */
+  int cache_ttl_s;            /* TTL of the recommendation keys in Redis */
+  char redis_password_file[SG_PATH_MAX];
+  int redis_db;
   int max_message_mb;
   char tls_cert[SG_PATH_MAX], tls_key[SG_PATH_MAX];
   char auth_token_file[SG_PATH_MAX];

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "click_jobs.h"
+#include "forecast_jobs.h"
 #include "jobs.h"
 #include "server.h"
 
@@ -65,6 +67,13 @@ static void sleep_free(Shopgpu__V1__Job *out) { free(out->sleep); }
 
 const sg_submit_kind sg_submit_kinds[] = {
     {SHOPGPU__V1__SUBMIT_JOB_REQUEST__REQUEST_SLEEP, "sleep", "ms", sleep_prepare, sleep_result,
-     sleep_free},
+     sleep_free, NULL},
+    {SHOPGPU__V1__SUBMIT_JOB_REQUEST__REQUEST_TRAIN_MODEL, "train_model", "minibatches",
+     sg_train_prepare, sg_train_result, sg_train_free_result, NULL},
+    {SHOPGPU__V1__SUBMIT_JOB_REQUEST__REQUEST_RECOMMEND_ALL, "recommend_all", "users",
+     sg_recommend_all_prepare, sg_recommend_all_result, sg_recommend_all_free_result,
+     sg_recommend_all_bind},
+    {SHOPGPU__V1__SUBMIT_JOB_REQUEST__REQUEST_FORECAST, "forecast", "series", sg_forecast_prepare,
+     sg_forecast_result, sg_forecast_free_result, NULL},
 };
 const int sg_submit_kind_count = (int)(sizeof sg_submit_kinds / sizeof sg_submit_kinds[0]);

@@ -19,7 +19,7 @@
 #include "server.h"
 #include "util.h"
 
-#define ID_LEN 32
+#define ID_LEN SG_JOB_ID_LEN
 #define LABEL_MAX 256
 #define LIST_DEFAULT 100
 #define LIST_MAX 10000
@@ -136,7 +136,7 @@ static sg_status persist(const sg_jobs *jobs, const entry *e, Shopgpu__V1__Job *
   to_proto(e, &job, &prog);
   if (with_result) { /* the oneof's members are message pointers sharing one union */
     job.result_case = with_result->result_case;
-    job.sleep = with_result->sleep;
+    job.sleep = with_result->sleep; /* any member: they alias */
   }
   return write_message(jobs, e->id, "job.pb", &job.base, err);
 }
@@ -224,24 +224,26 @@ static void on_job_progress(sg_job *job, void *arg) {
     SG_WARN("jobs", "job %s: %s", copy.id, sg_err_message(&err));
 }
 
+/* The final state is written to disk (with the result) before readers can see it, so a Get
+ * that sees SUCCEEDED finds the result too. */
 static void on_job_done(sg_job *job, void *arg) {
   job_arg *a = arg;
   sg_jobs *jobs = a->jobs;
   entry *e = a->e;
   free(a);
-  entry copy;
   pthread_mutex_lock(&jobs->mu);
-  e->state = proto_state(sg_job_state_of(job));
-  e->progress = sg_job_get_progress(job);
+  entry copy = *e;
+  pthread_mutex_unlock(&jobs->mu);
+  copy.state = proto_state(sg_job_state_of(job));
+  copy.progress = sg_job_get_progress(job);
   int64_t started, finished;
   sg_job_times(job, NULL, &started, &finished);
-  if (!e->started_ms) e->started_ms = mono_to_unix_ms(started);
-  e->finished_ms = mono_to_unix_ms(finished);
+  if (!copy.started_ms) copy.started_ms = mono_to_unix_ms(started);
+  copy.finished_ms = mono_to_unix_ms(finished);
   sg_err err = sg_job_error(job);
-  e->error_code = err.code == SG_OK ? 0 : sg_status_grpc_code(err.code);
-  snprintf(e->error_msg, sizeof e->error_msg, "%s", err.code == SG_OK ? "" : sg_err_message(&err));
-  copy = *e;
-  pthread_mutex_unlock(&jobs->mu);
+  copy.error_code = err.code == SG_OK ? 0 : sg_status_grpc_code(err.code);
+  snprintf(copy.error_msg, sizeof copy.error_msg, "%s",
+           err.code == SG_OK ? "" : sg_err_message(&err));
 
   Shopgpu__V1__Job result;
   shopgpu__v1__job__init(&result);
@@ -253,6 +255,12 @@ static void on_job_done(sg_job *job, void *arg) {
   if (with_result) copy.kind->free_result(&result);
 
   pthread_mutex_lock(&jobs->mu);
+  e->state = copy.state;
+  e->progress = copy.progress;
+  e->started_ms = copy.started_ms;
+  e->finished_ms = copy.finished_ms;
+  e->error_code = copy.error_code;
+  memcpy(e->error_msg, copy.error_msg, sizeof e->error_msg);
   e->has_result = with_result && perr.code == SG_OK;
   sg_job *held = e->job;
   e->job = NULL;
@@ -343,6 +351,7 @@ static sg_status start_entry(sg_jobs *jobs, entry *e, const Shopgpu__V1__SubmitJ
   char dir[SG_PATH_MAX + 64];
   path_of(jobs, e->id, NULL, dir, sizeof dir);
   sg_status st = sg_mkdir_p(dir, err);
+  if (st == SG_OK && e->kind->bind) st = e->kind->bind(spec->data, dir, err);
   if (st == SG_OK) st = write_message(jobs, e->id, "request.pb", &req->base, err);
   if (st == SG_OK) st = persist(jobs, e, NULL, err);
   if (st != SG_OK) {
@@ -384,35 +393,70 @@ static sg_status start_entry(sg_jobs *jobs, entry *e, const Shopgpu__V1__SubmitJ
   return st;
 }
 
-void sg_jobs_submit(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__SubmitJobRequest *req) {
-  sg_err err = {0};
+/* Validates and queues req; *copy gets the entry as queued. */
+static sg_status start(sg_jobs *jobs, const Shopgpu__V1__SubmitJobRequest *req, entry *copy,
+                       sg_err *err) {
   const sg_submit_kind *kind = NULL;
   sweep_expired(jobs);
   entry *e = calloc(1, sizeof *e);
   sg_job_spec spec = {0};
-  if (!e) sg_err_set(&err, SG_OUT_OF_MEMORY, "jobs: out of memory");
-  if (err.code == SG_OK && validate_submit(req, &kind, &err) == SG_OK &&
-      kind->prepare(jobs->srv, req, &spec, &err) == SG_OK && new_id(e->id, &err) == SG_OK) {
-    e->kind = kind;
-    snprintf(e->label, sizeof e->label, "%s", req->label);
-    e->priority = req->priority;
-    e->created_ms = unix_ms();
-    e->state = SHOPGPU__V1__JOB_STATE__JOB_STATE_QUEUED;
-    if (start_entry(jobs, e, req, &spec, &err) == SG_OK) {
-      pthread_mutex_lock(&jobs->mu);
-      entry copy = *e;
-      pthread_mutex_unlock(&jobs->mu);
-      SG_INFO("jobs", "job %s (%s) queued", copy.id, kind->kind);
-      reply_entry(call, &copy);
-      return;
-    }
-    free(e);
-    e = NULL;
-  } else if (spec.ops && spec.ops->cleanup) {
+  if (!e) return sg_err_set(err, SG_OUT_OF_MEMORY, "jobs: out of memory");
+  sg_status st = validate_submit(req, &kind, err);
+  if (st == SG_OK) st = kind->prepare(jobs->srv, req, &spec, err);
+  if (st == SG_OK && (st = new_id(e->id, err)) != SG_OK && spec.ops->cleanup)
     spec.ops->cleanup(spec.data);
+  if (st != SG_OK) {
+    free(e);
+    return st;
   }
-  free(e);
-  sg_call_reply(call, NULL, &err);
+  e->kind = kind;
+  snprintf(e->label, sizeof e->label, "%s", req->label);
+  e->priority = req->priority;
+  e->created_ms = unix_ms();
+  e->state = SHOPGPU__V1__JOB_STATE__JOB_STATE_QUEUED;
+  if ((st = start_entry(jobs, e, req, &spec, err)) != SG_OK) {
+    free(e);
+    return st;
+  }
+  pthread_mutex_lock(&jobs->mu);
+  *copy = *e;
+  pthread_mutex_unlock(&jobs->mu);
+  SG_INFO("jobs", "job %s (%s) queued", copy->id, kind->kind);
+  return SG_OK;
+}
+
+void sg_jobs_submit(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__SubmitJobRequest *req) {
+  sg_err err = {0};
+  entry copy;
+  if (start(jobs, req, &copy, &err) == SG_OK)
+    reply_entry(call, &copy);
+  else
+    sg_call_reply(call, NULL, &err);
+}
+
+sg_status sg_jobs_start(sg_jobs *jobs, const Shopgpu__V1__SubmitJobRequest *req,
+                        char id[SG_JOB_ID_LEN + 1], sg_err *err) {
+  entry copy;
+  SG_TRY(start(jobs, req, &copy, err));
+  memcpy(id, copy.id, SG_JOB_ID_LEN + 1);
+  return SG_OK;
+}
+
+sg_status sg_jobs_result_dir(sg_jobs *jobs, const char *id, const char *kind, char *dir, size_t cap,
+                             sg_err *err) {
+  pthread_mutex_lock(&jobs->mu);
+  entry *e = find(jobs, id, err);
+  entry copy;
+  if (e) copy = *e;
+  pthread_mutex_unlock(&jobs->mu);
+  if (!e) return err->code;
+  if (strcmp(copy.kind->kind, kind) != 0)
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "job_id: job %s is a %s job, not %s", id,
+                      copy.kind->kind, kind);
+  if (copy.state != SHOPGPU__V1__JOB_STATE__JOB_STATE_SUCCEEDED)
+    return sg_err_set(err, SG_FAILED_PRECONDITION, "job_id: job %s has not succeeded", id);
+  path_of(jobs, id, NULL, dir, cap);
+  return SG_OK;
 }
 
 void sg_jobs_get(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__GetJobRequest *req) {

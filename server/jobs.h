@@ -13,6 +13,8 @@
 typedef struct sg_jobs sg_jobs;
 struct sg_server;
 
+#define SG_JOB_ID_LEN 32 /* hex characters */
+
 /* What a kind of submitted request becomes. prepare validates the request (INVALID_ARGUMENT
  * naming the field) and fills spec->ops/data/cls (the registry sets the callbacks, priority and
  * cancel); result moves the finished job's result into the Job message's oneof (allocating from
@@ -25,6 +27,8 @@ typedef struct sg_submit_kind {
                        sg_job_spec *spec, sg_err *err);
   void (*result)(sg_job *job, Shopgpu__V1__Job *out);
   void (*free_result)(Shopgpu__V1__Job *out);
+  /* optional: tells the job its directory (DATA_DIR/jobs/<id>) for files it writes */
+  sg_status (*bind)(void *data, const char *job_dir, sg_err *err);
 } sg_submit_kind;
 
 /* The kinds the server knows (job_kinds.c). */
@@ -45,6 +49,14 @@ void sg_jobs_get(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__GetJobRequest 
 void sg_jobs_cancel(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__GetJobRequest *req);
 void sg_jobs_list(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__ListJobsRequest *req);
 void sg_jobs_watch(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__GetJobRequest *req);
+
+/* Queues req as Jobs.Submit does, for other services (Click.TrainModel); id gets the job's id. */
+sg_status sg_jobs_start(sg_jobs *jobs, const Shopgpu__V1__SubmitJobRequest *req,
+                        char id[SG_JOB_ID_LEN + 1], sg_err *err);
+/* The directory of job id when it is a succeeded job of that kind (FAILED_PRECONDITION while it
+ * is not done, NOT_FOUND, INVALID_ARGUMENT for another kind). */
+sg_status sg_jobs_result_dir(sg_jobs *jobs, const char *id, const char *kind, char *dir, size_t cap,
+                             sg_err *err);
 
 /* Jobs known (in memory) now. */
 size_t sg_jobs_count(sg_jobs *jobs);

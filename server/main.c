@@ -1,8 +1,11 @@
 /* shopgpu-server: configuration, start, and the graceful stop on SIGTERM/SIGINT.
- * Signals are blocked before any thread exists (gRPC's threads inherit the mask) and taken with
- * sigwait here, so the shutdown sequence runs on the main thread in a known order. */
+ * Signals are taken by a handler that writes the signal number to a pipe, and the main thread
+ * reads the pipe: whichever thread the kernel picks (libraries such as OpenBLAS start threads
+ * before main, so a blocked mask is not inherited by all) the stop runs on the main thread. */
 #include <errno.h>
+#include <fcntl.h>
 #include <grpc/grpc.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,9 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "jobs.h"
 #include "log.h"
 #include "metrics.h"
+#include "models.h"
 #include "server.h"
 #include "sg_version.h"
 #include "util.h"
@@ -22,6 +27,7 @@
 
 typedef struct secrets {
   char *tls_cert, *tls_key;
+  char *redis_password;
   char *token_text;
   const char *tokens[MAX_TOKENS];
   int n_tokens;
@@ -55,12 +61,17 @@ static sg_status load_secrets(const sg_config *cfg, secrets *s, sg_err *err) {
     SG_TRY(sg_read_file(cfg->tls_key, 1 << 20, &s->tls_key, &len, err));
   }
   if (cfg->auth_token_file[0]) SG_TRY(load_tokens(cfg->auth_token_file, s, err));
+  if (cfg->redis_password_file[0]) {
+    SG_TRY(sg_read_file(cfg->redis_password_file, 4096, &s->redis_password, &len, err));
+    s->redis_password[strcspn(s->redis_password, "\r\n")] = '\0';
+  }
   return SG_OK;
 }
 
 static void free_secrets(secrets *s) {
   free(s->tls_cert);
   free(s->tls_key);
+  free(s->redis_password);
   free(s->token_text);
 }
 
@@ -107,6 +118,8 @@ static sg_status open_compute(sg_server *srv, sg_err *err) {
             srv->fallback ? ", cpu fallback" : "");
   else
     SG_INFO("main", "scheduler: %d cpu worker(s), %d OpenMP thread(s) each", workers, threads);
+  srv->models = sg_models_open(srv->cfg.data_dir, srv->backend, srv->fallback, err);
+  if (!srv->models) return err->code;
   srv->jobs = sg_jobs_open(srv, srv->cfg.data_dir, (int64_t)srv->cfg.job_ttl_s, err);
   return srv->jobs ? SG_OK : err->code;
 }
@@ -156,15 +169,61 @@ static void stop(sg_server *srv, double grace_s) {
   sg_rpc_destroy(srv->rpc);
   sg_jobs_close(srv->jobs);
   sg_sched_destroy(srv->sched);
+  sg_models_close(srv->models);
+  sg_cache_close(srv->cache);
   sg_health_destroy(srv->health);
   sg_backend_close(srv->fallback);
   if (srv->backend) sg_backend_close(srv->backend);
   if (srv->cfg.ready_file[0]) unlink(srv->cfg.ready_file);
 }
 
-static int serve(sg_server *srv, const secrets *sec, const sigset_t *sigs) {
+static sg_status open_cache(sg_server *srv, const secrets *sec, sg_err *err) {
+  sg_cache_config cc = {.addr = srv->cfg.redis,
+                        .password = sec->redis_password,
+                        .db = srv->cfg.redis_db,
+                        .ttl_s = srv->cfg.cache_ttl_s};
+  srv->cache = sg_cache_open(&cc, err);
+  return srv->cache ? SG_OK : err->code;
+}
+
+/* The write end of the signal pipe: the one process-wide mutable besides the method counters,
+ * because a signal handler has no other way to reach the main thread. */
+static int signal_fd = -1;
+
+static void on_signal(int sig) {
+  unsigned char b = (unsigned char)sig;
+  ssize_t w = write(signal_fd, &b, 1); /* async-signal-safe; a full pipe already holds a stop */
+  (void)w;
+}
+
+/* Installs the handlers; returns the read end of the pipe, or -1. */
+static int catch_signals(void) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
+  signal_fd = fds[1];
+  struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  return fds[0];
+}
+
+/* Blocks until a signal arrived (possibly before this call); returns its number. */
+static int wait_signal(int fd) {
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  unsigned char b = 0;
+  for (;;) {
+    if (read(fd, &b, 1) == 1) return b;
+    if (errno != EAGAIN && errno != EINTR) return SIGTERM;
+    poll(&p, 1, -1);
+  }
+}
+
+static int serve(sg_server *srv, const secrets *sec, int sig_fd) {
   sg_err err = {0};
-  if (open_compute(srv, &err) != SG_OK || start_rpc(srv, sec, &err) != SG_OK) {
+  if (open_cache(srv, sec, &err) != SG_OK || open_compute(srv, &err) != SG_OK ||
+      start_rpc(srv, sec, &err) != SG_OK) {
     fail("start", &err);
     stop(srv, 0);
     return 1;
@@ -173,20 +232,18 @@ static int serve(sg_server *srv, const secrets *sec, const sigset_t *sigs) {
           SG_COMMIT, sg_rpc_address(srv->rpc), sec->tls_cert ? " (tls)" : "",
           sg_backend_name(srv->backend), srv->cfg.threads,
           sec->n_tokens ? ", bearer tokens required" : "", srv->metrics ? ", metrics on" : "");
-  int sig = 0;
-  sigwait(sigs, &sig);
+  int sig = wait_signal(sig_fd);
   SG_INFO("main", "%s: shutting down (grace %.1f s)", strsignal(sig), srv->cfg.shutdown_grace_s);
   stop(srv, srv->cfg.shutdown_grace_s);
   return 0;
 }
 
 int main(int argc, char **argv) {
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGINT);
-  sigaddset(&sigs, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-  signal(SIGPIPE, SIG_IGN);
+  int sig_fd = catch_signals();
+  if (sig_fd < 0) {
+    fprintf(stderr, "shopgpu-server: cannot set up signal handling: %s\n", strerror(errno));
+    return 1;
+  }
 
   sg_server srv = {0};
   sg_err err = {0};
@@ -206,7 +263,7 @@ int main(int argc, char **argv) {
   srv.started_unix_ms = unix_ms();
   srv.started_mono_us = sg_mono_us();
   grpc_init();
-  int rc = serve(&srv, &sec, &sigs);
+  int rc = serve(&srv, &sec, sig_fd);
   grpc_shutdown();
   free_secrets(&sec);
   if (rc == 0) SG_INFO("main", "bye");

@@ -5,6 +5,8 @@
 #include "server.h"
 #include "services.h"
 #include "shopgpu/v1/admin.pb-c.h"
+#include "shopgpu/v1/click.pb-c.h"
+#include "shopgpu/v1/forecast.pb-c.h"
 #include "shopgpu/v1/jobs.pb-c.h"
 
 #define HEALTH_REQ &grpc__health__v1__health_check_request__descriptor
@@ -26,6 +28,34 @@ const sg_method sg_methods[] = {
      &shopgpu__v1__echo_upload_response__descriptor, sg_svc_admin_echo_upload, 0},
     {"/shopgpu.v1.Admin/EchoBidi", SG_RPC_BIDI_STREAM, &shopgpu__v1__echo_request__descriptor,
      &shopgpu__v1__echo_response__descriptor, sg_svc_admin_echo_bidi, 0},
+    {"/shopgpu.v1.Click/ScorePairs", SG_RPC_UNARY, &shopgpu__v1__score_pairs_request__descriptor,
+     &shopgpu__v1__score_pairs_response__descriptor, sg_svc_click_score_pairs, 0},
+    {"/shopgpu.v1.Click/ScorePairsStream", SG_RPC_BIDI_STREAM,
+     &shopgpu__v1__score_pairs_request__descriptor, &shopgpu__v1__score_pairs_response__descriptor,
+     sg_svc_click_score_pairs_stream, 0},
+    {"/shopgpu.v1.Click/Recommend", SG_RPC_UNARY, &shopgpu__v1__recommend_request__descriptor,
+     &shopgpu__v1__recommend_response__descriptor, sg_svc_click_recommend, 0},
+    {"/shopgpu.v1.Click/TrainModel", SG_RPC_UNARY, &shopgpu__v1__train_model_request__descriptor,
+     &shopgpu__v1__job_ticket__descriptor, sg_svc_click_train_model, 0},
+    {"/shopgpu.v1.Click/RecommendAll", SG_RPC_UNARY,
+     &shopgpu__v1__recommend_all_request__descriptor, &shopgpu__v1__job_ticket__descriptor,
+     sg_svc_click_recommend_all, 0},
+    {"/shopgpu.v1.Click/ReadRecommendations", SG_RPC_SERVER_STREAM,
+     &shopgpu__v1__read_recommendations_request__descriptor,
+     &shopgpu__v1__user_recommendations__descriptor, sg_svc_click_read_recommendations, 0},
+    {"/shopgpu.v1.Click/UploadModel", SG_RPC_CLIENT_STREAM,
+     &shopgpu__v1__upload_model_request__descriptor, &shopgpu__v1__model_info__descriptor,
+     sg_svc_click_upload_model, 0},
+    {"/shopgpu.v1.Click/ListModels", SG_RPC_UNARY, &shopgpu__v1__list_models_request__descriptor,
+     &shopgpu__v1__list_models_response__descriptor, sg_svc_click_list_models, 0},
+    {"/shopgpu.v1.Click/DeleteModel", SG_RPC_UNARY, &shopgpu__v1__delete_model_request__descriptor,
+     &shopgpu__v1__delete_model_response__descriptor, sg_svc_click_delete_model, 0},
+    {"/shopgpu.v1.Forecast/Forecast", SG_RPC_UNARY, &shopgpu__v1__forecast_request__descriptor,
+     &shopgpu__v1__forecast_response__descriptor, sg_svc_forecast_forecast, 0},
+    {"/shopgpu.v1.Forecast/StartForecast", SG_RPC_UNARY, &shopgpu__v1__forecast_request__descriptor,
+     &shopgpu__v1__job_ticket__descriptor, sg_svc_forecast_start, 0},
+    {"/shopgpu.v1.Forecast/Replenish", SG_RPC_UNARY, &shopgpu__v1__replenish_request__descriptor,
+     &shopgpu__v1__replenish_response__descriptor, sg_svc_forecast_replenish, 0},
     {"/shopgpu.v1.Jobs/Submit", SG_RPC_UNARY, &shopgpu__v1__submit_job_request__descriptor,
      &shopgpu__v1__job__descriptor, sg_svc_jobs_submit, 0},
     {"/shopgpu.v1.Jobs/Get", SG_RPC_UNARY, &shopgpu__v1__get_job_request__descriptor,
@@ -40,8 +70,8 @@ const sg_method sg_methods[] = {
 const int sg_method_count = (int)(sizeof sg_methods / sizeof sg_methods[0]);
 
 const ProtobufCServiceDescriptor *const sg_services[] = {
-    &grpc__health__v1__health__descriptor,
-    &shopgpu__v1__admin__descriptor,
+    &grpc__health__v1__health__descriptor, &shopgpu__v1__admin__descriptor,
+    &shopgpu__v1__click__descriptor,       &shopgpu__v1__forecast__descriptor,
     &shopgpu__v1__jobs__descriptor,
 };
 const int sg_service_count = (int)(sizeof sg_services / sizeof sg_services[0]);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
 #include "common/backend.h"
 #include "log.h"
 #include "server.h"
@@ -131,6 +132,41 @@ static void render_latency(buf *b, const sg_method_stats *stats, int rows) {
         (long long)atomic_load(&stats[i].in_flight));
 }
 
+static void render_scheduler(buf *b, sg_server *srv) {
+  put(b,
+      "# HELP shopgpu_jobs_queued Jobs waiting for a worker, by class.\n"
+      "# TYPE shopgpu_jobs_queued gauge\n"
+      "shopgpu_jobs_queued{class=\"interactive\"} %zu\nshopgpu_jobs_queued{class=\"batch\"} %zu\n",
+      sg_sched_queued(srv->sched, SG_JOB_INTERACTIVE), sg_sched_queued(srv->sched, SG_JOB_BATCH));
+  uint64_t calls, jobs;
+  sg_sched_batch_counts(srv->sched, &calls, &jobs);
+  put(b,
+      "# HELP shopgpu_batched_calls_total Merged kernel calls made by dynamic batching.\n"
+      "# TYPE shopgpu_batched_calls_total counter\nshopgpu_batched_calls_total %llu\n"
+      "# HELP shopgpu_batched_jobs_total Jobs that went through merged calls.\n"
+      "# TYPE shopgpu_batched_jobs_total counter\nshopgpu_batched_jobs_total %llu\n",
+      (unsigned long long)calls, (unsigned long long)jobs);
+}
+
+static void render_cache(buf *b, sg_server *srv) {
+  if (!sg_cache_enabled(srv->cache)) return;
+  const sg_cache_stats *c = sg_cache_get_stats(srv->cache);
+  static const char *const names[] = {"hits",    "misses",  "errors",    "bad_blobs",
+                                      "written", "dropped", "published", "reconnects"};
+  const atomic_uint_fast64_t *vals[] = {&c->hits,    &c->misses,  &c->errors,    &c->bad_blobs,
+                                        &c->written, &c->dropped, &c->published, &c->reconnects};
+  put(b, "# HELP shopgpu_cache_events_total Redis cache events: lookups that hit or missed, "
+         "errors, invalid blobs read, write-backs written or dropped, lists published, "
+         "reconnections.\n# TYPE shopgpu_cache_events_total counter\n");
+  for (size_t i = 0; i < SG_ARRAY_LEN(names); i++)
+    put(b, "shopgpu_cache_events_total{event=\"%s\"} %llu\n", names[i],
+        (unsigned long long)atomic_load(vals[i]));
+  put(b,
+      "# HELP shopgpu_cache_connected 1 while Redis answers.\n"
+      "# TYPE shopgpu_cache_connected gauge\nshopgpu_cache_connected %d\n",
+      sg_cache_connected(srv->cache));
+}
+
 static void render_server(buf *b, sg_server *srv) {
   put(b,
       "# HELP shopgpu_rpc_queue_depth Calls waiting for a worker.\n"
@@ -173,6 +209,8 @@ char *sg_metrics_render(sg_server *srv, size_t *len) {
   render_counters(&b, stats, rows);
   render_latency(&b, stats, rows);
   render_server(&b, srv);
+  render_scheduler(&b, srv);
+  render_cache(&b, srv);
   if (b.oom) {
     free(b.p);
     return NULL;

@@ -181,6 +181,11 @@ int sg_call_cancelled(const sg_call *c) {
 
 const atomic_int *sg_call_cancel_flag(const sg_call *c) { return &c->cancelled; }
 
+sg_status sg_call_cancel_status(const sg_call *c) {
+  return c->deadline_us != INT64_MAX && sg_mono_us() >= c->deadline_us ? SG_DEADLINE_EXCEEDED
+                                                                       : SG_CANCELLED;
+}
+
 /* ---- batches ---- */
 
 /* Starts ops as one batch with tag t, holding a reference for it. A refused batch is fatal for

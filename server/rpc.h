@@ -108,6 +108,9 @@ sg_status sg_call_recv(sg_call *call, ProtobufCMessage **msg, sg_err *err);
 
 /* 1 once the client cancelled, the deadline passed or the server is cancelling calls. */
 int sg_call_cancelled(const sg_call *call);
+/* Why a cancelled call ended: SG_DEADLINE_EXCEEDED once its deadline passed, else SG_CANCELLED
+ * (the status a handler that stops early answers with). */
+sg_status sg_call_cancel_status(const sg_call *call);
 /* The flag behind sg_call_cancelled (except the deadline), for jobs that watch it. */
 const atomic_int *sg_call_cancel_flag(const sg_call *call);
 /* Milliseconds left before the deadline; INT64_MAX without one; <= 0 once passed. */

@@ -60,6 +60,7 @@ struct sg_sched {
   worker *workers;
   atomic_int stopping;
   uint64_t batch_calls, batch_jobs;
+  atomic_uint_fast64_t done[SG_JOB_CLASSES];
   double boost;     /* seconds of waiting the interactive class is worth */
   double prio_step; /* seconds per priority level */
 };
@@ -177,6 +178,7 @@ void sg_job_wait(sg_job *j) {
 /* The one way a job ends: records the state, wakes waiters, calls on_done, drops the queue's
  * reference. err may be NULL for success. */
 static void finish(sg_job *j, sg_job_state st, const sg_err *err) {
+  atomic_fetch_add(&j->sched->done[j->cls], 1);
   pthread_mutex_lock(&j->mu);
   j->state = st;
   j->finished_us = sg_mono_us();
@@ -264,6 +266,8 @@ size_t sg_sched_queued(sg_sched *s, sg_job_class cls) {
   pthread_mutex_unlock(&s->mu);
   return n;
 }
+
+uint64_t sg_sched_done(sg_sched *s, sg_job_class cls) { return atomic_load(&s->done[cls]); }
 
 void sg_sched_batch_counts(sg_sched *s, uint64_t *calls, uint64_t *jobs) {
   pthread_mutex_lock(&s->mu);

@@ -109,6 +109,8 @@ sg_status sg_sched_submit(sg_sched *s, const sg_job_spec *spec, sg_job **out, sg
 
 /* Jobs waiting now, per class. */
 size_t sg_sched_queued(sg_sched *s, sg_job_class cls);
+/* Jobs of a class that reached a final state after they started or were refused at start. */
+uint64_t sg_sched_done(sg_sched *s, sg_job_class cls);
 /* Merged batch calls run and jobs they carried (for tests and metrics). */
 void sg_sched_batch_counts(sg_sched *s, uint64_t *calls, uint64_t *jobs);
 

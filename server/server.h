@@ -13,6 +13,8 @@
 
 typedef struct sg_metrics sg_metrics;
 typedef struct sg_jobs sg_jobs;
+typedef struct sg_models sg_models;
+typedef struct sg_cache sg_cache;
 
 typedef struct sg_server {
   sg_config cfg;
@@ -20,6 +22,8 @@ typedef struct sg_server {
   sg_backend *fallback; /* cpu backend for --fallback cpu, or NULL */
   sg_sched *sched;
   sg_jobs *jobs;
+  sg_models *models;
+  sg_cache *cache; /* Redis; disabled, never NULL, with --redis none */
   sg_rpc *rpc;
   sg_health *health;
   sg_metrics *metrics;

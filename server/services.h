@@ -16,6 +16,22 @@ void sg_svc_admin_echo_stream(sg_call *call, const ProtobufCMessage *req);
 void sg_svc_admin_echo_upload(sg_call *call, const ProtobufCMessage *req);
 void sg_svc_admin_echo_bidi(sg_call *call, const ProtobufCMessage *req);
 
+/* svc_click.c: shopgpu.v1.Click */
+void sg_svc_click_score_pairs(sg_call *call, const ProtobufCMessage *req);
+void sg_svc_click_score_pairs_stream(sg_call *call, const ProtobufCMessage *req);
+void sg_svc_click_recommend(sg_call *call, const ProtobufCMessage *req);
+void sg_svc_click_train_model(sg_call *call, const ProtobufCMessage *req);
+void sg_svc_click_recommend_all(sg_call *call, const ProtobufCMessage *req);
+void sg_svc_click_read_recommendations(sg_call *call, const ProtobufCMessage *req);
+void sg_svc_click_upload_model(sg_call *call, const ProtobufCMessage *req);
+void sg_svc_click_list_models(sg_call *call, const ProtobufCMessage *req);
+void sg_svc_click_delete_model(sg_call *call, const ProtobufCMessage *req);
+
+/* svc_forecast.c: shopgpu.v1.Forecast */
+void sg_svc_forecast_forecast(sg_call *call, const ProtobufCMessage *req);
+void sg_svc_forecast_start(sg_call *call, const ProtobufCMessage *req);
+void sg_svc_forecast_replenish(sg_call *call, const ProtobufCMessage *req);
+
 /* svc_jobs.c: shopgpu.v1.Jobs */
 void sg_svc_jobs_submit(sg_call *call, const ProtobufCMessage *req);
 void sg_svc_jobs_get(sg_call *call, const ProtobufCMessage *req);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cache.h"
 #include "pb.h"
 #include "server.h"
 #include "services.h"
@@ -89,6 +90,13 @@ void sg_svc_admin_server_info(sg_call *call, const ProtobufCMessage *req) {
   info.poller_threads = srv->cfg.pollers;
   info.redis = srv->cfg.redis;
   info.queue_depth = sg_rpc_queue_depth(srv->rpc);
+  info.jobs_queued_interactive = sg_sched_queued(srv->sched, SG_JOB_INTERACTIVE);
+  info.jobs_queued_batch = sg_sched_queued(srv->sched, SG_JOB_BATCH);
+  sg_sched_batch_counts(srv->sched, &info.batched_calls, &info.batched_jobs);
+  info.redis_connected = sg_cache_connected(srv->cache) != 0;
+  info.jobs_done_interactive = sg_sched_done(srv->sched, SG_JOB_INTERACTIVE);
+  info.scheduler_workers =
+      sg_backend_kind_of(srv->backend) == SG_BACKEND_CUDA ? srv->cfg.streams : srv->cfg.cpu_workers;
   fill_method_stats(call, srv, &info);
   sg_call_reply(call, &info.base, NULL);
 }
@@ -99,7 +107,7 @@ void sg_svc_admin_echo(sg_call *call, const ProtobufCMessage *req) {
   if (r->delay_ms > MAX_DELAY_MS) {
     sg_err_set(&err, SG_INVALID_ARGUMENT, "delay_ms: %u > %d", r->delay_ms, MAX_DELAY_MS);
   } else if (r->delay_ms && !cancellable_sleep(call, r->delay_ms)) {
-    sg_err_set(&err, SG_CANCELLED, "echo cancelled");
+    sg_err_set(&err, sg_call_cancel_status(call), "echo stopped early");
   }
   Shopgpu__V1__EchoResponse resp = SHOPGPU__V1__ECHO_RESPONSE__INIT;
   resp.payload = r->payload;
@@ -118,7 +126,7 @@ void sg_svc_admin_echo_stream(sg_call *call, const ProtobufCMessage *req) {
   msg.payload = r->payload;
   for (uint32_t i = 0; err.code == SG_OK && i < r->count; i++) {
     if (i && r->interval_ms && !cancellable_sleep(call, r->interval_ms)) {
-      sg_err_set(&err, SG_CANCELLED, "echo stream cancelled after %u messages", i);
+      sg_err_set(&err, sg_call_cancel_status(call), "echo stream stopped after %u messages", i);
       break;
     }
     if (sg_call_send(call, &msg.base, &err) != SG_OK) break;

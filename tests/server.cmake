@@ -1,6 +1,7 @@
 # Server, client and CLI tests: each starts a real shopgpu-server (tests/support/server_fixture.c).
 add_library(sg_server_fixture STATIC ${CMAKE_CURRENT_SOURCE_DIR}/support/server_fixture.c
-  ${CMAKE_CURRENT_SOURCE_DIR}/support/pyclient.c)
+  ${CMAKE_CURRENT_SOURCE_DIR}/support/pyclient.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/support/redis_fixture.c)
 target_include_directories(sg_server_fixture PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/support)
 target_link_libraries(sg_server_fixture PUBLIC PkgConfig::CRITERION)
 target_compile_definitions(sg_server_fixture PRIVATE

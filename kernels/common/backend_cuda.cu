@@ -51,6 +51,15 @@ extern "C" sg_status sg_cuda_probe(int device, size_t min_free, sg_device_info *
   return SG_OK;
 }
 
+/* The device's default memory pool keeps freed blocks (no release threshold), so jobs reuse
+ * memory instead of paying cudaMalloc each time. */
+static sg_status keep_pool_memory(int device, sg_err *err) {
+  cudaMemPool_t pool;
+  SG_TRY(SG_CUDA_CHECK(cudaDeviceGetDefaultMemPool(&pool, device), err));
+  uint64_t keep = UINT64_MAX;
+  return SG_CUDA_CHECK(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep), err);
+}
+
 static sg_status cuda_exec_init(sg_exec *x, sg_err *err) {
   const sg_device_info *d = sg_backend_device(x->be);
   sg_cuda_exec *c = (sg_cuda_exec *)calloc(1, sizeof *c);
@@ -62,6 +71,7 @@ static sg_status cuda_exec_init(sg_exec *x, sg_err *err) {
               fail);
   SG_TRY_GOTO(st, SG_CUBLAS_CHECK(cublasCreate(&c->blas), err), fail);
   SG_TRY_GOTO(st, SG_CUBLAS_CHECK(cublasSetStream(c->blas, c->stream), err), fail);
+  SG_TRY_GOTO(st, keep_pool_memory(c->device, err), fail);
   x->impl = c;
   return SG_OK;
 fail:
@@ -75,8 +85,8 @@ static void cuda_exec_fini(sg_exec *x) {
   sg_cuda_exec *c = sg__cuda_exec(x);
   if (!c) return;
   cudaSetDevice(c->device);
+  if (c->scratch) cudaFreeAsync(c->scratch, c->stream);
   if (c->stream) cudaStreamSynchronize(c->stream);
-  if (c->scratch) cudaFree(c->scratch);
   if (c->blas) cublasDestroy(c->blas);
   if (c->stream) cudaStreamDestroy(c->stream);
   free(c);
@@ -86,16 +96,24 @@ static void cuda_exec_fini(sg_exec *x) {
 sg_status sg__cuda_scratch(sg_exec *x, size_t bytes, void **out, sg_err *err) {
   sg_cuda_exec *c = sg__cuda_exec(x);
   if (bytes > c->scratch_bytes) {
-    /* the old buffer may still be read by queued work on this stream */
-    SG_TRY(SG_CUDA_CHECK(cudaStreamSynchronize(c->stream), err));
-    if (c->scratch) cudaFree(c->scratch);
+    /* stream-ordered: work already queued on this stream still sees the old buffer */
+    if (c->scratch) cudaFreeAsync(c->scratch, c->stream);
     c->scratch = NULL;
     c->scratch_bytes = 0;
-    SG_TRY(SG_CUDA_CHECK(cudaMalloc(&c->scratch, bytes), err));
+    SG_TRY(sg__cuda_alloc(x, bytes, &c->scratch, err));
     c->scratch_bytes = bytes;
   }
   *out = c->scratch;
   return SG_OK;
+}
+
+sg_status sg__cuda_alloc(sg_exec *x, size_t bytes, void **out, sg_err *err) {
+  *out = NULL;
+  return SG_CUDA_CHECK(cudaMallocAsync(out, bytes ? bytes : 1, sg__cuda_exec(x)->stream), err);
+}
+
+void sg__cuda_free(sg_exec *x, void *p) {
+  if (p) cudaFreeAsync(p, sg__cuda_exec(x)->stream);
 }
 
 sg_status sg__cuda_sync(sg_exec *x, sg_err *err) {

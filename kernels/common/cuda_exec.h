@@ -24,6 +24,12 @@ static inline sg_cuda_exec *sg__cuda_exec(sg_exec *x) { return (sg_cuda_exec *)x
  * next call on the same exec. */
 sg_status sg__cuda_scratch(sg_exec *x, size_t bytes, void **out, sg_err *err);
 
+/* Per-job device memory from the worker's stream-ordered pool (cudaMallocAsync on its stream):
+ * freed blocks stay cached in the pool for the next job instead of going back to the driver, and
+ * use after free is ordered on the stream. Out of memory is SG_DEVICE_OOM. */
+sg_status sg__cuda_alloc(sg_exec *x, size_t bytes, void **out, sg_err *err);
+void sg__cuda_free(sg_exec *x, void *p); /* NULL is fine */
+
 /* Blocks on the worker's stream; a fault during an earlier kernel surfaces here. */
 sg_status sg__cuda_sync(sg_exec *x, sg_err *err);
 

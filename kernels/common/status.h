@@ -27,6 +27,7 @@ SG_BEGIN_DECLS
   X(DEVICE_OOM, 8, "out of device memory")                                                         \
   X(RESOURCE_EXHAUSTED, 8, "resource exhausted")                                                   \
   X(FAILED_PRECONDITION, 9, "failed precondition")                                                 \
+  X(OUT_OF_RANGE, 11, "out of range")                                                     \
   X(UNSUPPORTED, 12, "not supported by this backend")                                              \
   X(UNIMPLEMENTED, 12, "unknown method")                                                           \
   X(UNAUTHENTICATED, 16, "missing or bad bearer token")                                            \

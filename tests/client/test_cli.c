@@ -1,73 +1,9 @@
 /* The shopgpu CLI binary against a real server: info (table and --json, checked by Python's
  * json module as an independent parser), health exit codes, the error line and exit code for
  * RPC failures, usage errors (exit 2), environment defaults and the token file. */
-#include <fcntl.h>
-#include <stdint.h>
-#include <sys/wait.h>
-
-#include "client_test.h"
-
-#ifndef SG_CLI_BIN
-#error "SG_CLI_BIN must name the shopgpu binary"
-#endif
-
-static char cli_dir[] = "/tmp/shopgpu-cli-XXXXXX"; /* outputs of the runs, one dir per test */
-
-static void cleanup_cli(void) {
-  cleanup_all();
-  if (strcmp(cli_dir + sizeof cli_dir - 7, "XXXXXX") == 0) return; /* never created */
-  char cmd[64];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", cli_dir);
-  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", cli_dir);
-}
+#include "cli_run.h"
 
 TestSuite(cli, .fini = cleanup_cli, .timeout = 60);
-
-typedef struct cli_run {
-  int status; /* exit status, 128+signal when killed */
-  char out[65536], err[8192];
-  char out_path[128];
-} cli_run;
-
-static void slurp(const char *path, char *buf, size_t size) {
-  FILE *f = fopen(path, "r");
-  size_t n = f ? fread(buf, 1, size - 1, f) : 0;
-  buf[n] = '\0';
-  if (f) fclose(f);
-}
-
-/* Runs shopgpu with args (NULL-terminated) and env entries "NAME=VALUE" (or "NAME" to unset). */
-static void run_cli(cli_run *r, const char *const *args, const char *const *env) {
-  char err_path[160];
-  if (strcmp(cli_dir + sizeof cli_dir - 7, "XXXXXX") == 0) cr_assert_not_null(mkdtemp(cli_dir));
-  snprintf(r->out_path, sizeof r->out_path, "%s/out", cli_dir);
-  snprintf(err_path, sizeof err_path, "%s/err", cli_dir);
-  const char *argv[32] = {SG_CLI_BIN};
-  int n = 1;
-  for (int i = 0; args[i] && n < 31; i++)
-    argv[n++] = args[i];
-  pid_t pid = fork();
-  if (pid == 0) {
-    unsetenv("SHOPGPU_SERVER");
-    unsetenv("SHOPGPU_TOKEN_FILE");
-    for (int i = 0; env && env[i]; i++)
-      putenv((char *)(uintptr_t)env[i]);
-    int out = open(r->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(out, STDOUT_FILENO);
-    dup2(err, STDERR_FILENO);
-    execv(SG_CLI_BIN, (char *const *)(uintptr_t)argv);
-    _exit(127);
-  }
-  int status = 0;
-  cr_assert(pid > 0 && waitpid(pid, &status, 0) == pid);
-  r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  slurp(r->out_path, r->out, sizeof r->out);
-  slurp(err_path, r->err, sizeof r->err);
-  printf("$ shopgpu ...: exit %d\nstdout: %sstderr: %s\n", r->status, r->out, r->err);
-}
-
-#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 Test(cli, info_json_is_one_valid_object_with_the_proto_keys) {
   start_server(NULL);
@@ -181,9 +117,11 @@ Test(cli, help_and_version) {
   cli_run r;
   run_cli(&r, ARGS("--help"), NULL);
   cr_expect_eq(r.status, 0);
-  const char *want[] = {"usage: shopgpu", "info",       "health",   "--server",
-                        "--token-file",   "--timeout",  "--tls-ca", "--tls-server-name",
-                        "--json",         "Exit status"};
+  const char *want[] = {"usage: shopgpu", "info",           "health",      "--server",
+                        "--token-file",   "--timeout",      "--tls-ca",    "--tls-server-name",
+                        "--json",         "--detach",       "--progress",  "jobs list",
+                        "jobs get",       "jobs watch",     "jobs cancel", "jobs sleep",
+                        "Exit status",    "130 interrupted"};
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
     cr_expect_neq(strstr(r.out, want[i]), NULL, "--help lacks %s", want[i]);
   run_cli(&r, ARGS("--version"), NULL);

@@ -94,6 +94,25 @@ Test(json, doubles_read_back_exactly_and_non_finite_is_null) {
   free(c.buf);
 }
 
+Test(json, floats_take_the_fewest_digits_that_read_back) {
+  capture c;
+  cap_open(&c);
+  sg__json_begin_array(&c.j);
+  sg__json_float(&c.j, 0.1f);
+  sg__json_float(&c.j, 0.94474506f);
+  sg__json_float(&c.j, 1e-7f);
+  sg__json_float(&c.j, NAN);
+  sg__json_end_array(&c.j);
+  cap_expect(&c, "[0.1,0.94474506,1e-07,null]");
+  for (uint32_t bits = 0x3f000000; bits < 0x3f800000; bits += 997) { /* [0.5, 1) */
+    float v;
+    memcpy(&v, &bits, sizeof v);
+    char text[32];
+    sg__float_text(text, sizeof text, v);
+    cr_assert_eq(strtof(text, NULL), v, "%s does not read back as %a", text, (double)v);
+  }
+}
+
 Test(json, base64_matches_rfc4648_vectors) {
   const char *in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
   const char *want[] = {"\"\"",         "\"Zg==\"",     "\"Zm8=\"",    "\"Zm9v\"",
@@ -135,7 +154,10 @@ Test(json, message_uses_proto_names_nulls_arrays_and_enum_names) {
           "{\"method\":\"/a/B\",\"calls\":3,\"ok\":2,\"rejected\":0,\"failed\":1,\"in_flight\":0,"
           "\"latency_p50_ms\":0.25,\"latency_p99_ms\":0},"
           "{\"method\":\"/a/\\\"C\\\"\",\"calls\":0,\"ok\":0,\"rejected\":0,\"failed\":0,"
-          "\"in_flight\":0,\"latency_p50_ms\":0,\"latency_p99_ms\":0}]}");
+          "\"in_flight\":0,\"latency_p50_ms\":0,\"latency_p99_ms\":0}],"
+          "\"jobs_queued_interactive\":0,\"jobs_queued_batch\":0,\"batched_calls\":0,"
+          "\"batched_jobs\":0,\"scheduler_workers\":0,\"redis_connected\":false,"
+          "\"jobs_done_interactive\":0}");
   Grpc__Health__V1__HealthCheckResponse h = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
   h.status = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
   cap_open(&c);

@@ -9,8 +9,11 @@ Each scenario is one function below; it prints what it checked and exits 0 when 
 held, 1 with a message naming the first thing that did not. Timing limits are generous on
 purpose: CI has two slow cores and runs the server under ASan.
 """
+import math
 import os
+import random
 import signal
+import struct
 import sys
 import threading
 import time
@@ -20,10 +23,12 @@ import urllib.request
 import grpc
 
 import health_pb2
-from shopgpu.v1 import admin_pb2, jobs_pb2
+from shopgpu.v1 import admin_pb2, click_pb2, common_pb2, forecast_pb2, jobs_pb2
 
 ADMIN = "/shopgpu.v1.Admin/"
 JOBS = "/shopgpu.v1.Jobs/"
+CLICK = "/shopgpu.v1.Click/"
+FORECAST = "/shopgpu.v1.Forecast/"
 HEALTH = "/grpc.health.v1.Health/"
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -39,6 +44,21 @@ METHODS = {
     ADMIN + "EchoStream": ("stream", admin_pb2.EchoStreamRequest, admin_pb2.EchoResponse),
     ADMIN + "EchoUpload": ("upload", admin_pb2.EchoRequest, admin_pb2.EchoUploadResponse),
     ADMIN + "EchoBidi": ("bidi", admin_pb2.EchoRequest, admin_pb2.EchoResponse),
+    CLICK + "ScorePairs": ("unary", click_pb2.ScorePairsRequest, click_pb2.ScorePairsResponse),
+    CLICK + "ScorePairsStream": ("bidi", click_pb2.ScorePairsRequest,
+                                 click_pb2.ScorePairsResponse),
+    CLICK + "Recommend": ("unary", click_pb2.RecommendRequest, click_pb2.RecommendResponse),
+    CLICK + "TrainModel": ("unary", click_pb2.TrainModelRequest, common_pb2.JobTicket),
+    CLICK + "RecommendAll": ("unary", click_pb2.RecommendAllRequest, common_pb2.JobTicket),
+    CLICK + "ReadRecommendations": ("stream", click_pb2.ReadRecommendationsRequest,
+                                    click_pb2.UserRecommendations),
+    CLICK + "UploadModel": ("upload", click_pb2.UploadModelRequest, click_pb2.ModelInfo),
+    CLICK + "ListModels": ("unary", click_pb2.ListModelsRequest, click_pb2.ListModelsResponse),
+    CLICK + "DeleteModel": ("unary", click_pb2.DeleteModelRequest, click_pb2.DeleteModelResponse),
+    FORECAST + "Forecast": ("unary", forecast_pb2.ForecastRequest, forecast_pb2.ForecastResponse),
+    FORECAST + "StartForecast": ("unary", forecast_pb2.ForecastRequest, common_pb2.JobTicket),
+    FORECAST + "Replenish": ("unary", forecast_pb2.ReplenishRequest,
+                             forecast_pb2.ReplenishResponse),
     JOBS + "Submit": ("unary", jobs_pb2.SubmitJobRequest, jobs_pb2.Job),
     JOBS + "Get": ("unary", jobs_pb2.GetJobRequest, jobs_pb2.Job),
     JOBS + "Watch": ("stream", jobs_pb2.GetJobRequest, jobs_pb2.Job),
@@ -683,6 +703,440 @@ def s_jobs_restart_after(addr, state_file):
     check(ids == [running_id, done_id], "List after restart: %s" % ids)
 
 
+# ---- click ----
+
+CK = click_pb2
+
+
+def random_model(seed, nu, ni, d, interaction=True):
+    """U, V, w, b drawn with a fixed seed, rounded to float32 (what the server stores)."""
+    rng = random.Random(seed)
+    f32 = lambda x: struct.unpack("<f", struct.pack("<f", x))[0]
+    U = [[f32(rng.gauss(0, 0.5)) for _ in range(d)] for _ in range(nu)]
+    V = [[f32(rng.gauss(0, 0.5)) for _ in range(d)] for _ in range(ni)]
+    w = [f32(rng.gauss(0, 0.3)) for _ in range(d)]
+    return U, V, w, f32(rng.gauss(0, 0.5))
+
+
+def upload_model(cl, name, U, V, w, b, user_ids, item_ids, interaction=True, chunk_rows=3):
+    d = len(U[0])
+    hdr = CK.UploadModelHeader(name=name, n_users=len(U), n_items=len(V), dim=d,
+                               interaction=interaction, bias=b, weights=w,
+                               user_ids=user_ids, item_ids=item_ids)
+    msgs = [CK.UploadModelRequest(header=hdr)]
+    for matrix, M in ((CK.UploadModelChunk.USERS, U), (CK.UploadModelChunk.ITEMS, V)):
+        for at in range(0, len(M), chunk_rows):  # several chunks, last first: any order works
+            rows = M[at:at + chunk_rows]
+            msgs.insert(1, CK.UploadModelRequest(chunk=CK.UploadModelChunk(
+                matrix=matrix, row_offset=at,
+                rows=b"".join(struct.pack("<%df" % d, *r) for r in rows))))
+    return cl.stub(CLICK + "UploadModel")(iter(msgs), timeout=20)
+
+
+def logit(U, V, w, b, u, i, interaction=True):
+    z = b + sum(w[k] * (U[u][k] + V[i][k]) for k in range(len(w)))
+    return z + (sum(U[u][k] * V[i][k] for k in range(len(w))) if interaction else 0.0)
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def s_click(addr):
+    """Upload, score against a float64 reference, recommend against a full sort, stream, list,
+    delete, and bad requests naming the field."""
+    cl = Client(addr)
+    nu, ni, d = 9, 13, 6
+    U, V, w, b = random_model(11, nu, ni, d)
+    uids, iids = [1000 + 7 * u for u in range(nu)], [5 + 3 * i for i in range(ni)]
+    info = upload_model(cl, "m1", U, V, w, b, uids, iids)
+    check(info.name == "m1" and info.version == 1 and info.n_users == nu and info.dim == d,
+          "UploadModel -> %s v%d" % (info.name, info.version))
+    pairs = [(u, i) for u in range(nu) for i in range(ni)]
+    req = CK.ScorePairsRequest(model="m1", user_ids=[uids[u] for u, _ in pairs],
+                               item_ids=[iids[i] for _, i in pairs])
+    got = cl.call(CLICK + "ScorePairs", req).scores
+    worst = max(abs(g - sigmoid(logit(U, V, w, b, u, i))) for g, (u, i) in zip(got, pairs))
+    check(len(got) == len(pairs) and worst < 1e-5,
+          "ScorePairs of %d pairs matches float64 within 1e-5 (worst %.2g)" % (len(got), worst))
+    k = 5
+    r = cl.call(CLICK + "Recommend", CK.RecommendRequest(model="m1", user_ids=uids[:3], k=k))
+    for row, u in zip(r.users, range(3)):
+        want = sorted(range(ni), key=lambda i: (-logit(U, V, w, b, u, i), i))[:k]
+        check(row.user_id == uids[u] and list(row.item_ids) == [iids[i] for i in want],
+              "Recommend user %d: the top %d of a full sort" % (uids[u], k))
+    r = cl.call(CLICK + "Recommend", CK.RecommendRequest(model="m1", user_ids=uids[:1], k=50))
+    check(len(r.users[0].item_ids) == ni, "k > n_items gives every item (%d)" % ni)
+    chunks = [CK.ScorePairsRequest(model="m1", user_ids=[uids[u]] * ni, item_ids=iids)
+              for u in range(nu)]
+    streamed = list(cl.stub(CLICK + "ScorePairsStream")(iter(chunks), timeout=20))
+    flat = [s for m in streamed for s in m.scores]
+    check(len(streamed) == nu and max(abs(a - b2) for a, b2 in zip(flat, got)) < 1e-7,
+          "ScorePairsStream answers %d chunks, equal to ScorePairs" % len(streamed))
+    info2 = upload_model(cl, "m1", U, V, w, b + 1.0, uids, iids)
+    check(info2.version == 2, "a second upload is version 2")
+    one = CK.ScorePairsRequest(model="m1", user_ids=[uids[0]], item_ids=[iids[0]])
+    s2 = cl.call(CLICK + "ScorePairs", one)
+    check(s2.model_version == 2 and abs(s2.scores[0] - sigmoid(logit(U, V, w, b + 1.0, 0, 0))) < 1e-5,
+          "the latest version is served")
+    names = [(m.name, m.version) for m in cl.call(CLICK + "ListModels", CK.ListModelsRequest()).models]
+    check(names == [("m1", 2)], "ListModels: %s" % names)
+    bad = [
+        (CLICK + "ScorePairs", CK.ScorePairsRequest(model="m1", user_ids=[uids[0], 4], item_ids=[5, 5]),
+         C.INVALID_ARGUMENT, "user_ids[1]: unknown id 4"),
+        (CLICK + "ScorePairs", CK.ScorePairsRequest(model="m1", user_ids=[uids[0]], item_ids=[5, 8]),
+         C.INVALID_ARGUMENT, "item_ids"),
+        (CLICK + "ScorePairs", CK.ScorePairsRequest(model="m1"), C.INVALID_ARGUMENT, "user_ids: empty"),
+        (CLICK + "ScorePairs", CK.ScorePairsRequest(model="zz", user_ids=[1], item_ids=[1]),
+         C.NOT_FOUND, "model"),
+        (CLICK + "ScorePairs", CK.ScorePairsRequest(model="m1", version=1, user_ids=[uids[0]],
+                                                    item_ids=[5]), C.NOT_FOUND, "version"),
+        (CLICK + "ScorePairs", CK.ScorePairsRequest(model="../x", user_ids=[1], item_ids=[1]),
+         C.INVALID_ARGUMENT, "model"),
+        (CLICK + "Recommend", CK.RecommendRequest(model="m1", user_ids=[uids[0]], k=1025),
+         C.INVALID_ARGUMENT, "k"),
+        (CLICK + "Recommend", CK.RecommendRequest(model="m1"), C.INVALID_ARGUMENT, "user_ids"),
+    ]
+    for path, req, code, word in bad:
+        e = expect_error(lambda: cl.call(path, req), code, path.split("/")[-1])
+        check(word in e.details(), "message %r names %r" % (e.details(), word))
+    nan = U[0][:]
+    nan[2] = float("nan")
+    e = expect_error(lambda: upload_model(cl, "bad", [nan] + U[1:], V, w, b, uids, iids),
+                     C.INVALID_ARGUMENT, "UploadModel with a NaN")
+    check("nan" in e.details() and "U[" in e.details(), "names the NaN: %r" % e.details())
+    e = expect_error(lambda: upload_model(cl, "bad", U, V, w[:3], b, uids, iids),
+                     C.INVALID_ARGUMENT, "UploadModel with 3 weights for dim 6")
+    check("weights" in e.details(), e.details())
+    hdr_only = iter([CK.UploadModelRequest(header=CK.UploadModelHeader(
+        name="bad", n_users=2, n_items=2, dim=1, weights=[0.0]))])
+    e = expect_error(lambda: cl.stub(CLICK + "UploadModel")(hdr_only, timeout=10),
+                     C.INVALID_ARGUMENT, "UploadModel without rows")
+    check("chunks" in e.details(), e.details())
+    dup = uids[:]
+    dup[3] = dup[1]
+    e = expect_error(lambda: upload_model(cl, "bad", U, V, w, b, dup, iids), C.INVALID_ARGUMENT,
+                     "UploadModel with a repeated user id")
+    check("repeats" in e.details(), e.details())
+    d = cl.call(CLICK + "DeleteModel", CK.DeleteModelRequest(name="m1"))
+    check(d.deleted == 2, "DeleteModel removed both versions")
+    expect_error(lambda: cl.call(CLICK + "ScorePairs", one), C.NOT_FOUND, "the deleted model")
+
+
+def wait_job(cl, job_id, timeout_s=120):
+    def final():
+        j = get_job(cl, job_id, include_result=True)
+        return j if j.state >= JS.JOB_STATE_SUCCEEDED else None
+    wait_until(final, timeout_s, "job %s ends" % job_id)
+    return get_job(cl, job_id, include_result=True)
+
+
+def s_click_train(addr):
+    """Train on interactions drawn from a known model, then recommend (seen items excluded),
+    recommend-all and read the lists back."""
+    cl = Client(addr)
+    rng = random.Random(5)
+    users, items = [], []
+    for u in range(60):  # users like items with the same parity
+        for _ in range(12):
+            users.append(u)
+            items.append(2 * rng.randrange(20) + (u % 2))
+    cfg = CK.TrainConfig(dim=8, epochs=8, seed=3, learning_rate=0.05)
+    t = cl.call(CLICK + "TrainModel", CK.TrainModelRequest(name="parity", user_ids=users,
+                                                           item_ids=items, config=cfg))
+    check(t.kind == "train_model" and len(t.id) == 32, "TrainModel answers a job ticket")
+    j = wait_job(cl, t.id)
+    check(j.state == JS.JOB_STATE_SUCCEEDED, "training succeeded (%s)" % j.error_message)
+    m = j.train_model.model
+    check(m.name == "parity" and m.source == "trained" and m.n_users == 60 and m.n_items == 40,
+          "the trained model: %s v%d %dx%d" % (m.name, m.version, m.n_users, m.n_items))
+    check(m.valid_auc > 0.8, "validation AUC %.3f > 0.8 on a learnable pattern" % m.valid_auc)
+    seen = {}
+    for u, i in zip(users, items):
+        seen.setdefault(u, set()).add(i)
+    r = cl.call(CLICK + "Recommend", CK.RecommendRequest(model="parity", user_ids=[0, 1], k=5))
+    for row in r.users:
+        check(not (set(row.item_ids) & seen[row.user_id]), "user %d: no seen item" % row.user_id)
+        same = sum(1 for i in row.item_ids if i % 2 == row.user_id % 2)
+        check(same >= 4, "user %d: %d of 5 have its parity" % (row.user_id, same))
+    ra = cl.call(CLICK + "RecommendAll", CK.RecommendAllRequest(model="parity", k=5))
+    j = wait_job(cl, ra.id)
+    check(j.state == JS.JOB_STATE_SUCCEEDED and j.recommend_all.users == 60,
+          "RecommendAll over 60 users (%s)" % j.error_message)
+    rows = list(cl.stream(CLICK + "ReadRecommendations",
+                          CK.ReadRecommendationsRequest(job_id=ra.id, offset=10, limit=3)))
+    check(len(rows) == 3, "ReadRecommendations offset 10 limit 3 -> %d rows" % len(rows))
+    one = cl.call(CLICK + "Recommend", CK.RecommendRequest(model="parity",
+                                                          user_ids=[rows[0].user_id], k=5))
+    check(list(one.users[0].item_ids) == list(rows[0].item_ids),
+          "RecommendAll's list equals Recommend's for user %d" % rows[0].user_id)
+    e = expect_error(lambda: list(cl.stream(CLICK + "ReadRecommendations",
+                                            CK.ReadRecommendationsRequest(job_id=t.id))),
+                     C.INVALID_ARGUMENT, "ReadRecommendations of a training job")
+    bad = CK.TrainModelRequest(name="x", user_ids=[1, 2], item_ids=[1, 2], labels=[1, 2])
+    e = expect_error(lambda: cl.call(CLICK + "TrainModel", bad), C.INVALID_ARGUMENT, "labels 2")
+    check("labels[1]" in e.details(), e.details())
+
+
+
+def s_click_restart_before(addr):
+    cl = Client(addr)
+    U, V, w, b = random_model(2, 4, 5, 3)
+    upload_model(cl, "keep", U, V, w, b, [1, 2, 3, 4], [10, 20, 30, 40, 50])
+    upload_model(cl, "keep", U, V, w, b + 0.5, [1, 2, 3, 4], [10, 20, 30, 40, 50])
+
+
+def s_click_restart_after(addr):
+    """After a restart on the same data dir the latest version is served again."""
+    cl = Client(addr)
+    U, V, w, b = random_model(2, 4, 5, 3)
+    models = [(m.name, m.version, m.n_users, m.n_items) for m in
+              cl.call(CLICK + "ListModels", CK.ListModelsRequest()).models]
+    check(models == [("keep", 2, 4, 5)], "ListModels after restart: %s" % models)
+    r = cl.call(CLICK + "ScorePairs", CK.ScorePairsRequest(model="keep", user_ids=[3], item_ids=[40]))
+    want = sigmoid(logit(U, V, w, b + 0.5, 2, 3))
+    check(r.model_version == 2 and abs(r.scores[0] - want) < 1e-5,
+          "v2 scores as before the restart (%.6f vs %.6f)" % (r.scores[0], want))
+
+# ---- redis ----
+
+def decode_recs(blob):
+    """The README's storefront decoder: (model_version, published_ms, [(item, score), ...])."""
+    magic, fmt, _flags, version, published, k = struct.unpack_from("<IHHIQI", blob, 0)
+    if magic != 0x43524753 or fmt != 1 or len(blob) != 24 + 8 * k:
+        raise ValueError("not a shopgpu recommendation blob")
+    return version, published, [struct.unpack_from("<If", blob, 24 + 8 * i) for i in range(k)]
+
+
+class Resp:
+    """Just enough of the Redis protocol for the tests (no client library in Debian's python)."""
+
+    def __init__(self, addr):
+        import socket
+        host, port = addr.rsplit(":", 1)
+        self.s = socket.create_connection((host, int(port)), timeout=5)
+        self.f = self.s.makefile("rb")
+
+    def __call__(self, *args):
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        self.s.sendall(out)
+        return self.read()
+
+    def read(self):
+        line = self.f.readline().rstrip(b"\r\n")
+        kind, rest = line[:1], line[1:]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            raise Failed("redis error: " + rest.decode())
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            return None if n < 0 else self.f.read(n + 2)[:-2]
+        if kind == b"*":
+            return [self.read() for _ in range(int(rest))]
+        raise Failed("bad redis reply %r" % line)
+
+
+def cache_stat(metrics_addr, event):
+    text = http_get("http://%s/metrics" % metrics_addr)[1]
+    return parse_metrics(text).get('shopgpu_cache_events_total{event="%s"}' % event, 0)
+
+
+def recs_model(cl):
+    nu, ni, d = 40, 25, 6
+    U, V, w, b = random_model(21, nu, ni, d)
+    upload_model(cl, "shop", U, V, w, b, [10 + u for u in range(nu)], [500 + i for i in range(ni)])
+    return U, V, w, b
+
+
+def s_redis_publish(addr, metrics_addr, redis_addr, ttl):
+    """RecommendAll publishes every user's list: each GET decodes to the float64 top-k; the meta
+    hash and TTLs are set; a Recommend is then answered from Redis without running a job."""
+    cl, r = Client(addr), Resp(redis_addr)
+    U, V, w, b = recs_model(cl)
+    t = cl.call(CLICK + "RecommendAll", CK.RecommendAllRequest(model="shop", k=4))
+    j = wait_job(cl, t.id)
+    check(j.state == JS.JOB_STATE_SUCCEEDED and j.recommend_all.published == 40,
+          "RecommendAll published %d lists (%s)" % (j.recommend_all.published, j.error_message))
+    for u in range(40):
+        version, published, pairs = decode_recs(r("GET", "shopgpu:rec:shop:%d" % (10 + u)))
+        want = sorted(range(25), key=lambda i: (-logit(U, V, w, b, u, i), i))[:4]
+        check(version == 1 and [p[0] for p in pairs] == [500 + i for i in want],
+              "user %d: the blob holds the top 4" % (10 + u)) if u < 3 else None
+        if [p[0] for p in pairs] != [500 + i for i in want]:
+            raise Failed("user %d: blob %s != %s" % (10 + u, pairs, want))
+        if abs(pairs[0][1] - sigmoid(logit(U, V, w, b, u, want[0]))) > 1e-5:
+            raise Failed("user %d: score %f" % (10 + u, pairs[0][1]))
+    log("ok: all 40 blobs decode to the float64 top 4 with their scores")
+    meta = r("HGETALL", "shopgpu:rec:shop:meta")
+    meta = dict(zip(meta[::2], meta[1::2]))
+    check(meta[b"version"] == b"1" and meta[b"k"] == b"4" and meta[b"users"] == b"40",
+          "meta hash: %s" % meta)
+    ttl_left = r("TTL", "shopgpu:rec:shop:12")
+    check(0 < ttl_left <= int(ttl), "TTL %d of at most --cache-ttl %s" % (ttl_left, ttl))
+    check(0 < r("TTL", "shopgpu:rec:shop:meta") <= int(ttl), "the meta hash has a TTL")
+    before = cl.info().jobs_done_interactive
+    hits = cache_stat(metrics_addr, "hits")
+    rec = cl.call(CLICK + "Recommend", CK.RecommendRequest(model="shop", user_ids=[11, 12], k=3))
+    check(rec.from_cache, "Recommend k=3 on published k=4 lists comes from Redis")
+    check(cl.info().jobs_done_interactive == before, "and ran no job on the backend")
+    check(cache_stat(metrics_addr, "hits") == hits + 2, "two cache hits counted")
+
+
+def s_redis_cache_aside(addr, metrics_addr, redis_addr):
+    """A miss computes and writes back; the next call hits; a corrupted blob is a miss."""
+    cl, r = Client(addr), Resp(redis_addr)
+    recs_model(cl)
+    first = cl.call(CLICK + "Recommend", CK.RecommendRequest(model="shop", user_ids=[15], k=5))
+    check(not first.from_cache, "the first Recommend is computed")
+    wait_until(lambda: r("GET", "shopgpu:rec:shop:15") is not None, 5, "the list is written back")
+    second = cl.call(CLICK + "Recommend", CK.RecommendRequest(model="shop", user_ids=[15], k=5))
+    check(second.from_cache and list(second.users[0].item_ids) == list(first.users[0].item_ids),
+          "the second is a hit with the same list")
+    r("SET", "shopgpu:rec:shop:15", b"garbage!" * 5)
+    bad = cache_stat(metrics_addr, "bad_blobs")
+    third = cl.call(CLICK + "Recommend", CK.RecommendRequest(model="shop", user_ids=[15], k=5))
+    check(not third.from_cache and list(third.users[0].item_ids) == list(first.users[0].item_ids),
+          "a corrupted blob is a miss, and the answer is computed")
+    check(cache_stat(metrics_addr, "bad_blobs") == bad + 1, "the bad blob is counted")
+    wait_until(lambda: decode_recs(r("GET", "shopgpu:rec:shop:15"))[2], 5, "and rewritten")
+    seen = cl.call(CLICK + "Recommend", CK.RecommendRequest(model="shop", user_ids=[15], k=5,
+                                                            include_seen=True))
+    check(not seen.from_cache, "include_seen bypasses the cache")
+
+
+def s_redis_down(addr, metrics_addr, redis_port):
+    """Redis is down: Recommend is computed and errors are counted; RecommendAll's publishing
+    fails its job naming Redis. Then Redis starts (the C side does it after this scenario)."""
+    cl = Client(addr)
+    recs_model(cl)
+    rec = cl.call(CLICK + "Recommend", CK.RecommendRequest(model="shop", user_ids=[10], k=3))
+    check(len(rec.users[0].item_ids) == 3 and not rec.from_cache, "Recommend answers without Redis")
+    check(not cl.info().redis_connected, "ServerInfo says Redis is not connected")
+    t = cl.call(CLICK + "RecommendAll", CK.RecommendAllRequest(model="shop", k=3))
+    j = wait_job(cl, t.id, 60)
+    check(j.state == JS.JOB_STATE_FAILED and j.error_code == C.UNAVAILABLE.value[0] and
+          "redis" in j.error_message, "the publishing job fails: %s" % j.error_message)
+    check(cache_stat(metrics_addr, "misses") >= 1, "misses counted")
+
+
+def s_redis_back(addr, metrics_addr, redis_addr):
+    """After Redis came up: the server reconnects on its own (backoff at most 5 s) and publishes."""
+    cl, r = Client(addr), Resp(redis_addr)
+    def published():
+        t = cl.call(CLICK + "RecommendAll", CK.RecommendAllRequest(model="shop", k=3))
+        j = wait_job(cl, t.id, 60)
+        return j.state == JS.JOB_STATE_SUCCEEDED and j.recommend_all.published == 40
+    wait_until(published, 30, "RecommendAll publishes once Redis is back")
+    check(cl.info().redis_connected, "ServerInfo says Redis is connected")
+    check(decode_recs(r("GET", "shopgpu:rec:shop:10"))[0] == 1, "the blobs are there")
+    check(cache_stat(metrics_addr, "reconnects") >= 1, "the reconnection is counted")
+
+
+
+def s_redis_auth(addr, metrics_addr, redis_addr, password, db):
+    """With --redis-password-file and --redis-db, the lists land in that database."""
+    cl, r = Client(addr), Resp(redis_addr)
+    recs_model(cl)
+    t = cl.call(CLICK + "RecommendAll", CK.RecommendAllRequest(model="shop", k=2))
+    j = wait_job(cl, t.id)
+    check(j.state == JS.JOB_STATE_SUCCEEDED and j.recommend_all.published == 40,
+          "published through AUTH (%s)" % j.error_message)
+    r("AUTH", password)
+    check(r("GET", "shopgpu:rec:shop:10") is None, "not in database 0")
+    r("SELECT", db)
+    check(decode_recs(r("GET", "shopgpu:rec:shop:10"))[0] == 1, "in database %s" % db)
+
+
+def s_redis_down_again(addr, metrics_addr, redis_port):
+    """Redis crashed while the server runs: Recommend still answers (computed)."""
+    cl = Client(addr)
+    errors = cache_stat(metrics_addr, "errors") + cache_stat(metrics_addr, "misses")
+    for _ in range(3):
+        rec = cl.call(CLICK + "Recommend", CK.RecommendRequest(model="shop", user_ids=[20], k=3,
+                                                               include_seen=False))
+        check(len(rec.users[0].item_ids) == 3, "Recommend answers after Redis died")
+    check(cache_stat(metrics_addr, "errors") + cache_stat(metrics_addr, "misses") > errors,
+          "the failures are counted")
+
+# ---- forecasting ----
+
+FC = forecast_pb2
+
+
+def seasonal_series(seed, n, m=12):
+    rng = random.Random(seed)
+    level, out = 100.0, []
+    for t in range(n):
+        level += rng.gauss(0.2, 1.0)
+        out.append(level + 10 * math.sin(2 * math.pi * t / m) + rng.gauss(0, 1))
+    return out
+
+
+def s_forecast(addr):
+    """Forecast answers every series in order with its own status; intervals nest around the
+    mean; StartForecast gives the same answer as a job; Replenish matches a hand computation;
+    bad specs name the field."""
+    cl = Client(addr)
+    series = [FC.TimeSeries(id="sku-%d" % i, values=seasonal_series(i, 72)) for i in range(5)]
+    series.append(FC.TimeSeries(id="short", values=[1.0, 2.0]))
+    series.append(FC.TimeSeries(id="flat", values=[7.0] * 30))
+    series.append(FC.TimeSeries(id="hole", values=[1.0, 2.0, float("nan")] * 10))
+    spec = FC.ForecastSpec(horizon=6, season=12)
+    r = cl.call(FORECAST + "Forecast", FC.ForecastRequest(spec=spec, series=series), timeout=60)
+    check([s.id for s in r.series] == [s.id for s in series], "one answer per series, in order")
+    st = {s.id: s.status for s in r.series}
+    check(all(st["sku-%d" % i] == "ok" for i in range(5)), "the seasonal series fit: %s" % st)
+    check(st["short"] == "too_short" and st["flat"] == "constant" and st["hole"] == "missing",
+          "bad series get their own status: %s" % st)
+    ok = r.series[0]
+    check(len(ok.mean) == 6 and [iv.level for iv in ok.intervals] == [80, 95],
+          "6 means and the 80 and 95 intervals (%s)" % [iv.level for iv in ok.intervals])
+    i80, i95 = ok.intervals
+    nested = all(i95.lower[k] <= i80.lower[k] <= ok.mean[k] <= i80.upper[k] <= i95.upper[k]
+                 for k in range(6))
+    check(nested, "the intervals nest around the mean")
+    check(ok.season == 12 and ok.sigma2 > 0, "ARIMA(%d,%d,%d)(%d,%d,%d)[%d]" % (
+        ok.p, ok.d, ok.q, ok.seasonal_p, ok.seasonal_d, ok.seasonal_q, ok.season))
+    check(r.series[6].mean == [7.0] * 6, "a constant series forecasts its value")
+    t = cl.call(FORECAST + "StartForecast", FC.ForecastRequest(spec=spec, series=series[:3]))
+    j = wait_job(cl, t.id)
+    check(j.state == JS.JOB_STATE_SUCCEEDED and len(j.forecast.series) == 3,
+          "StartForecast runs as a job (%s)" % j.error_message)
+    check(list(j.forecast.series[1].mean) == list(r.series[1].mean),
+          "the job's forecast equals the direct one")
+    for req, word in [(FC.ForecastRequest(series=series[:1]), "spec"),
+                      (FC.ForecastRequest(spec=FC.ForecastSpec(horizon=0), series=series[:1]),
+                       "spec.horizon"),
+                      (FC.ForecastRequest(spec=FC.ForecastSpec(horizon=3)), "series"),
+                      (FC.ForecastRequest(spec=FC.ForecastSpec(horizon=3, levels=[50, 60, 70, 80, 90]),
+                                          series=series[:1]), "spec.levels"),
+                      (FC.ForecastRequest(spec=FC.ForecastSpec(horizon=3, n_xreg=1),
+                                          series=series[:1]), "series[0].xreg"),
+                      (FC.ForecastRequest(spec=FC.ForecastSpec(horizon=3, season=1, search=2,
+                                                               seasonal_p=1), series=series[:1]),
+                       "spec.P")]:
+        e = expect_error(lambda: cl.call(FORECAST + "Forecast", req), C.INVALID_ARGUMENT, word)
+        check(word in e.details(), "message %r names %r" % (e.details(), word))
+    item = FC.ReplenishItem(id="a", mean=[10, 10, 10], se=[2, 2, 2], on_hand=5, lead_time=2,
+                            service_level=0.95, pack_size=6)
+    p = cl.call(FORECAST + "Replenish", FC.ReplenishRequest(items=[item])).plans[0]
+    z = 1.6448536269514722
+    want_rop = 20 + z * math.sqrt(8)
+    check(abs(p.demand_lead_time - 20) < 1e-9 and abs(p.reorder_point - want_rop) < 1e-6,
+          "reorder point %.4f = 20 + z sqrt(8)" % p.reorder_point)
+    check(p.order_quantity == 24, "order %.1f = 4 packs of 6 for 19.65 units" % p.order_quantity)
+    bad = FC.ReplenishItem(id="b", mean=[1], se=[1], lead_time=3)
+    e = expect_error(lambda: cl.call(FORECAST + "Replenish", FC.ReplenishRequest(items=[bad])),
+                     C.INVALID_ARGUMENT, "lead time beyond the forecast")
+    check("items[0]" in e.details(), e.details())
+
+
 SCENARIOS = {
     "all_methods": s_all_methods,
     "garbage": s_garbage,
@@ -699,6 +1153,17 @@ SCENARIOS = {
     "unix": s_unix,
     "metrics": s_metrics,
     "jobs": s_jobs,
+    "click": s_click,
+    "click_train": s_click_train,
+    "click_restart_before": s_click_restart_before,
+    "click_restart_after": s_click_restart_after,
+    "forecast": s_forecast,
+    "redis_publish": s_redis_publish,
+    "redis_cache_aside": s_redis_cache_aside,
+    "redis_down": s_redis_down,
+    "redis_back": s_redis_back,
+    "redis_auth": s_redis_auth,
+    "redis_down_again": s_redis_down_again,
     "jobs_priority": s_jobs_priority,
     "jobs_restart_before": s_jobs_restart_before,
     "jobs_restart_after": s_jobs_restart_after,

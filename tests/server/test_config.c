@@ -138,13 +138,15 @@ Test(config, every_flag_is_documented_in_the_readme_with_its_variable) {
   f = open_memstream(&readme, &rlen);
   char buf[4096];
   size_t n;
-  while ((n = fread(buf, 1, sizeof buf, r)) > 0) fwrite(buf, 1, n, f);
+  while ((n = fread(buf, 1, sizeof buf, r)) > 0)
+    fwrite(buf, 1, n, f);
   fclose(f);
   fclose(r);
   int flags = 0;
   for (char *line = strtok(usage, "\n"); line; line = strtok(NULL, "\n")) {
     char name[64], env[64];
-    if (sscanf(line, " --%63[a-z-]", name) == 1 && strcmp(name, "help") && strcmp(name, "version")) {
+    if (sscanf(line, " --%63[a-z-]", name) == 1 && strcmp(name, "help") &&
+        strcmp(name, "version")) {
       char want[80];
       snprintf(want, sizeof want, "`--%s", name);
       cr_expect(strstr(readme, want), "README lacks the flag --%s", name);

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Scheduler benchmark (issue 4), on a CPU-backend (or GPU) shopgpu-server started here:
+#  1. dynamic batching: ScorePairs calls of 1,000 pairs at concurrency 64, batching off
+#     (--max-batch 0) vs on (defaults), pairs/s and the ratio (target >= 3x);
+#  2. interactive latency while a long batch job runs: ScorePairs (1,000 pairs) at a fixed
+#     closed-loop load (concurrency 4), idle vs during a RecommendAll job over a large model
+#     (target: loaded p99 <= 2x idle p99).
+#   bench/record --title "scheduler: batching, p99 under a batch job" -- bench/sched_bench.sh build
+# BUILD_DIR (default build) must hold a Release build. Env: DURATION (5), BACKEND (cpu).
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+build=${1:-build}
+[ -d "$build" ] || build=$here/../$build
+server=$build/server/shopgpu-server
+loadgen=$build/bench/shopgpu-loadgen
+for exe in "$server" "$loadgen"; do
+  [ -x "$exe" ] || { echo "sched_bench: $exe missing: build first" >&2; exit 2; }
+done
+export PYTHONPATH=$build/python
+py() { /usr/bin/python3 "$here/sched_setup.py" "$addr" "$@"; }
+duration=${DURATION:-5}
+backend=${BACKEND:-cpu}
+tmp=$(mktemp -d)
+pid=""
+cleanup() { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+start_server() { # extra flags...
+  rm -f "$tmp/ready"
+  "$server" --backend "$backend" --redis none --listen 127.0.0.1:0 --ready-file "$tmp/ready" \
+    --data-dir "$tmp/data" "$@" 2>>"$tmp/server.log" &
+  pid=$!
+  for _ in $(seq 300); do [ -s "$tmp/ready" ] && break; sleep 0.05; done
+  addr=$(head -1 "$tmp/ready")
+}
+stop_server() {
+  kill -TERM "$pid"; wait "$pid" || { echo "server exit status $?" >&2; exit 1; }; pid=""
+}
+run() { # label, loadgen flags... → one table row, label first
+  "$loadgen" --server "$addr" --duration "$duration" --warmup 1 --no-header "$@" 2>>"$tmp/lg.log" |
+    sed "s/^| /| $label | /"
+}
+
+"$loadgen" --help >/dev/null
+"$build/bench/shopgpu-probe" --backend "$backend" 2>/dev/null | grep -E '^(machine|gpu|build|backend):'
+echo
+echo "| scenario | method | calls | concurrency | connections | calls done | errors | QPS | p50 ms | p90 ms | p99 ms | max ms |"
+echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+score="--method score --model small --pairs 1000 --users 10000 --items 10000"
+rows=()
+for mode in off on; do
+  if [ $mode = off ]; then start_server --max-batch 0; else start_server; fi
+  py upload small 10000 10000 64 1
+  label="batching $mode"; row=$(run $score --concurrency 64); echo "$row"; rows+=("$row")
+  stop_server
+done
+start_server
+py upload small 10000 10000 64 1
+py upload big 40000 20000 64 2
+label="idle"; idle=$(run $score --concurrency 4); echo "$idle"
+job=$(py recommend-all big 50)
+sleep 1
+label="during RecommendAll"; loaded=$(run $score --concurrency 4); echo "$loaded"
+state=$(py state "$job"); py cancel "$job" >/dev/null
+stop_server
+echo
+echo "batch job state at the end of the loaded run: $state (it must still be RUNNING for the figure to count)"
+qps() { echo "$1" | awk -F'|' '{gsub(/ /,"",$9); print $9}'; }
+p99() { echo "$1" | awk -F'|' '{gsub(/ /,"",$12); print $12}'; }
+awk -v off="$(qps "${rows[0]}")" -v on="$(qps "${rows[1]}")" -v i="$(p99 "$idle")" -v l="$(p99 "$loaded")" 'BEGIN {
+  r = on / off; q = l / i
+  printf "batching: %.0f vs %.0f calls/s of 1,000 pairs = %.2fx (target >= 3x): %s\n", on, off, r, ((r >= 3) ? "met" : "NOT met")
+  printf "p99 under a batch job: %.3f ms vs %.3f ms idle = %.2fx (target <= 2x): %s\n", l, i, q, ((q <= 2) ? "met" : "NOT met") }'

@@ -1,0 +1,455 @@
+/* Redis for hot recommendations: a small pool of hiredis connections shared by handler threads,
+ * a background thread for write-backs (a bounded queue: a slow Redis costs dropped write-backs,
+ * never a stalled request), and the pipelined publisher. After a failure no connection is tried
+ * again before the backoff time; calls meanwhile miss at once. */
+#include "cache.h"
+
+#include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "util.h"
+
+#define POOL_MAX 16
+#define QUEUE_MAX 4096
+#define BACKOFF_MIN_US 100000
+#define BACKOFF_MAX_US 5000000
+#define KEY_MAX 160
+
+typedef struct write_item {
+  char key[KEY_MAX];
+  uint8_t *blob;
+  size_t len;
+} write_item;
+
+struct sg_cache {
+  int enabled;
+  char host[256];
+  int port; /* 0 for a unix socket (host holds the path) */
+  char *password;
+  int db, ttl_s, connect_ms, command_ms;
+  sg_cache_stats stats;
+  pthread_mutex_t mu;
+  redisContext *pool[POOL_MAX];
+  int n_pool;
+  int64_t retry_at_us, backoff_us;
+  atomic_int connected;
+  /* write-backs */
+  pthread_cond_t cv;
+  write_item queue[QUEUE_MAX];
+  size_t head, count;
+  int stopping;
+  pthread_t writer;
+  int writer_started;
+};
+
+/* ---- blobs ---- */
+
+static void put_u16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
+static void put_u32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static void put_u64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+
+size_t sg_rec_encode(uint8_t *buf, uint32_t model_version, uint64_t published_ms,
+                     const uint32_t *items, const float *scores, uint32_t n) {
+  put_u32(buf, SG_REC_MAGIC);
+  put_u16(buf + 4, SG_REC_FORMAT);
+  put_u16(buf + 6, 0);
+  put_u32(buf + 8, model_version);
+  put_u64(buf + 12, published_ms);
+  put_u32(buf + 20, n);
+  for (uint32_t i = 0; i < n; i++) {
+    memcpy(buf + SG_REC_HEADER_BYTES + 8 * (size_t)i, &items[i], 4);
+    memcpy(buf + SG_REC_HEADER_BYTES + 8 * (size_t)i + 4, &scores[i], 4);
+  }
+  return SG_REC_HEADER_BYTES + 8 * (size_t)n;
+}
+
+int sg_rec_decode(const uint8_t *buf, size_t len, uint32_t *model_version, uint64_t *published_ms,
+                  uint32_t *k) {
+  uint32_t magic, n;
+  uint16_t format;
+  if (len < SG_REC_HEADER_BYTES) return 0;
+  memcpy(&magic, buf, 4);
+  memcpy(&format, buf + 4, 2);
+  memcpy(model_version, buf + 8, 4);
+  memcpy(published_ms, buf + 12, 8);
+  memcpy(&n, buf + 20, 4);
+  if (magic != SG_REC_MAGIC || format != SG_REC_FORMAT) return 0;
+  if (len != SG_REC_HEADER_BYTES + 8 * (size_t)n) return 0;
+  *k = n;
+  return 1;
+}
+
+static int64_t unix_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void rec_key(char *key, const char *model, uint64_t user) {
+  snprintf(key, KEY_MAX, "shopgpu:rec:%s:%llu", model, (unsigned long long)user);
+}
+
+/* ---- connections ---- */
+
+static struct timeval tv_ms(int ms) { return (struct timeval){ms / 1000, (ms % 1000) * 1000}; }
+
+static redisReply *command(redisContext *ctx, const char *fmt, const char *arg) {
+  return redisCommand(ctx, fmt, arg);
+}
+
+/* A fresh, authenticated connection, or NULL (logged once per failure streak). */
+static redisContext *connect_one(sg_cache *c) {
+  struct timeval tv = tv_ms(c->connect_ms);
+  redisContext *ctx = c->port ? redisConnectWithTimeout(c->host, c->port, tv)
+                              : redisConnectUnixWithTimeout(c->host, tv);
+  const char *why = !ctx ? "out of memory" : ctx->err ? ctx->errstr : NULL;
+  if (!why && redisSetTimeout(ctx, tv_ms(c->command_ms)) != REDIS_OK) why = "cannot set timeout";
+  redisReply *r = NULL;
+  if (!why && c->password) {
+    r = command(ctx, "AUTH %s", c->password);
+    if (!r || r->type == REDIS_REPLY_ERROR) why = r ? r->str : ctx->errstr;
+  }
+  if (!why && c->db) {
+    if (r) freeReplyObject(r);
+    char db[16];
+    snprintf(db, sizeof db, "%d", c->db);
+    r = command(ctx, "SELECT %s", db);
+    if (!r || r->type == REDIS_REPLY_ERROR) why = r ? r->str : ctx->errstr;
+  }
+  if (why) {
+    if (atomic_exchange(&c->connected, 0))
+      SG_WARN("cache", "redis %s:%d unavailable: %s", c->host, c->port, why);
+    if (r) freeReplyObject(r);
+    if (ctx) redisFree(ctx);
+    return NULL;
+  }
+  if (r) freeReplyObject(r);
+  return ctx;
+}
+
+/* A connection from the pool, a new one, or NULL while backing off. */
+static redisContext *conn_get(sg_cache *c) {
+  pthread_mutex_lock(&c->mu);
+  redisContext *ctx = c->n_pool ? c->pool[--c->n_pool] : NULL;
+  int may_connect = !ctx && sg_mono_us() >= c->retry_at_us;
+  if (may_connect) c->retry_at_us = sg_mono_us() + BACKOFF_MIN_US; /* one thread tries at a time */
+  pthread_mutex_unlock(&c->mu);
+  if (ctx || !may_connect) return ctx;
+  ctx = connect_one(c);
+  pthread_mutex_lock(&c->mu);
+  if (ctx) {
+    c->backoff_us = 0;
+    c->retry_at_us = 0; /* other threads may open their own connections at once */
+    if (!atomic_exchange(&c->connected, 1)) {
+      atomic_fetch_add(&c->stats.reconnects, 1);
+      SG_INFO("cache", "redis %s:%d connected", c->host, c->port);
+    }
+  } else {
+    c->backoff_us = c->backoff_us ? c->backoff_us * 2 : BACKOFF_MIN_US;
+    if (c->backoff_us > BACKOFF_MAX_US) c->backoff_us = BACKOFF_MAX_US;
+    c->retry_at_us = sg_mono_us() + c->backoff_us;
+  }
+  pthread_mutex_unlock(&c->mu);
+  return ctx;
+}
+
+/* Returns ctx to the pool, or drops it after an error (ok = 0). */
+static void conn_put(sg_cache *c, redisContext *ctx, int ok) {
+  if (!ctx) return;
+  if (ok && !ctx->err) {
+    pthread_mutex_lock(&c->mu);
+    if (c->n_pool < POOL_MAX) {
+      c->pool[c->n_pool++] = ctx;
+      ctx = NULL;
+    }
+    pthread_mutex_unlock(&c->mu);
+  } else {
+    atomic_fetch_add(&c->stats.errors, 1);
+    if (atomic_exchange(&c->connected, 0))
+      SG_WARN("cache", "redis error: %s", ctx->err ? ctx->errstr : "bad reply");
+  }
+  if (ctx) redisFree(ctx);
+}
+
+/* ---- lookups and write-backs ---- */
+
+void sg_cache_lookup(sg_cache *c, const char *model, uint32_t model_version, uint64_t user,
+                     uint32_t k, uint32_t *items, float *scores, int *hit) {
+  *hit = 0;
+  if (!c || !c->enabled) return;
+  redisContext *ctx = conn_get(c);
+  if (!ctx) {
+    atomic_fetch_add(&c->stats.misses, 1);
+    return;
+  }
+  char key[KEY_MAX];
+  rec_key(key, model, user);
+  redisReply *r = redisCommand(ctx, "GET %s", key);
+  int ok = r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_NIL);
+  uint32_t version = 0, n = 0;
+  uint64_t published;
+  if (ok && r->type == REDIS_REPLY_STRING) {
+    if (!sg_rec_decode((const uint8_t *)r->str, r->len, &version, &published, &n))
+      atomic_fetch_add(&c->stats.bad_blobs, 1); /* a corrupted blob is a miss */
+    else if (version == model_version && n >= k)
+      *hit = 1;
+  }
+  for (uint32_t i = 0; *hit && i < k; i++) {
+    memcpy(&items[i], r->str + SG_REC_HEADER_BYTES + 8 * (size_t)i, 4);
+    memcpy(&scores[i], r->str + SG_REC_HEADER_BYTES + 8 * (size_t)i + 4, 4);
+  }
+  if (r) freeReplyObject(r);
+  conn_put(c, ctx, ok);
+  atomic_fetch_add(*hit ? &c->stats.hits : &c->stats.misses, 1);
+}
+
+void sg_cache_write_back(sg_cache *c, const char *model, uint32_t model_version, uint64_t user,
+                         const uint32_t *items, const float *scores, uint32_t n) {
+  if (!c || !c->enabled) return;
+  uint8_t *blob = malloc(SG_REC_HEADER_BYTES + 8 * (size_t)n);
+  if (!blob) return;
+  size_t len = sg_rec_encode(blob, model_version, (uint64_t)unix_ms(), items, scores, n);
+  pthread_mutex_lock(&c->mu);
+  if (c->count == QUEUE_MAX || c->stopping) {
+    pthread_mutex_unlock(&c->mu);
+    free(blob);
+    atomic_fetch_add(&c->stats.dropped, 1);
+    return;
+  }
+  write_item *w = &c->queue[(c->head + c->count++) % QUEUE_MAX];
+  rec_key(w->key, model, user);
+  w->blob = blob;
+  w->len = len;
+  pthread_cond_signal(&c->cv);
+  pthread_mutex_unlock(&c->mu);
+}
+
+static int set_blob(sg_cache *c, redisContext *ctx, const char *key, const uint8_t *blob,
+                    size_t len) {
+  char ttl[16];
+  snprintf(ttl, sizeof ttl, "%d", c->ttl_s);
+  const char *argv[] = {"SET", key, (const char *)blob, "EX", ttl};
+  size_t lens[] = {3, strlen(key), len, 2, strlen(ttl)};
+  redisReply *r = redisCommandArgv(ctx, 5, argv, lens);
+  int ok = r && r->type == REDIS_REPLY_STATUS;
+  if (r) freeReplyObject(r);
+  return ok;
+}
+
+static void *writer_main(void *arg) {
+  sg_cache *c = arg;
+  pthread_mutex_lock(&c->mu);
+  for (;;) {
+    while (!c->count && !c->stopping)
+      pthread_cond_wait(&c->cv, &c->mu);
+    if (!c->count) break;
+    write_item w = c->queue[c->head];
+    c->head = (c->head + 1) % QUEUE_MAX;
+    c->count--;
+    pthread_mutex_unlock(&c->mu);
+    redisContext *ctx = conn_get(c);
+    int ok = ctx && set_blob(c, ctx, w.key, w.blob, w.len);
+    if (ctx) conn_put(c, ctx, ok);
+    atomic_fetch_add(ok ? &c->stats.written : &c->stats.dropped, 1);
+    free(w.blob);
+    pthread_mutex_lock(&c->mu);
+  }
+  pthread_mutex_unlock(&c->mu);
+  return NULL;
+}
+
+/* ---- open and close ---- */
+
+static sg_status parse_addr(sg_cache *c, const char *addr, sg_err *err) {
+  if (strncmp(addr, "unix:", 5) == 0) {
+    snprintf(c->host, sizeof c->host, "%s", addr + 5);
+    c->port = 0;
+    return c->host[0] ? SG_OK : sg_err_set(err, SG_INVALID_ARGUMENT, "--redis: empty unix path");
+  }
+  const char *colon = strrchr(addr, ':');
+  char *end = NULL;
+  long port = colon ? strtol(colon + 1, &end, 10) : 0;
+  if (!colon || colon == addr || !end || *end || port < 1 || port > 65535)
+    return sg_err_set(err, SG_INVALID_ARGUMENT,
+                      "--redis: \"%.64s\" is not HOST:PORT, unix:PATH or none", addr);
+  snprintf(c->host, sizeof c->host, "%.*s", (int)(colon - addr), addr);
+  c->port = (int)port;
+  return SG_OK;
+}
+
+sg_cache *sg_cache_open(const sg_cache_config *cfg, sg_err *err) {
+  sg_cache *c = calloc(1, sizeof *c);
+  if (!c) {
+    sg_err_set(err, SG_OUT_OF_MEMORY, "cache: out of memory");
+    return NULL;
+  }
+  pthread_mutex_init(&c->mu, NULL);
+  pthread_cond_init(&c->cv, NULL);
+  if (!cfg->addr || strcmp(cfg->addr, "none") == 0) return c;
+  if (parse_addr(c, cfg->addr, err) != SG_OK) {
+    sg_cache_close(c);
+    return NULL;
+  }
+  c->enabled = 1;
+  c->password = cfg->password ? strdup(cfg->password) : NULL;
+  c->db = cfg->db;
+  c->ttl_s = cfg->ttl_s > 0 ? cfg->ttl_s : 86400;
+  c->connect_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 200;
+  c->command_ms = cfg->command_timeout_ms > 0 ? cfg->command_timeout_ms : 100;
+  c->writer_started = pthread_create(&c->writer, NULL, writer_main, c) == 0;
+  redisContext *ctx = conn_get(c); /* say now whether Redis answers; not an error if not */
+  conn_put(c, ctx, 1);
+  if (!ctx) SG_WARN("cache", "redis %s not reachable yet: recommendations are computed", cfg->addr);
+  return c;
+}
+
+void sg_cache_close(sg_cache *c) {
+  if (!c) return;
+  pthread_mutex_lock(&c->mu);
+  c->stopping = 1;
+  pthread_cond_broadcast(&c->cv);
+  pthread_mutex_unlock(&c->mu);
+  if (c->writer_started) pthread_join(c->writer, NULL);
+  for (int i = 0; i < c->n_pool; i++)
+    redisFree(c->pool[i]);
+  free(c->password);
+  pthread_mutex_destroy(&c->mu);
+  pthread_cond_destroy(&c->cv);
+  free(c);
+}
+
+int sg_cache_enabled(const sg_cache *c) { return c && c->enabled; }
+int sg_cache_connected(sg_cache *c) { return c && c->enabled && atomic_load(&c->connected); }
+const sg_cache_stats *sg_cache_get_stats(const sg_cache *c) { return &c->stats; }
+
+/* ---- publishing ---- */
+
+#define PUBLISH_BATCH 1000
+#define PUBLISH_RETRY_S 5
+
+struct sg_cache_publisher {
+  sg_cache *c;
+  char model[128];
+  uint32_t version, k;
+  uint64_t published_ms, count;
+  size_t n;              /* buffered */
+  char (*keys)[KEY_MAX]; /* PUBLISH_BATCH */
+  uint8_t *blobs;        /* PUBLISH_BATCH × (header + 8k) */
+  size_t *lens;
+};
+
+sg_cache_publisher *sg_cache_publish_begin(sg_cache *c, const char *model, uint32_t model_version,
+                                           uint32_t k, sg_err *err) {
+  sg_cache_publisher *p = calloc(1, sizeof *p);
+  size_t stride = SG_REC_HEADER_BYTES + 8 * (size_t)k;
+  if (p) {
+    p->keys = malloc(PUBLISH_BATCH * sizeof *p->keys);
+    p->blobs = malloc(PUBLISH_BATCH * stride);
+    p->lens = malloc(PUBLISH_BATCH * sizeof *p->lens);
+  }
+  if (!p || !p->keys || !p->blobs || !p->lens) {
+    sg_cache_publish_end(p, 0, NULL);
+    sg_err_set(err, SG_OUT_OF_MEMORY, "publish: out of memory");
+    return NULL;
+  }
+  p->c = c;
+  snprintf(p->model, sizeof p->model, "%s", model);
+  p->version = model_version;
+  p->k = k;
+  p->published_ms = (uint64_t)unix_ms();
+  return p;
+}
+
+/* One pipelined round trip of the buffered SETs on ctx; 1 when every reply is OK. */
+static int send_batch(sg_cache_publisher *p, redisContext *ctx) {
+  size_t stride = SG_REC_HEADER_BYTES + 8 * (size_t)p->k;
+  char ttl[16];
+  snprintf(ttl, sizeof ttl, "%d", p->c->ttl_s);
+  for (size_t i = 0; i < p->n; i++) {
+    const char *argv[] = {"SET", p->keys[i], (const char *)(p->blobs + i * stride), "EX", ttl};
+    size_t lens[] = {3, strlen(p->keys[i]), p->lens[i], 2, strlen(ttl)};
+    if (redisAppendCommandArgv(ctx, 5, argv, lens) != REDIS_OK) return 0;
+  }
+  int ok = 1;
+  for (size_t i = 0; i < p->n; i++) {
+    redisReply *r = NULL;
+    if (redisGetReply(ctx, (void **)&r) != REDIS_OK || !r) return 0;
+    ok = ok && r->type == REDIS_REPLY_STATUS;
+    freeReplyObject(r);
+  }
+  return ok;
+}
+
+/* Sends the buffer, retrying on fresh connections (with backoff) for PUBLISH_RETRY_S. */
+static sg_status flush(sg_cache_publisher *p, sg_err *err) {
+  if (!p->n) return SG_OK;
+  int64_t give_up = sg_mono_us() + (int64_t)PUBLISH_RETRY_S * 1000000;
+  for (;;) {
+    redisContext *ctx = conn_get(p->c);
+    int ok = ctx && send_batch(p, ctx);
+    if (ctx) conn_put(p->c, ctx, ok);
+    if (ok) {
+      atomic_fetch_add(&p->c->stats.published, p->n);
+      p->count += p->n;
+      p->n = 0;
+      return SG_OK;
+    }
+    if (sg_mono_us() >= give_up)
+      return sg_err_set(err, SG_UNAVAILABLE, "redis %s: publishing failed after %d s of retries",
+                        p->c->host, PUBLISH_RETRY_S);
+    struct timespec ts = {0, 50 * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+}
+
+sg_status sg_cache_publish_add(sg_cache_publisher *p, uint64_t user, const uint32_t *items,
+                               const float *scores, uint32_t n, sg_err *err) {
+  size_t stride = SG_REC_HEADER_BYTES + 8 * (size_t)p->k;
+  rec_key(p->keys[p->n], p->model, user);
+  p->lens[p->n] =
+      sg_rec_encode(p->blobs + p->n * stride, p->version, p->published_ms, items, scores, n);
+  p->n++;
+  return p->n == PUBLISH_BATCH ? flush(p, err) : SG_OK;
+}
+
+static sg_status write_meta(sg_cache_publisher *p, sg_err *err) {
+  char key[KEY_MAX], version[16], k[16], at[24], users[24], ttl[16];
+  snprintf(key, sizeof key, "shopgpu:rec:%s:meta", p->model);
+  snprintf(version, sizeof version, "%u", p->version);
+  snprintf(k, sizeof k, "%u", p->k);
+  snprintf(at, sizeof at, "%llu", (unsigned long long)p->published_ms);
+  snprintf(users, sizeof users, "%llu", (unsigned long long)p->count);
+  snprintf(ttl, sizeof ttl, "%d", p->c->ttl_s);
+  redisContext *ctx = conn_get(p->c);
+  const char *argv[] = {"HSET",         key, "version", version, "k", k,
+                        "published_at", at,  "users",   users};
+  int ok = ctx && redisAppendCommandArgv(ctx, 10, argv, NULL) == REDIS_OK;
+  const char *exp[] = {"EXPIRE", key, ttl};
+  ok = ok && redisAppendCommandArgv(ctx, 3, exp, NULL) == REDIS_OK;
+  for (int i = 0; ok && i < 2; i++) {
+    redisReply *r = NULL;
+    ok = redisGetReply(ctx, (void **)&r) == REDIS_OK && r && r->type == REDIS_REPLY_INTEGER;
+    if (r) freeReplyObject(r);
+  }
+  if (ctx) conn_put(p->c, ctx, ok);
+  return ok ? SG_OK
+            : sg_err_set(err, SG_UNAVAILABLE, "redis %s: meta hash not written", p->c->host);
+}
+
+sg_status sg_cache_publish_end(sg_cache_publisher *p, int commit, sg_err *err) {
+  if (!p) return SG_OK;
+  sg_status st = SG_OK;
+  if (commit && (st = flush(p, err)) == SG_OK) st = write_meta(p, err);
+  free(p->keys);
+  free(p->blobs);
+  free(p->lens);
+  free(p);
+  return st;
+}
+
+uint64_t sg_cache_publish_count(const sg_cache_publisher *p) { return p->count + p->n; }

@@ -1,0 +1,79 @@
+/* Hot recommendations in Redis (hiredis): the blob format, lookups for cache-aside Recommend,
+ * background write-backs, and the pipelined publisher of RecommendAll.
+ *
+ * Key shopgpu:rec:<model>:<user> holds one user's list as a little-endian blob:
+ *   u32 magic 0x43524753 ("SGRC" in memory order), u16 format 1, u16 flags 0,
+ *   u32 model version, u64 published_at_ms, u32 k,
+ *   then k × (u32 item id, f32 score), best first.          (24 + 8k bytes)
+ * Hash shopgpu:rec:<model>:meta: version, k, published_at, users (decimal strings).
+ * Every key has a TTL. A blob is written whole by one SET, so a reader never sees a part.
+ *
+ * Redis being down never fails a call: lookups miss, write-backs are dropped, publishing retries
+ * and then fails its job; errors are counted and the connection is retried with backoff
+ * (100 ms doubling to 5 s). Connects and commands have timeouts. Thread-safe. */
+#ifndef SG_SERVER_CACHE_H
+#define SG_SERVER_CACHE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/status.h"
+
+#define SG_REC_MAGIC 0x43524753u
+#define SG_REC_FORMAT 1
+#define SG_REC_HEADER_BYTES 24
+
+typedef struct sg_cache sg_cache;
+
+typedef struct sg_cache_config {
+  const char *addr;     /* "host:port", "unix:/path" or "none" */
+  const char *password; /* NULL = no AUTH */
+  int db;               /* SELECT db (0 = default) */
+  int ttl_s;            /* EX of every key */
+  int connect_timeout_ms, command_timeout_ms;
+} sg_cache_config;
+
+typedef struct sg_cache_stats {
+  atomic_uint_fast64_t hits, misses, errors, bad_blobs, written, dropped, published, reconnects;
+} sg_cache_stats;
+
+/* Never fails for an unreachable Redis (it connects lazily); NULL only when out of memory or
+ * addr is malformed. addr "none" gives a disabled cache whose calls do nothing. */
+sg_cache *sg_cache_open(const sg_cache_config *cfg, sg_err *err);
+void sg_cache_close(sg_cache *c);
+int sg_cache_enabled(const sg_cache *c);
+/* 1 when the last command on some connection succeeded and none failed since. */
+int sg_cache_connected(sg_cache *c);
+const sg_cache_stats *sg_cache_get_stats(const sg_cache *c);
+
+/* Encodes one list; buf must hold SG_REC_HEADER_BYTES + 8 × n bytes. Item ids must fit 32 bits
+ * (checked by the caller). Returns the length. */
+size_t sg_rec_encode(uint8_t *buf, uint32_t model_version, uint64_t published_ms,
+                     const uint32_t *items, const float *scores, uint32_t n);
+/* Validates a blob (magic, format, length = header + 8k); 0 when it is not a valid one. */
+int sg_rec_decode(const uint8_t *buf, size_t len, uint32_t *model_version, uint64_t *published_ms,
+                  uint32_t *k);
+
+/* One user's cached list, when there is a valid blob for model_version with at least k entries:
+ * *hit = 1 and items/scores (k each, caller-owned) filled; otherwise *hit = 0 (miss, bad blob or
+ * Redis error: counted, never an error). */
+void sg_cache_lookup(sg_cache *c, const char *model, uint32_t model_version, uint64_t user,
+                     uint32_t k, uint32_t *items, float *scores, int *hit);
+/* Queues a write-back of one user's list (background thread; dropped when the queue is full). */
+void sg_cache_write_back(sg_cache *c, const char *model, uint32_t model_version, uint64_t user,
+                         const uint32_t *items, const float *scores, uint32_t n);
+
+/* Publishing a whole model's lists (RecommendAll): add users in any order; every `batch` of them
+ * goes out as one pipelined round trip. A failed round trip is retried on a fresh connection for
+ * up to retry_s seconds, then the publisher fails (SG_UNAVAILABLE naming Redis). */
+typedef struct sg_cache_publisher sg_cache_publisher;
+sg_cache_publisher *sg_cache_publish_begin(sg_cache *c, const char *model, uint32_t model_version,
+                                           uint32_t k, sg_err *err);
+sg_status sg_cache_publish_add(sg_cache_publisher *p, uint64_t user, const uint32_t *items,
+                               const float *scores, uint32_t n, sg_err *err);
+/* Flushes and writes the meta hash (commit = 1), or just frees (commit = 0). */
+sg_status sg_cache_publish_end(sg_cache_publisher *p, int commit, sg_err *err);
+uint64_t sg_cache_publish_count(const sg_cache_publisher *p);
+
+#endif

@@ -1,0 +1,7 @@
+# kernels/click suites (included by tests/CMakeLists.txt)
+sg_test(kernels.click.model SOURCES kernels/click/test_model.c)
+sg_test(kernels.click.score SOURCES kernels/click/test_score.c)
+sg_test(kernels.click.topk SOURCES kernels/click/test_topk.c)
+sg_test(kernels.click.train SOURCES kernels/click/test_train.c)
+sg_test(kernels.click.eval SOURCES kernels/click/test_eval.c)
+sg_test(kernels.click.parity SOURCES kernels/click/test_parity.c GPU)
