@@ -80,10 +80,9 @@ int shopgpu_click_recommend(shopgpu_client *client, const char *model, uint32_t 
   return rc;
 }
 
-/* A unary call answering a JobTicket: its id into job_id. */
-static int ticket_call(shopgpu_client *client, const char *path, const ProtobufCMessage *req,
-                       char job_id[SHOPGPU_JOB_ID_SIZE], int64_t timeout_ms,
-                       shopgpu_status *status) {
+int shopgpu__ticket_call(shopgpu_client *client, const char *path, const ProtobufCMessage *req,
+                         char job_id[SHOPGPU_JOB_ID_SIZE], int64_t timeout_ms,
+                         shopgpu_status *status) {
   if (!job_id) return shopgpu__status_set(status, GRPC_STATUS_INVALID_ARGUMENT, "job_id: NULL");
   job_id[0] = '\0';
   ProtobufCMessage *msg = NULL;
@@ -104,7 +103,7 @@ int shopgpu_click_train(shopgpu_client *client, const Shopgpu__V1__TrainModelReq
                         char job_id[SHOPGPU_JOB_ID_SIZE], int64_t timeout_ms,
                         shopgpu_status *status) {
   if (!request) return shopgpu__status_set(status, GRPC_STATUS_INVALID_ARGUMENT, "request: NULL");
-  return ticket_call(client, CLICK_TRAIN, &request->base, job_id, timeout_ms, status);
+  return shopgpu__ticket_call(client, CLICK_TRAIN, &request->base, job_id, timeout_ms, status);
 }
 
 int shopgpu_click_recommend_all(shopgpu_client *client,
@@ -112,7 +111,8 @@ int shopgpu_click_recommend_all(shopgpu_client *client,
                                 char job_id[SHOPGPU_JOB_ID_SIZE], int64_t timeout_ms,
                                 shopgpu_status *status) {
   if (!request) return shopgpu__status_set(status, GRPC_STATUS_INVALID_ARGUMENT, "request: NULL");
-  return ticket_call(client, CLICK_RECOMMEND_ALL, &request->base, job_id, timeout_ms, status);
+  return shopgpu__ticket_call(client, CLICK_RECOMMEND_ALL, &request->base, job_id, timeout_ms,
+                              status);
 }
 
 typedef struct user_recs_arg {

@@ -63,6 +63,14 @@ static const sg_cli_command commands[] = {
     {"rec-get", "--redis ADDR --model M --user U [--redis-password-file FILE] [--redis-db N]", 0, 0,
      "a user's list read from Redis as a storefront does; exit 1 on a miss", sg_cli_cmd_rec_get,
      "redis! model! user! redis-password-file redis-db"},
+    {"forecast",
+     "FILE.csv --horizon H --out F.csv [--season M] [--level 80,95] [--search grid|stepwise] "
+     "[--exog COL,...] [--models M.csv] [--priority P] | --job ID --out F.csv [FILE.csv]",
+     0, 1, "ARIMA forecasts of a unique_id,ds,y CSV (a job past 1,000 series)", sg_cli_cmd_forecast,
+     "horizon season level search exog out models job priority"},
+    {"replenish", "F.csv --inventory INV.csv --out ORDERS.csv [--error-correlation RHO]", 1, 1,
+     "safety stock, reorder point and order quantity per SKU from a forecast", sg_cli_cmd_replenish,
+     "inventory! out! error-correlation"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -78,7 +86,9 @@ static const struct {
     {"seed", 1}, {"learning-rate", 1}, {"user-vectors", 1}, {"item-vectors", 1}, {"weights", 1},
     {"bias", 1}, {"no-interaction", 0}, {"version", 1}, {"model", 1}, {"pairs", 1}, {"out", 1},
     {"chunk", 1}, {"user", 1}, {"k", 1}, {"include-seen", 0}, {"no-publish", 0}, {"redis", 1},
-    {"redis-password-file", 1}, {"redis-db", 1},
+    {"redis-password-file", 1}, {"redis-db", 1}, {"horizon", 1}, {"season", 1}, {"level", 1},
+    {"search", 1}, {"exog", 1}, {"models", 1}, {"job", 1}, {"inventory", 1},
+    {"error-correlation", 1},
     /* clang-format on */
 };
 #define N_COMMAND_OPTIONS (sizeof command_options / sizeof command_options[0])
@@ -111,7 +121,7 @@ static void print_help(FILE *out) {
   fprintf(out, "usage: shopgpu [OPTIONS] COMMAND [ARGS]\n\n"
                "Commands:\n");
   for (size_t i = 0; i < N_COMMANDS; i++) {
-    char left[192];
+    char left[320];
     int n = snprintf(left, sizeof left, "%s %s", commands[i].name, commands[i].args);
     if (n > 24) { /* a long synopsis gets a line of its own */
       print_synopsis(out, left);
@@ -126,8 +136,8 @@ static void print_help(FILE *out) {
       "  --server ADDR            host:port or unix:/path (env SHOPGPU_SERVER; default %s)\n"
       "  --token-file FILE        file holding the bearer token (env SHOPGPU_TOKEN_FILE)\n"
       "  --timeout S              per-call deadline in seconds, 0 = none (default %g);\n"
-      "                           calls that stream data (score, model upload, recommend-all\n"
-      "                           --out) have none unless it is given\n"
+      "                           calls that carry data (score, model upload, recommend-all\n"
+      "                           --out, forecast) have none unless it is given\n"
       "  --tls-ca FILE            use TLS, trusting the CA certificate(s) in this PEM file\n"
       "  --tls-server-name NAME   name to verify the server certificate against\n"
       "  --json                   print one JSON object (keys as in the proto); errors stay\n"

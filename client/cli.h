@@ -74,6 +74,29 @@ int sg_cli_opt_double(const sg_cli *cli, const char *name, double min, double ma
  * recommendations): --timeout when it was given, else none. */
 int64_t sg_cli_stream_timeout(const sg_cli *cli);
 
+/* ---- output files (cli_out.c) ---- */
+
+/* An output file: stdout for "-", else a temp file beside path, renamed over it by
+ * sg_cli_out_commit, so a failed run leaves no half file. flag names it in messages ("--out"). */
+typedef struct sg_cli_out {
+  FILE *f;
+  const char *path, *flag;
+  char tmp[1100];
+} sg_cli_out;
+
+/* Opens the temp file (or takes stdout); SG_CLI_OK or the error printed. */
+int sg_cli_out_open(sg_cli *cli, sg_cli_out *o, const char *flag, const char *path);
+/* Closes the file; renames it over path when ok (and every write went through), else removes
+ * it. Returns SG_CLI_OK or the error printed (none when !ok: the caller reports its own). */
+int sg_cli_out_commit(sg_cli *cli, sg_cli_out *o, int ok);
+
+/* Writes s as one CSV field: as it is, or in double quotes (quotes doubled) when it holds a
+ * comma, a quote, a line break or surrounding spaces. */
+void sg_cli_csv_field(FILE *f, const char *s);
+/* Prints "shopgpu: INVALID_ARGUMENT: <fmt ...>" (input file errors); returns SG_CLI_FAIL. */
+int sg_cli_input_error(const sg_cli *cli, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* ---- jobs (cli_wait.c) ---- */
 
 /* How sg_cli_follow_job follows a job. */
@@ -179,5 +202,8 @@ int sg_cli_cmd_recommend(sg_cli *cli, int argc, char **argv);
 int sg_cli_cmd_recommend_all(sg_cli *cli, int argc, char **argv);
 /* cli_rec_get.c */
 int sg_cli_cmd_rec_get(sg_cli *cli, int argc, char **argv);
+/* cli_forecast.c, cli_replenish.c */
+int sg_cli_cmd_forecast(sg_cli *cli, int argc, char **argv);
+int sg_cli_cmd_replenish(sg_cli *cli, int argc, char **argv);
 
 #endif

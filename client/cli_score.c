@@ -1,58 +1,16 @@
 /* shopgpu CLI commands that use a model: `score` (a pairs CSV streamed through ScorePairsStream
- * a chunk at a time into user_id,item_id,score, written to a temp file renamed at the end, so
- * memory is bounded and a failed run leaves no half file), `recommend` (one user's top k) and
- * `recommend-all` (a job; --out writes its lists read back with ReadRecommendations). */
-#include <errno.h>
+ * a chunk at a time into user_id,item_id,score, written to a temp file renamed at the end
+ * (cli_out.c), so memory is bounded and a failed run leaves no half file), `recommend` (one
+ * user's top k) and `recommend-all` (a job; --out writes its lists read back with
+ * ReadRecommendations). */
 #include <grpc/status.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "json.h"
 #include "shopgpu_io.h"
-
-/* An output CSV: stdout for "-", else a temp file beside path, renamed over it by out_commit. */
-typedef struct out_file {
-  FILE *f;
-  const char *path;
-  char tmp[1100];
-} out_file;
-
-static int out_open(sg_cli *cli, out_file *o, const char *path) {
-  o->path = path;
-  o->tmp[0] = '\0';
-  if (strcmp(path, "-") == 0) {
-    o->f = cli->out;
-    return SG_CLI_OK;
-  }
-  snprintf(o->tmp, sizeof o->tmp, "%s.tmp%ld", path, (long)getpid());
-  o->f = fopen(o->tmp, "w");
-  if (o->f) return SG_CLI_OK;
-  shopgpu_status st = {GRPC_STATUS_INVALID_ARGUMENT, ""};
-  snprintf(st.message, sizeof st.message, "--out: cannot write %s: %s", o->tmp, strerror(errno));
-  return sg_cli_rpc_error(cli, &st);
-}
-
-/* Closes the file; renames it over path when ok (and every write went through), else removes
- * it. Returns SG_CLI_OK or the error printed. */
-static int out_commit(sg_cli *cli, out_file *o, int ok) {
-  shopgpu_status st = {GRPC_STATUS_INTERNAL, ""};
-  if (!o->tmp[0]) { /* stdout */
-    if (fflush(o->f) == 0 || !ok) return SG_CLI_OK;
-    snprintf(st.message, sizeof st.message, "--out: cannot write stdout: %s", strerror(errno));
-    return sg_cli_rpc_error(cli, &st);
-  }
-  int good = !ferror(o->f);
-  good = fclose(o->f) == 0 && good;
-  if (ok && good && rename(o->tmp, o->path) == 0) return SG_CLI_OK;
-  int err = errno;
-  remove(o->tmp);
-  if (!ok) return SG_CLI_OK; /* the caller reports its own error */
-  snprintf(st.message, sizeof st.message, "--out: cannot write %s: %s", o->path, strerror(err));
-  return sg_cli_rpc_error(cli, &st);
-}
 
 /* ---- score ---- */
 
@@ -107,7 +65,7 @@ static void print_scored(sg_cli *cli, const score_io *s, const char *model, cons
 }
 
 /* Streams the pairs into o; SG_CLI_OK or the error printed. */
-static int score_into(sg_cli *cli, score_io *s, out_file *o, int64_t chunk, int64_t version) {
+static int score_into(sg_cli *cli, score_io *s, sg_cli_out *o, int64_t chunk, int64_t version) {
   shopgpu_score_stream stream = {.model = sg_cli_opt_str(cli, "model"),
                                  .version = (uint32_t)version,
                                  .chunk_pairs = (size_t)chunk,
@@ -136,12 +94,12 @@ int sg_cli_cmd_score(sg_cli *cli, int argc, char **argv) {
   score_io s = {0};
   s.in = shopgpu_ids_csv_open(sg_cli_opt_str(cli, "pairs"), 0, &s.st);
   if (!s.in) return sg_cli_rpc_error(cli, &s.st);
-  out_file o;
-  int rc = out_open(cli, &o, sg_cli_opt_str(cli, "out"));
+  sg_cli_out o;
+  int rc = sg_cli_out_open(cli, &o, "--out", sg_cli_opt_str(cli, "out"));
   if (rc == SG_CLI_OK) {
     s.out = o.f;
     rc = score_into(cli, &s, &o, chunk, version);
-    int committed = out_commit(cli, &o, rc == SG_CLI_OK);
+    int committed = sg_cli_out_commit(cli, &o, rc == SG_CLI_OK);
     if (rc == SG_CLI_OK) rc = committed;
   }
   shopgpu_ids_csv_close(s.in);
@@ -234,8 +192,8 @@ static int write_user(const Shopgpu__V1__UserRecommendations *u, void *arg) {
 
 /* Writes the job's lists as user_id,rank,item_id,score; SG_CLI_OK or the error printed. */
 static int write_lists(sg_cli *cli, const char *job_id, const char *path, uint64_t *rows) {
-  out_file o;
-  int rc = out_open(cli, &o, path);
+  sg_cli_out o;
+  int rc = sg_cli_out_open(cli, &o, "--out", path);
   if (rc != SG_CLI_OK) return rc;
   fputs("user_id,rank,item_id,score\n", o.f);
   rows_out w = {o.f, 0};
@@ -247,7 +205,7 @@ static int write_lists(sg_cli *cli, const char *job_id, const char *path, uint64
     st.code = GRPC_STATUS_INTERNAL;
   }
   rc = code == 0 ? SG_CLI_OK : sg_cli_rpc_error(cli, &st);
-  int committed = out_commit(cli, &o, rc == SG_CLI_OK);
+  int committed = sg_cli_out_commit(cli, &o, rc == SG_CLI_OK);
   *rows = w.rows;
   return rc == SG_CLI_OK ? committed : rc;
 }

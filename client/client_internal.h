@@ -26,6 +26,12 @@ typedef struct shopgpu__call {
   size_t n_md;
 } shopgpu__call;
 
+/* A unary call answering a JobTicket (TrainModel, RecommendAll, StartForecast): its id into
+ * job_id (INTERNAL when the id is not 32 characters). */
+int shopgpu__ticket_call(shopgpu_client *client, const char *path, const ProtobufCMessage *req,
+                         char job_id[SHOPGPU_JOB_ID_SIZE], int64_t timeout_ms,
+                         shopgpu_status *status);
+
 /* protobuf-c wants `char *` for strings that requests only read. */
 static inline char *shopgpu__pb_str(const char *s) {
   union {

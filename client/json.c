@@ -132,17 +132,24 @@ void sg__json_uint(sg__json *j, uint64_t v) {
   fprintf(j->out, "%" PRIu64, v);
 }
 
+void sg__double_text(char *buf, size_t size, double v) {
+  if (!isfinite(v)) {
+    snprintf(buf, size, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+    return;
+  }
+  for (int prec = 15; prec <= 17; prec++) {
+    snprintf(buf, size, "%.*g", prec, v);
+    if (strtod(buf, NULL) == v) break;
+  }
+}
+
 void sg__json_double(sg__json *j, double v) {
   if (!isfinite(v)) {
     sg__json_null(j);
     return;
   }
-  /* the shortest of %.15g, %.16g, %.17g that reads back as v */
   char buf[32];
-  for (int prec = 15; prec <= 17; prec++) {
-    snprintf(buf, sizeof buf, "%.*g", prec, v);
-    if (strtod(buf, NULL) == v) break;
-  }
+  sg__double_text(buf, sizeof buf, v);
   item(j);
   fputs(buf, j->out);
 }

@@ -39,6 +39,9 @@ void sg__json_null(sg__json *j);
 /* The text sg__json_float writes: the shortest of %.6g .. %.9g that reads back as v ("nan",
  * "inf" for those). */
 void sg__float_text(char *buf, size_t size, float v);
+/* The shortest of %.15g, %.16g, %.17g that reads back as v ("nan", "inf", "-inf" for those);
+ * 32 bytes suffice. */
+void sg__double_text(char *buf, size_t size, double v);
 /* Ends the document with a newline. */
 void sg__json_finish(sg__json *j);
 

@@ -3,7 +3,8 @@
  * each, and one typed function per RPC built on them. Errors come back as a gRPC status code
  * plus a message; the library never aborts and never prints (gRPC core itself may log through
  * gpr_log: set GRPC_VERBOSITY or gpr_set_log_function in the application to control that).
- * Also: shopgpu_rec.h (storefront lookups straight from Redis), shopgpu_io.h (file readers). */
+ * Also: shopgpu_rec.h (storefront lookups straight from Redis), shopgpu_io.h (file readers),
+ * shopgpu_ts.h (time-series CSVs and their frequencies). */
 #ifndef SHOPGPU_CLIENT_H
 #define SHOPGPU_CLIENT_H
 
@@ -14,6 +15,7 @@
 #include "grpc/health/v1/health.pb-c.h"
 #include "shopgpu/v1/admin.pb-c.h"
 #include "shopgpu/v1/click.pb-c.h"
+#include "shopgpu/v1/forecast.pb-c.h"
 #include "shopgpu/v1/jobs.pb-c.h"
 
 #ifdef __cplusplus
@@ -359,6 +361,43 @@ int shopgpu_click_list_models(shopgpu_client *client, Shopgpu__V1__ListModelsRes
  * many. Deleting the newest serves the previous version again. NOT_FOUND when none matched. */
 int shopgpu_click_delete_model(shopgpu_client *client, const char *name, uint32_t version,
                                uint32_t *deleted, int64_t timeout_ms, shopgpu_status *status);
+
+/* ---- shopgpu.v1.Forecast ------------------------------------------------------------------ */
+
+/* Batched ARIMA forecasts (see forecast.proto). The request is one spec (horizon 1..10,000,
+ * season, levels, search, ...) and the series, each with its values (NaN = missing) and, with
+ * spec.n_xreg regressors, len × n_xreg past and horizon × n_xreg future values. Each series gets
+ * its own status ("ok", "too_short", "constant", "missing", "not_converged"): a bad series never
+ * fails the call. Server errors: INVALID_ARGUMENT naming the field ("spec.horizon: 0 is outside
+ * 1..10000", "series[3].xreg: ..."), RESOURCE_EXHAUSTED when the queue is full or the message
+ * is over the server's --max-message-mb. */
+
+/* The largest number of series shopgpu_forecast takes (use shopgpu_forecast_start beyond). */
+#define SHOPGPU_FORECAST_DIRECT_MAX 1000
+
+/* Fits and forecasts up to SHOPGPU_FORECAST_DIRECT_MAX series, answering in the call:
+ * *response holds one SeriesForecast per series, in request order (INTERNAL when the server
+ * answers another count). A thousand long series can take seconds: give a timeout to match. */
+int shopgpu_forecast(shopgpu_client *client, const Shopgpu__V1__ForecastRequest *request,
+                     Shopgpu__V1__ForecastResponse **response, int64_t timeout_ms,
+                     shopgpu_status *status);
+
+/* Starts a forecast of any number of series as a job (StartForecast) and writes its id into
+ * job_id; follow it with the Jobs functions: once SUCCEEDED, shopgpu_job_get with
+ * include_result gives the ForecastResponse in job->forecast (result_case
+ * SHOPGPU__V1__JOB__RESULT_FORECAST). request->priority is the job's priority (-100..100). */
+int shopgpu_forecast_start(shopgpu_client *client, const Shopgpu__V1__ForecastRequest *request,
+                           char job_id[SHOPGPU_JOB_ID_SIZE], int64_t timeout_ms,
+                           shopgpu_status *status);
+
+/* Safety stock, reorder point, order-up-to level and order quantity for each item (Replenish:
+ * at most 1,000,000 items, every item with the same number of means and standard errors, at
+ * least lead_time + review_period of them). *response: one ReplenishPlan per item, in order
+ * (INTERNAL when the server answers another count). Errors: INVALID_ARGUMENT naming the item
+ * ("items[3]: lead_time 5 + review_period 0 > forecast horizon h 4"). */
+int shopgpu_replenish(shopgpu_client *client, const Shopgpu__V1__ReplenishRequest *request,
+                      Shopgpu__V1__ReplenishResponse **response, int64_t timeout_ms,
+                      shopgpu_status *status);
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,7 @@
 
 #include "click_jobs.h"
 #include "forecast_jobs.h"
+#include "route_jobs.h"
 #include "jobs.h"
 #include "server.h"
 
@@ -75,5 +76,7 @@ const sg_submit_kind sg_submit_kinds[] = {
      sg_recommend_all_bind},
     {SHOPGPU__V1__SUBMIT_JOB_REQUEST__REQUEST_FORECAST, "forecast", "series", sg_forecast_prepare,
      sg_forecast_result, sg_forecast_free_result, NULL},
+    {SHOPGPU__V1__SUBMIT_JOB_REQUEST__REQUEST_SOLVE_ROUTES, "solve_routes", "ms", sg_route_prepare,
+     sg_route_result, sg_route_free_result, NULL},
 };
 const int sg_submit_kind_count = (int)(sizeof sg_submit_kinds / sizeof sg_submit_kinds[0]);

@@ -7,6 +7,7 @@
 #include "shopgpu/v1/admin.pb-c.h"
 #include "shopgpu/v1/click.pb-c.h"
 #include "shopgpu/v1/forecast.pb-c.h"
+#include "shopgpu/v1/routing.pb-c.h"
 #include "shopgpu/v1/jobs.pb-c.h"
 
 #define HEALTH_REQ &grpc__health__v1__health_check_request__descriptor
@@ -56,6 +57,12 @@ const sg_method sg_methods[] = {
      &shopgpu__v1__job_ticket__descriptor, sg_svc_forecast_start, 0},
     {"/shopgpu.v1.Forecast/Replenish", SG_RPC_UNARY, &shopgpu__v1__replenish_request__descriptor,
      &shopgpu__v1__replenish_response__descriptor, sg_svc_forecast_replenish, 0},
+    {"/shopgpu.v1.Routing/SolveRoutes", SG_RPC_UNARY,
+     &shopgpu__v1__solve_routes_request__descriptor,
+     &shopgpu__v1__solve_routes_response__descriptor, sg_svc_routing_solve, 0},
+    {"/shopgpu.v1.Routing/StartSolveRoutes", SG_RPC_UNARY,
+     &shopgpu__v1__solve_routes_request__descriptor, &shopgpu__v1__job_ticket__descriptor,
+     sg_svc_routing_start, 0},
     {"/shopgpu.v1.Jobs/Submit", SG_RPC_UNARY, &shopgpu__v1__submit_job_request__descriptor,
      &shopgpu__v1__job__descriptor, sg_svc_jobs_submit, 0},
     {"/shopgpu.v1.Jobs/Get", SG_RPC_UNARY, &shopgpu__v1__get_job_request__descriptor,
@@ -72,6 +79,7 @@ const int sg_method_count = (int)(sizeof sg_methods / sizeof sg_methods[0]);
 const ProtobufCServiceDescriptor *const sg_services[] = {
     &grpc__health__v1__health__descriptor, &shopgpu__v1__admin__descriptor,
     &shopgpu__v1__click__descriptor,       &shopgpu__v1__forecast__descriptor,
+    &shopgpu__v1__routing__descriptor,
     &shopgpu__v1__jobs__descriptor,
 };
 const int sg_service_count = (int)(sizeof sg_services / sizeof sg_services[0]);

@@ -32,6 +32,10 @@ void sg_svc_forecast_forecast(sg_call *call, const ProtobufCMessage *req);
 void sg_svc_forecast_start(sg_call *call, const ProtobufCMessage *req);
 void sg_svc_forecast_replenish(sg_call *call, const ProtobufCMessage *req);
 
+/* svc_routing.c: shopgpu.v1.Routing */
+void sg_svc_routing_solve(sg_call *call, const ProtobufCMessage *req);
+void sg_svc_routing_start(sg_call *call, const ProtobufCMessage *req);
+
 /* svc_jobs.c: shopgpu.v1.Jobs */
 void sg_svc_jobs_submit(sg_call *call, const ProtobufCMessage *req);
 void sg_svc_jobs_get(sg_call *call, const ProtobufCMessage *req);

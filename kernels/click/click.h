@@ -57,10 +57,11 @@ void sg_click_model_free(sg_click_model *m);
 sg_status sg_click_model_check(const sg_click_model *m, sg_err *err);
 
 /* ---------------------------------------------------------------------------------------------
- * Placement: the model where the backend computes. CUDA: copied once to device memory and shared
- * by every exec of that backend (all execs are streams on the same device); CPU: the host arrays
- * are referenced, not copied, so they must stay alive and unchanged until sg_click_unplace. Both
- * precompute the per-row terms b + w·U_u and w·V_i (in double, stored as float). */
+ * Placement: the model where the backend computes, copied once: CUDA: to device memory, shared
+ * by every exec of that backend (all execs are streams on the same device); CPU: to host memory
+ * on huge pages (fewer TLB misses in the random row gathers of scoring). The caller's model may
+ * be changed or freed afterwards. Both precompute the per-row terms b + w·U_u and w·V_i (in
+ * double, stored as float). */
 
 typedef struct sg_click_placed sg_click_placed;
 

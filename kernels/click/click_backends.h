@@ -19,7 +19,7 @@ struct sg_click_placed {
   const struct sg_click_ops *ops; /* whose unplace frees `dev` */
   uint32_t n_users, n_items, dim;
   int interaction;
-  const float *U, *V; /* CPU: the caller's host arrays (borrowed); CUDA: NULL */
+  const float *U, *V; /* CPU: the placement's host copies (owned through dev); CUDA: NULL */
   float *ub;          /* host, n_users: b + w·U_u (computed in double) */
   float *ib;          /* host, n_items: w·V_i (computed in double) */
   uint32_t *order;    /* host, n_items: item ids by ib descending, id ascending */

