@@ -71,6 +71,10 @@ static const sg_cli_command commands[] = {
     {"replenish", "F.csv --inventory INV.csv --out ORDERS.csv [--error-correlation RHO]", 1, 1,
      "safety stock, reorder point and order quantity per SKU from a forecast", sg_cli_cmd_replenish,
      "inventory! out! error-correlation"},
+    {"route",
+     "FILE.tsp|FILE.vrp [--time-limit S] [--seed N] [--iterations N] [--exact] [--priority P]", 1,
+     1, "a TSP tour or CVRP routes by ant colony (a job past 60 s)", sg_cli_cmd_route,
+     "time-limit seed iterations exact priority"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -88,7 +92,7 @@ static const struct {
     {"chunk", 1}, {"user", 1}, {"k", 1}, {"include-seen", 0}, {"no-publish", 0}, {"redis", 1},
     {"redis-password-file", 1}, {"redis-db", 1}, {"horizon", 1}, {"season", 1}, {"level", 1},
     {"search", 1}, {"exog", 1}, {"models", 1}, {"job", 1}, {"inventory", 1},
-    {"error-correlation", 1},
+    {"error-correlation", 1}, {"time-limit", 1}, {"iterations", 1}, {"exact", 0},
     /* clang-format on */
 };
 #define N_COMMAND_OPTIONS (sizeof command_options / sizeof command_options[0])
@@ -137,7 +141,8 @@ static void print_help(FILE *out) {
       "  --token-file FILE        file holding the bearer token (env SHOPGPU_TOKEN_FILE)\n"
       "  --timeout S              per-call deadline in seconds, 0 = none (default %g);\n"
       "                           calls that carry data (score, model upload, recommend-all\n"
-      "                           --out, forecast) have none unless it is given\n"
+      "                           --out, forecast) have none unless it is given; route's\n"
+      "                           is its time limit (default 10 s) plus 15%% and 2 s\n"
       "  --tls-ca FILE            use TLS, trusting the CA certificate(s) in this PEM file\n"
       "  --tls-server-name NAME   name to verify the server certificate against\n"
       "  --json                   print one JSON object (keys as in the proto); errors stay\n"
@@ -153,8 +158,8 @@ static void print_help(FILE *out) {
       "running on the server (`shopgpu jobs watch ID` follows it again).\n"
       "\nExit status: 0 ok; 1 the call failed or an input file is bad (\"shopgpu: CODE:\n"
       "message\" on stderr, naming the file, line and column), the answer is negative (health\n"
-      "not SERVING, rec-get found no list) or the job failed or was cancelled; 2 usage error;\n"
-      "130 interrupted while waiting for a job.\n",
+      "not SERVING, rec-get found no list, route found no feasible solution) or the job\n"
+      "failed or was cancelled; 2 usage error; 130 interrupted while waiting for a job.\n",
       DEFAULT_SERVER, DEFAULT_TIMEOUT_S, SG_CLI_RECONNECT_S);
 }
 

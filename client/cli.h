@@ -205,5 +205,7 @@ int sg_cli_cmd_rec_get(sg_cli *cli, int argc, char **argv);
 /* cli_forecast.c, cli_replenish.c */
 int sg_cli_cmd_forecast(sg_cli *cli, int argc, char **argv);
 int sg_cli_cmd_replenish(sg_cli *cli, int argc, char **argv);
+/* cli_route.c */
+int sg_cli_cmd_route(sg_cli *cli, int argc, char **argv);
 
 #endif

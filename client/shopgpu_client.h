@@ -17,6 +17,7 @@
 #include "shopgpu/v1/click.pb-c.h"
 #include "shopgpu/v1/forecast.pb-c.h"
 #include "shopgpu/v1/jobs.pb-c.h"
+#include "shopgpu/v1/routing.pb-c.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -398,6 +399,34 @@ int shopgpu_forecast_start(shopgpu_client *client, const Shopgpu__V1__ForecastRe
 int shopgpu_replenish(shopgpu_client *client, const Shopgpu__V1__ReplenishRequest *request,
                       Shopgpu__V1__ReplenishResponse **response, int64_t timeout_ms,
                       shopgpu_status *status);
+
+/* ---- shopgpu.v1.Routing ------------------------------------------------------------------- */
+
+/* Delivery routes by ant colony optimisation (see routing.proto): the symmetric TSP and the
+ * capacitated VRP, given as TSPLIB / CVRPLIB text in problem->tsplib (parsed by the server) or
+ * in the structured form. The answer's routes are the nodes' external ids (the file's node
+ * numbers for text; the depot excluded), its cost in the instance's own distance convention.
+ * Server errors: INVALID_ARGUMENT naming the field or the line ("problem.tsplib:7: no
+ * DIMENSION", "demand[4]: 120 > capacity 100", "params: time_limit_s ..."). */
+
+/* Solves within the call: the best solution found in request->params->time_limit_s (0 = 10 s),
+ * cut by the server to leave a tenth of the call's deadline for queueing and the answer: give a
+ * timeout_ms of the time limit plus a margin (15% and 2 s is ample). *response: the answer
+ * (INTERNAL when it says feasible without any route). A seed with max_iterations (and a time
+ * limit that is not reached) gives the same routes on the same backend. */
+int shopgpu_route_solve(shopgpu_client *client, const Shopgpu__V1__SolveRoutesRequest *request,
+                        Shopgpu__V1__SolveRoutesResponse **response, int64_t timeout_ms,
+                        shopgpu_status *status);
+
+/* Starts the same as a job (StartSolveRoutes; request->priority is the job's, -100..100) and
+ * writes its id into job_id. The server parses and checks the problem before answering, so a bad
+ * one fails this call. The job's progress is compute milliseconds out of the time limit, with
+ * has_best / best the best cost so far; once SUCCEEDED, shopgpu_job_get with include_result gives
+ * the SolveRoutesResponse in job->solve_routes (result_case
+ * SHOPGPU__V1__JOB__RESULT_SOLVE_ROUTES). */
+int shopgpu_route_start(shopgpu_client *client, const Shopgpu__V1__SolveRoutesRequest *request,
+                        char job_id[SHOPGPU_JOB_ID_SIZE], int64_t timeout_ms,
+                        shopgpu_status *status);
 
 #ifdef __cplusplus
 }
