@@ -46,6 +46,8 @@ static const flag flags[] = {
      "dynamic batching: most pairs in one merged kernel call (0 = batching off)"},
     {"aging", "SHOPGPU_AGING", "S", "5", T_DOUBLE, F(aging_s), 0.001, 86400,
      "a batch job waits at most about S seconds while interactive work keeps arriving"},
+    {"batch-nice", "SHOPGPU_BATCH_NICE", "N", "10", T_INT, F(batch_nice), 0, 19,
+     "nice value of the threads running batch job steps: interactive calls go first (0 = off)"},
     {"fallback", "SHOPGPU_FALLBACK", "WHERE", "none", T_STR, F(fallback), 0, 0,
      "none: out of device memory is RESOURCE_EXHAUSTED; cpu: such jobs run on the cpu instead"},
     {"job-ttl", "SHOPGPU_JOB_TTL", "S", "604800", T_DOUBLE, F(job_ttl_s), 0, 1e9,

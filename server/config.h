@@ -22,6 +22,7 @@ typedef struct sg_config {
   int batch_window_us;        /* dynamic batching: wait this long for more small calls */
   int max_batch;              /* dynamic batching: most pairs in one merged call; 0 = off */
   double aging_s;             /* longest a batch job waits while interactive work arrives */
+  int batch_nice;             /* nice value of the threads running batch steps, 0 = unchanged */
   char fallback[SG_PATH_MAX]; /* "none" | "cpu": where jobs out of device memory go */
   double job_ttl_s;           /* finished jobs are deleted after this long (0 = never) */
   int cache_ttl_s;            /* TTL of the recommendation keys in Redis */

@@ -110,6 +110,7 @@ static sg_status open_compute(sg_server *srv, sg_err *err) {
       .batch_window_us = srv->cfg.batch_window_us,
       .max_batch = (size_t)srv->cfg.max_batch,
       .aging_s = srv->cfg.aging_s,
+      .batch_nice = srv->cfg.batch_nice,
   };
   srv->sched = sg_sched_create(&scfg, err);
   if (!srv->sched) return err->code;

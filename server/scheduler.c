@@ -8,6 +8,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,11 +44,25 @@ typedef struct heap {
   size_t n, cap;
 } heap;
 
+/* A worker's batch steps run on its stepper, a thread at a lower CPU priority (nice
+ * cfg.batch_nice, inherited by the OpenMP team it starts) while the worker waits: the worker still
+ * serves the queues between steps, and during a step the kernel scheduler prefers the pollers and
+ * the other workers' interactive jobs over the batch job's threads. */
+typedef struct stepper {
+  pthread_t thread;
+  int started;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  sg_job *job; /* the step to run, or NULL */
+  int first, final, busy, quit;
+} stepper;
+
 typedef struct worker {
   sg_sched *s;
   int index;
   pthread_t thread;
   int started;
+  stepper low;
   sg_exec *exec;     /* primary backend */
   sg_exec *fallback; /* cpu, for device OOM, or NULL */
   sg_job *pinned;    /* a batch job between two of its steps */
@@ -428,10 +444,50 @@ static sg_job *pick(worker *w, int *is_pinned) {
   return best;
 }
 
+static void *stepper_main(void *arg) {
+  worker *w = arg;
+  stepper *t = &w->low;
+  /* Linux: a thread's nice value is its own (setpriority on the thread id) */
+  if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), w->s->cfg.batch_nice) != 0)
+    SG_WARN("sched", "worker %d: cannot lower the batch steps' CPU priority to nice %d", w->index,
+            w->s->cfg.batch_nice);
+  pthread_mutex_lock(&t->mu);
+  for (;;) {
+    while (!t->busy && !t->quit)
+      pthread_cond_wait(&t->cv, &t->mu);
+    if (!t->busy) break;
+    pthread_mutex_unlock(&t->mu);
+    int final = step_job(w, t->job, t->first);
+    pthread_mutex_lock(&t->mu);
+    t->final = final;
+    t->busy = 0;
+    pthread_cond_broadcast(&t->cv);
+  }
+  pthread_mutex_unlock(&t->mu);
+  return NULL;
+}
+
+/* One step of a batch job: on the worker's stepper when it has one, else here. */
+static int batch_step(worker *w, sg_job *j, int first) {
+  stepper *t = &w->low;
+  if (!t->started) return step_job(w, j, first);
+  pthread_mutex_lock(&t->mu);
+  t->job = j;
+  t->first = first;
+  t->busy = 1;
+  pthread_cond_broadcast(&t->cv);
+  while (t->busy)
+    pthread_cond_wait(&t->cv, &t->mu);
+  int final = t->final;
+  t->job = NULL;
+  pthread_mutex_unlock(&t->mu);
+  return final;
+}
+
 static void run_batch_step(worker *w, sg_job *j, int first) {
   sg_sched *s = w->s;
   pthread_mutex_unlock(&s->mu);
-  int final = first && !admit(j) ? 1 : step_job(w, j, first);
+  int final = first && !admit(j) ? 1 : batch_step(w, j, first);
   pthread_mutex_lock(&s->mu);
   w->pinned = final ? NULL : j;
   /* between steps it waits like a job queued now, so older interactive work goes first */
@@ -474,6 +530,8 @@ static sg_status start_worker(sg_sched *s, worker *w, sg_err *err) {
     w->fallback = sg_exec_create(s->cfg.fallback, err);
     if (!w->fallback) return err ? err->code : SG_INTERNAL;
   }
+  if (s->cfg.batch_nice > 0 && pthread_create(&w->low.thread, NULL, stepper_main, w) == 0)
+    w->low.started = 1; /* without it, batch steps run on the worker itself */
   if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
     return sg_err_set(err, SG_RESOURCE_EXHAUSTED, "scheduler: cannot start worker %d", w->index);
   w->started = 1;
@@ -504,6 +562,10 @@ sg_sched *sg_sched_create(const sg_sched_config *cfg, sg_err *err) {
     sg_err_set(err, SG_OUT_OF_MEMORY, "scheduler: out of memory");
     sg_sched_destroy(s);
     return NULL;
+  }
+  for (int i = 0; i < s->cfg.workers; i++) {
+    pthread_mutex_init(&s->workers[i].low.mu, NULL);
+    pthread_cond_init(&s->workers[i].low.cv, NULL);
   }
   for (int i = 0; i < s->cfg.workers; i++) {
     s->workers[i].index = i;
@@ -542,11 +604,23 @@ void sg_sched_stop(sg_sched *s) {
   pthread_mutex_unlock(&s->mu);
   for (int i = 0; i < s->cfg.workers; i++)
     if (s->workers[i].started) pthread_join(s->workers[i].thread, NULL);
+  for (int i = 0; i < s->cfg.workers; i++) {
+    stepper *t = &s->workers[i].low;
+    if (!t->started) continue;
+    pthread_mutex_lock(&t->mu);
+    t->quit = 1;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+    pthread_join(t->thread, NULL);
+    t->started = 0;
+  }
 }
 
 void sg_sched_destroy(sg_sched *s) {
   if (!s) return;
   for (int i = 0; s->workers && i < s->cfg.workers; i++) {
+    pthread_mutex_destroy(&s->workers[i].low.mu);
+    pthread_cond_destroy(&s->workers[i].low.cv);
     sg_exec_destroy(s->workers[i].exec);
     sg_exec_destroy(s->workers[i].fallback);
   }

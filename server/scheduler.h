@@ -93,6 +93,8 @@ typedef struct sg_sched_config {
   size_t max_batch;        /* most units in one merged call; 0 = batching off */
   double aging_s;          /* a batch job waits at most about this long while interactive work keeps
                             * arriving (the interactive class boost); default 5 */
+  int batch_nice;          /* nice value of the threads running batch steps (1..19), 0 = as the
+                            * worker's own */
 } sg_sched_config;
 
 /* Starts the workers (each creates its exec; a failure is returned with the reason). */

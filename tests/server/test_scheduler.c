@@ -1,10 +1,14 @@
 /* The scheduler with fake job kinds: priority order, batching that merges and splits, cancel,
  * deadlines, full queues, interactive work between batch steps, aging, stop, and a fake backend
- * that injects device errors (OOM, sticky) with and without the CPU fallback. */
+ * that injects device errors (OOM, sticky) with and without the CPU fallback; batch steps at a
+ * lower CPU priority. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -107,6 +111,7 @@ static const sg_job_ops sum_ops = {.kind = "sum",
 /* ---- harness ---- */
 
 static sg_backend *cpu;
+static int batch_nice; /* cfg.batch_nice of the next start() */
 static sg_sched *start(int workers, size_t qlimit, size_t max_batch, int64_t window_us,
                        double aging_s) {
   sg_err e = {0};
@@ -117,7 +122,8 @@ static sg_sched *start(int workers, size_t qlimit, size_t max_batch, int64_t win
                          .queue_limit = {qlimit, qlimit},
                          .max_batch = max_batch,
                          .batch_window_us = window_us,
-                         .aging_s = aging_s};
+                         .aging_s = aging_s,
+                         .batch_nice = batch_nice};
   sg_sched *s = sg_sched_create(&cfg, &e);
   cr_assert_not_null(s, "%s", e.msg);
   gate_open = gate_entered = n_order = 0;
@@ -325,6 +331,44 @@ Test(scheduler, interactive_jobs_run_between_the_steps_of_a_batch_job) {
   cr_assert_eq(sg_job_state_of(b), SG_JOB_SUCCEEDED);
   cr_assert_eq(d->done, 200);
   sg_job_unref(b);
+  finish_sched(s);
+}
+
+/* The nice value of the thread that ran the step, into the job's int. */
+static sg_status nice_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
+  (void)x, (void)err;
+  errno = 0;
+  *(int *)sg_job_data(j) = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
+  cr_assert_eq(errno, 0);
+  *done = 1;
+  return SG_OK;
+}
+static const sg_job_ops nice_ops = {.kind = "nice", .step = nice_step};
+
+static int run_nice(sg_sched *s, sg_job_class cls) {
+  int seen = -100;
+  sg_job *j = submit(s, &nice_ops, &seen, cls, 0);
+  sg_job_wait(j);
+  cr_assert_eq(sg_job_state_of(j), SG_JOB_SUCCEEDED);
+  sg_job_unref(j);
+  return seen;
+}
+
+Test(scheduler, batch_steps_run_at_the_batch_nice_value_and_interactive_jobs_do_not) {
+  errno = 0;
+  int base = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
+  cr_assert_eq(errno, 0);
+  if (base > 19 - 5) cr_skip_test("already at nice %d: nothing lower to go to", base);
+  batch_nice = base + 5;
+  sg_sched *s = start(1, 64, 0, 0, 5);
+  batch_nice = 0;
+  for (int k = 0; k < 2; k++) { /* the same worker, alternating */
+    cr_assert_eq(run_nice(s, SG_JOB_BATCH), base + 5);
+    cr_assert_eq(run_nice(s, SG_JOB_INTERACTIVE), base, "the worker itself is not lowered");
+  }
+  finish_sched(s);
+  s = start(1, 64, 0, 0, 5); /* batch_nice 0: off */
+  cr_assert_eq(run_nice(s, SG_JOB_BATCH), base);
   finish_sched(s);
 }
 
