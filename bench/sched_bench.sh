@@ -58,7 +58,7 @@ states=()
 for nice in 10 0; do # the default --batch-nice, then off
   start_server --batch-nice $nice
   py upload small 10000 10000 64 1
-  py upload big 40000 20000 64 2
+  py upload big 300000 40000 64 2
   label="idle (batch-nice $nice)"; row=$(run $score --concurrency 4); echo "$row"
   [ $nice = 10 ] && idle=$row || idle0=$row
   job=$(py recommend-all big 50)
