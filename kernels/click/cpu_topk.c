@@ -4,8 +4,14 @@
  * matrix is never materialised: scratch is threads × BU × (TI + dim + 4k) floats whatever the
  * number of users. The linear model (no interaction) uses the shared sorted order instead. */
 #include <cblas.h>
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#endif
 #include <math.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "click_backends.h"
 #include "click_core.h"
@@ -13,7 +19,6 @@
 #define BU_MAX 256u /* users per block */
 #define TI 1024u    /* items per tile: a 256 × 1024 float tile (1 MiB) stays in L2 */
 #define CHUNK 128u  /* scan width of the threshold prefilter */
-#define LANES 16u   /* lanes of the running maximum */
 
 /* A user's running top-k: a buffer of up to 2k (logit, item) candidates. Once it is full, a
  * quickselect keeps the k best and their worst becomes the admission threshold; so a candidate
@@ -40,12 +45,22 @@ static inline void swap_at(topbuf *b, uint32_t x, uint32_t y) {
 }
 
 /* Lomuto partition of [lo, hi) around its middle entry; returns the pivot's final index, with
- * every entry ahead of it before it. (logit, item) keys are distinct: items are unique. */
+ * every entry ahead of it before it. (logit, item) keys are distinct: items are unique. Branch
+ * free: every entry is swapped with the boundary and the boundary moves when it was ahead (the
+ * comparisons are unpredictable, so this beats a branch on them). */
 static uint32_t partition(topbuf *b, uint32_t lo, uint32_t hi) {
   swap_at(b, lo + (hi - lo) / 2, hi - 1);
-  uint32_t store = lo;
+  float ps = b->s[hi - 1];
+  uint32_t pid = b->id[hi - 1], store = lo;
   for (uint32_t i = lo; i < hi - 1; i++) {
-    if (ahead(b, i, hi - 1)) swap_at(b, i, store++);
+    float si = b->s[i];
+    uint32_t di = b->id[i];
+    uint32_t t = (uint32_t)(si > ps) | ((uint32_t)(si == ps) & (uint32_t)(di < pid));
+    b->s[i] = b->s[store];
+    b->id[i] = b->id[store];
+    b->s[store] = si;
+    b->id[store] = di;
+    store += t;
   }
   swap_at(b, store, hi - 1);
   return store;
@@ -106,46 +121,71 @@ static inline void offer(topbuf *b, uint32_t k, const excl *ex, float s, uint32_
   if (b->n == 2 * k) shrink(b, k);
 }
 
-/* Hot loops get AVX2 / AVX-512 clones picked at load time (the build targets baseline x86-64). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define HOT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define HOT_CLONES
-#endif
-
-/* Scans one row of a logit tile: s = srow[j] + ib[j] for items t0 + j. Chunks whose maximum is
- * not above the threshold are skipped whole (the common case once k candidates were seen); the
- * maximum is kept in LANES lanes so the compiler keeps it in one vector register. */
-HOT_CLONES static void scan_row(const float *srow, const float *ib, uint32_t tn, uint32_t t0,
-                                topbuf *b, uint32_t k, const excl *ex) {
+/* Scans one row of a logit tile: s = srow[j] + ib[j] for items t0 + j. Chunks with no value
+ * above the threshold are skipped whole (the common case once k candidates were seen); in the
+ * others only the lanes above it are offered. */
+static void scan_row_generic(const float *srow, const float *ib, uint32_t tn, uint32_t t0,
+                             topbuf *b, uint32_t k, const excl *ex) {
   size_t j = 0;
   for (; j + CHUNK <= tn; j += CHUNK) {
-    const float *a = srow + j, *c = ib + j; /* pointer + size_t: contiguous vector loads */
-    float mx[LANES];
-    for (size_t l = 0; l < LANES; l++)
-      mx[l] = -INFINITY;
-    for (size_t q = 0; q < CHUNK; q += LANES) {
-      for (size_t l = 0; l < LANES; l++) {
-        float v = a[q + l] + c[q + l];
-        mx[l] = v > mx[l] ? v : mx[l];
-      }
-    }
+    const float *a = srow + j, *c = ib + j;
+    float thr = b->thr;
     int hit = 0;
-    for (size_t l = 0; l < LANES; l++)
-      hit |= mx[l] > b->thr;
+    for (size_t q = 0; q < CHUNK; q++)
+      hit |= a[q] + c[q] > thr;
     if (!hit) continue;
-    for (size_t q = 0; q < CHUNK; q += LANES) { /* which LANES-wide pieces hit */
-      int any = 0;
-      for (size_t l = 0; l < LANES; l++)
-        any |= a[q + l] + c[q + l] > b->thr;
-      if (!any) continue;
-      for (size_t l = 0; l < LANES; l++) {
+    for (size_t q = 0; q < CHUNK; q++)
+      offer(b, k, ex, a[q] + c[q], t0 + (uint32_t)(j + q));
+  }
+  for (; j < tn; j++)
+    offer(b, k, ex, srow[j] + ib[j], t0 + (uint32_t)j);
+}
+
+/* The same with AVX2 compares and lane masks (picked at run time; the build targets baseline
+ * x86-64, and GCC does not vectorise the generic test without -ffast-math). */
+#if defined(__GNUC__) && defined(__x86_64__)
+#define SG_TOPK_AVX2 1
+__attribute__((target("avx2"))) static void scan_row_avx2(const float *srow, const float *ib,
+                                                          uint32_t tn, uint32_t t0, topbuf *b,
+                                                          uint32_t k, const excl *ex) {
+  size_t j = 0;
+  for (; j + CHUNK <= tn; j += CHUNK) {
+    const float *a = srow + j, *c = ib + j;
+    __m256 thr = _mm256_set1_ps(b->thr), hit = _mm256_setzero_ps();
+    for (size_t q = 0; q < CHUNK; q += 8) {
+      __m256 v = _mm256_add_ps(_mm256_loadu_ps(a + q), _mm256_loadu_ps(c + q));
+      hit = _mm256_or_ps(hit, _mm256_cmp_ps(v, thr, _CMP_GT_OQ));
+    }
+    if (!_mm256_movemask_ps(hit)) continue;
+    for (size_t q = 0; q < CHUNK; q += 8) {
+      __m256 v = _mm256_add_ps(_mm256_loadu_ps(a + q), _mm256_loadu_ps(c + q));
+      unsigned m = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_set1_ps(b->thr), _CMP_GT_OQ));
+      for (; m; m &= m - 1) {
+        unsigned l = (unsigned)__builtin_ctz(m);
         offer(b, k, ex, a[q + l] + c[q + l], t0 + (uint32_t)(j + q + l));
       }
     }
   }
   for (; j < tn; j++)
     offer(b, k, ex, srow[j] + ib[j], t0 + (uint32_t)j);
+}
+#endif
+
+static void scan_row(const float *srow, const float *ib, uint32_t tn, uint32_t t0, topbuf *b,
+                     uint32_t k, const excl *ex) {
+#ifdef SG_TOPK_AVX2
+  static atomic_int avx2 = -1; /* every thread computes the same value */
+  int have = atomic_load_explicit(&avx2, memory_order_relaxed);
+  if (have < 0) {
+    have = __builtin_cpu_supports("avx2") ? 1 : 0;
+    atomic_store_explicit(&avx2, have, memory_order_relaxed);
+  }
+  if (have) {
+    scan_row_avx2(srow, ib, tn, t0, b, k, ex);
+    return;
+  }
+#endif
+  scan_row_generic(srow, ib, tn, t0, b, k, ex);
 }
 
 /* Per-thread scratch */
