@@ -52,7 +52,7 @@ export PYTHONPATH=$build/python
 "$build/server/shopgpu-server" --backend cpu --redis "127.0.0.1:$port" --listen 127.0.0.1:0 \
   --metrics-listen 127.0.0.1:0 --ready-file "$tmp/ready" --data-dir "$tmp/data" 2>>"$tmp/server.log" &
 pid=$!
-for _ in $(seq 300); do [ "$(wc -l <"$tmp/ready" 2>/dev/null)" = 2 ] && break; sleep 0.05; done
+for _ in $(seq 300); do [ "$({ wc -l <"$tmp/ready"; } 2>/dev/null)" = 2 ] && break; sleep 0.05; done
 addr=$(head -1 "$tmp/ready")
 /usr/bin/python3 "$here/sched_setup.py" "$addr" upload shop 10000 5000 32 3
 job=$(/usr/bin/python3 "$here/sched_setup.py" "$addr" recommend-all shop 10)

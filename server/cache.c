@@ -332,14 +332,20 @@ const sg_cache_stats *sg_cache_get_stats(const sg_cache *c) { return &c->stats; 
 #define PUBLISH_BATCH 1000
 #define PUBLISH_RETRY_S 5
 
+/* Two halves of PUBLISH_BATCH entries: one is filled while the other is in flight (sent on the
+ * publisher's connection, replies not yet read), so Redis works on a batch while the next one
+ * is encoded. An entry leaves the buffers only once its reply was read. */
 struct sg_cache_publisher {
   sg_cache *c;
   char model[128];
   uint32_t version, k;
-  uint64_t published_ms, count;
-  size_t n;              /* buffered */
-  char (*keys)[KEY_MAX]; /* PUBLISH_BATCH */
-  uint8_t *blobs;        /* PUBLISH_BATCH × (header + 8k) */
+  uint64_t published_ms, count; /* count: confirmed by Redis */
+  int fill;                     /* the half being filled, 0 or 1 */
+  size_t n;                     /* entries in the filling half */
+  size_t inflight;              /* entries of the other half awaiting replies */
+  redisContext *ctx;            /* the connection they went out on, or NULL */
+  char (*keys)[KEY_MAX];        /* 2 × PUBLISH_BATCH */
+  uint8_t *blobs;               /* 2 × PUBLISH_BATCH × (header + 8k) */
   size_t *lens;
 };
 
@@ -348,9 +354,9 @@ sg_cache_publisher *sg_cache_publish_begin(sg_cache *c, const char *model, uint3
   sg_cache_publisher *p = calloc(1, sizeof *p);
   size_t stride = SG_REC_HEADER_BYTES + 8 * (size_t)k;
   if (p) {
-    p->keys = malloc(PUBLISH_BATCH * sizeof *p->keys);
-    p->blobs = malloc(PUBLISH_BATCH * stride);
-    p->lens = malloc(PUBLISH_BATCH * sizeof *p->lens);
+    p->keys = malloc(2 * PUBLISH_BATCH * sizeof *p->keys);
+    p->blobs = malloc(2 * PUBLISH_BATCH * stride);
+    p->lens = malloc(2 * PUBLISH_BATCH * sizeof *p->lens);
   }
   if (!p || !p->keys || !p->blobs || !p->lens) {
     sg_cache_publish_end(p, 0, NULL);
@@ -365,18 +371,26 @@ sg_cache_publisher *sg_cache_publish_begin(sg_cache *c, const char *model, uint3
   return p;
 }
 
-/* One pipelined round trip of the buffered SETs on ctx; 1 when every reply is OK. */
-static int send_batch(sg_cache_publisher *p, redisContext *ctx) {
+/* Appends the SET EX commands of entries [from, from + n) and writes them all out. */
+static int send_sets(sg_cache_publisher *p, redisContext *ctx, size_t from, size_t n) {
   size_t stride = SG_REC_HEADER_BYTES + 8 * (size_t)p->k;
   char ttl[16];
   snprintf(ttl, sizeof ttl, "%d", p->c->ttl_s);
-  for (size_t i = 0; i < p->n; i++) {
+  for (size_t i = from; i < from + n; i++) {
     const char *argv[] = {"SET", p->keys[i], (const char *)(p->blobs + i * stride), "EX", ttl};
     size_t lens[] = {3, strlen(p->keys[i]), p->lens[i], 2, strlen(ttl)};
     if (redisAppendCommandArgv(ctx, 5, argv, lens) != REDIS_OK) return 0;
   }
+  for (int done = 0; !done;) {
+    if (redisBufferWrite(ctx, &done) != REDIS_OK) return 0;
+  }
+  return 1;
+}
+
+/* Reads n replies; 1 when every one is OK. */
+static int read_oks(redisContext *ctx, size_t n) {
   int ok = 1;
-  for (size_t i = 0; i < p->n; i++) {
+  for (size_t i = 0; i < n; i++) {
     redisReply *r = NULL;
     if (redisGetReply(ctx, (void **)&r) != REDIS_OK || !r) return 0;
     ok = ok && r->type == REDIS_REPLY_STATUS;
@@ -385,18 +399,40 @@ static int send_batch(sg_cache_publisher *p, redisContext *ctx) {
   return ok;
 }
 
-/* Sends the buffer, retrying on fresh connections (with backoff) for PUBLISH_RETRY_S. */
-static sg_status flush(sg_cache_publisher *p, sg_err *err) {
-  if (!p->n) return SG_OK;
+static void confirmed(sg_cache_publisher *p, size_t n) {
+  atomic_fetch_add(&p->c->stats.published, n);
+  p->count += n;
+}
+
+/* Sends the filling half, then reads the replies of the half in flight (final: of both, and the
+ * connection goes back to the pool). After a failure both halves are sent again, on fresh
+ * connections with backoff, for up to PUBLISH_RETRY_S (SET is idempotent). */
+static sg_status flush(sg_cache_publisher *p, int final, sg_err *err) {
+  size_t cur = (size_t)p->fill * PUBLISH_BATCH, prev = (size_t)(1 - p->fill) * PUBLISH_BATCH;
+  if (!p->ctx && (p->n || p->inflight)) p->ctx = conn_get(p->c);
+  if (p->ctx && send_sets(p, p->ctx, cur, p->n) && read_oks(p->ctx, p->inflight) &&
+      (!final || read_oks(p->ctx, p->n))) {
+    confirmed(p, p->inflight + (final ? p->n : 0));
+    p->inflight = final ? 0 : p->n;
+    if (!final) p->fill ^= 1;
+    p->n = 0;
+    if (final && p->ctx) {
+      conn_put(p->c, p->ctx, 1);
+      p->ctx = NULL;
+    }
+    return SG_OK;
+  }
+  if (p->ctx) conn_put(p->c, p->ctx, 0);
+  p->ctx = NULL;
   int64_t give_up = sg_mono_us() + (int64_t)PUBLISH_RETRY_S * 1000000;
   for (;;) {
     redisContext *ctx = conn_get(p->c);
-    int ok = ctx && send_batch(p, ctx);
+    int ok = ctx && send_sets(p, ctx, prev, p->inflight) && send_sets(p, ctx, cur, p->n) &&
+             read_oks(ctx, p->inflight + p->n);
     if (ctx) conn_put(p->c, ctx, ok);
     if (ok) {
-      atomic_fetch_add(&p->c->stats.published, p->n);
-      p->count += p->n;
-      p->n = 0;
+      confirmed(p, p->inflight + p->n);
+      p->inflight = p->n = 0;
       return SG_OK;
     }
     if (sg_mono_us() >= give_up)
@@ -410,11 +446,12 @@ static sg_status flush(sg_cache_publisher *p, sg_err *err) {
 sg_status sg_cache_publish_add(sg_cache_publisher *p, uint64_t user, const uint32_t *items,
                                const float *scores, uint32_t n, sg_err *err) {
   size_t stride = SG_REC_HEADER_BYTES + 8 * (size_t)p->k;
-  rec_key(p->keys[p->n], p->model, user);
-  p->lens[p->n] =
-      sg_rec_encode(p->blobs + p->n * stride, p->version, p->published_ms, items, scores, n);
+  size_t slot = (size_t)p->fill * PUBLISH_BATCH + p->n;
+  rec_key(p->keys[slot], p->model, user);
+  p->lens[slot] = sg_rec_encode(p->blobs + slot * stride, p->version, p->published_ms, items,
+                                scores, n);
   p->n++;
-  return p->n == PUBLISH_BATCH ? flush(p, err) : SG_OK;
+  return p->n == PUBLISH_BATCH ? flush(p, 0, err) : SG_OK;
 }
 
 static sg_status write_meta(sg_cache_publisher *p, sg_err *err) {
@@ -444,7 +481,8 @@ static sg_status write_meta(sg_cache_publisher *p, sg_err *err) {
 sg_status sg_cache_publish_end(sg_cache_publisher *p, int commit, sg_err *err) {
   if (!p) return SG_OK;
   sg_status st = SG_OK;
-  if (commit && (st = flush(p, err)) == SG_OK) st = write_meta(p, err);
+  if (commit && (st = flush(p, 1, err)) == SG_OK) st = write_meta(p, err);
+  if (p->ctx) redisFree(p->ctx); /* abandoned with replies pending: not reusable */
   free(p->keys);
   free(p->blobs);
   free(p->lens);
@@ -452,4 +490,6 @@ sg_status sg_cache_publish_end(sg_cache_publisher *p, int commit, sg_err *err) {
   return st;
 }
 
-uint64_t sg_cache_publish_count(const sg_cache_publisher *p) { return p->count + p->n; }
+uint64_t sg_cache_publish_count(const sg_cache_publisher *p) {
+  return p->count + p->inflight + p->n;
+}

@@ -64,9 +64,11 @@ void sg_cache_lookup(sg_cache *c, const char *model, uint32_t model_version, uin
 void sg_cache_write_back(sg_cache *c, const char *model, uint32_t model_version, uint64_t user,
                          const uint32_t *items, const float *scores, uint32_t n);
 
-/* Publishing a whole model's lists (RecommendAll): add users in any order; every `batch` of them
- * goes out as one pipelined round trip. A failed round trip is retried on a fresh connection for
- * up to retry_s seconds, then the publisher fails (SG_UNAVAILABLE naming Redis). */
+/* Publishing a whole model's lists (RecommendAll): add users in any order; every 1,000 of them
+ * go out as one pipelined batch of SET EX, and the replies of a batch are read only after the
+ * next one was sent, so Redis never waits on the encoding. After a failure the unconfirmed
+ * batches are sent again on fresh connections for up to 5 s, then the publisher fails
+ * (SG_UNAVAILABLE naming Redis). */
 typedef struct sg_cache_publisher sg_cache_publisher;
 sg_cache_publisher *sg_cache_publish_begin(sg_cache *c, const char *model, uint32_t model_version,
                                            uint32_t k, sg_err *err);
