@@ -6,16 +6,9 @@
 # Builds nothing: BUILD_DIR (default build) must hold a Release build. Env overrides:
 # DURATION (5 s), WARMUP (1 s), CONCURRENCY ("1 16 64"), PAYLOAD (64), LOADGEN_ARGS (extra flags).
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-build=${1:-build}
-[ -d "$build" ] || build=$here/../$build
-server=$build/server/shopgpu-server
-loadgen=$build/bench/shopgpu-loadgen
-for exe in "$server" "$loadgen"; do
-  [ -x "$exe" ] || { echo "rpc_bench: $exe missing: build first (cmake --build $build)" >&2; exit 2; }
-done
-btype=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
-[ "$btype" = Release ] || echo "rpc_bench: warning: $build is a '${btype:-unknown}' build, not Release" >&2
+name=rpc_bench
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 duration=${DURATION:-5}
 warmup=${WARMUP:-1}

@@ -9,14 +9,9 @@
 #   bench/record --title "scheduler: batching, p99 under a batch job" -- bench/sched_bench.sh build
 # BUILD_DIR (default build) must hold a Release build. Env: DURATION (5), BACKEND (cpu).
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-build=${1:-build}
-[ -d "$build" ] || build=$here/../$build
-server=$build/server/shopgpu-server
-loadgen=$build/bench/shopgpu-loadgen
-for exe in "$server" "$loadgen"; do
-  [ -x "$exe" ] || { echo "sched_bench: $exe missing: build first" >&2; exit 2; }
-done
+name=sched_bench
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 export PYTHONPATH=$build/python
 py() { /usr/bin/python3 "$here/sched_setup.py" "$addr" "$@"; }
 duration=${DURATION:-5}

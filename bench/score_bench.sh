@@ -6,14 +6,9 @@
 # BUILD_DIR (default build) must hold a Release build. Env: PAIRS (1000000), USERS (100000),
 # ITEMS (20000), DIM (64), DURATION (10), BACKEND (cpu), CONCURRENCY ("1 2 4").
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-build=${1:-build}
-[ -d "$build" ] || build=$here/../$build
-server=$build/server/shopgpu-server
-loadgen=$build/bench/shopgpu-loadgen
-for exe in "$server" "$loadgen"; do
-  [ -x "$exe" ] || { echo "score_bench: $exe missing: build first" >&2; exit 2; }
-done
+name=score_bench
+# shellcheck source=bench/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 pairs=${PAIRS:-1000000} users=${USERS:-100000} items=${ITEMS:-20000} dim=${DIM:-64}
 duration=${DURATION:-10} backend=${BACKEND:-cpu}
 export PYTHONPATH=$build/python
