@@ -408,15 +408,16 @@ static void confirmed(sg_cache_publisher *p, size_t n) {
  * connection goes back to the pool). After a failure both halves are sent again, on fresh
  * connections with backoff, for up to PUBLISH_RETRY_S (SET is idempotent). */
 static sg_status flush(sg_cache_publisher *p, int final, sg_err *err) {
+  if (!p->n && !p->inflight) return SG_OK; /* nothing pending, so no connection held */
   size_t cur = (size_t)p->fill * PUBLISH_BATCH, prev = (size_t)(1 - p->fill) * PUBLISH_BATCH;
-  if (!p->ctx && (p->n || p->inflight)) p->ctx = conn_get(p->c);
+  if (!p->ctx) p->ctx = conn_get(p->c);
   if (p->ctx && send_sets(p, p->ctx, cur, p->n) && read_oks(p->ctx, p->inflight) &&
       (!final || read_oks(p->ctx, p->n))) {
     confirmed(p, p->inflight + (final ? p->n : 0));
     p->inflight = final ? 0 : p->n;
     if (!final) p->fill ^= 1;
     p->n = 0;
-    if (final && p->ctx) {
+    if (final) {
       conn_put(p->c, p->ctx, 1);
       p->ctx = NULL;
     }
