@@ -19,6 +19,7 @@ enum { SG__OBJ_CSS = 0, SG__OBJ_ML = 1 };
 typedef struct sg__arima_obj {
   sg__arma_order o;
   int ml;          /* SG__OBJ_CSS or SG__OBJ_ML */
+  int transform;   /* u holds transformed ARMA parameters (1) or the natural ones (0) */
   const double *w; /* differenced series, n values */
   int n;
   const double *X; /* differenced regressors, column-major (column j at X + j*n), o.nreg used */
@@ -45,7 +46,7 @@ SG__ARIMA_FN double sg__arima_resid(const sg__arima_obj *c, const double *u, dou
   int pf = sg__arma_pf(o), qf = sg__arma_qf(o), n = c->n;
   double *phi = c->work, *theta = phi + pf, *z = theta + qf, *res = z + n;
   double *kw = c->work + sg__arima_obj_scratch_css(o, n);
-  sg__arima_untransform(o, 1, u, c->beta0, c->bscale, par, tw);
+  sg__arima_untransform(o, c->transform, u, c->beta0, c->bscale, par, tw);
   sg__arima_expand(o, par, phi, theta);
   sg__arima_deregress(c->w, n, c->X, n, o.nreg, par + (o.p + o.q + o.P + o.Q), z);
   double S;
@@ -327,48 +328,82 @@ SG__ARIMA_FN int sg__arima_evaluate(const sg__arima_obj *ob, sg__arima_cand *c) 
   return isfinite(c->loglik) && c->sigma2 > 0.0;
 }
 
-/* Fits candidate c->o (c->par's regression part ignored) on ob's data: CSS from zero ARMA
- * coefficients and the OLS regression start, then, when ml, the exact likelihood from the CSS
- * optimum (R's "CSS-ML"). On return c holds the estimates, sigma2, loglik and ICs (ic =
- * HUGE_VAL when the fit failed or has a root near the unit circle). ictype: 0 aicc, 1 aic,
- * 2 bic. */
+/* Minimises stage `ml` (CSS or exact) from u on transformed parameters: LM, R's BFGS where LM
+ * cannot start, and for the exact stage white noise as a last start. Returns LM/BFGS's
+ * convergence code (< 0: no fit). */
+SG__ARIMA_FN int sg__arima_fit_stage(sg__arima_obj *ob, int k, double *u, int ml, int maxit,
+                                     double *lm) {
+  double keep[SG__ARIMA_MAXPAR], f = 0.0;
+  for (int i = 0; i < k; i++)
+    keep[i] = u[i];
+  ob->ml = ml;
+  ob->transform = 1;
+  int conv = sg__arima_lm(ob, k, u, maxit, lm);
+  if (conv < 0) { /* LM could not start here: R's BFGS from the same point */
+    for (int i = 0; i < k; i++)
+      u[i] = keep[i];
+    conv = sg__arima_bfgs(ob, k, u, &f, maxit);
+  }
+  if (conv < 0 && ml) {
+    /* the start sits where the exact likelihood is undefined (a partial autocorrelation at
+     * +-1): start from white noise instead (R gives up on such a model) */
+    int narma = k - ob->o.nreg;
+    for (int i = 0; i < k; i++)
+      u[i] = i < narma ? 0.0 : keep[i];
+    conv = sg__arima_lm(ob, k, u, maxit, lm);
+  }
+  return conv;
+}
+
+/* Fits candidate c->o (c->par's regression part ignored) on ob's data as R's arima does with
+ * method "CSS-ML" (ml) or "CSS": first the conditional sum of squares on the natural
+ * parameters from zero ARMA coefficients and the OLS regression start; with ml, the exact
+ * likelihood on transformed parameters from that CSS optimum. strict: as auto.arima, a
+ * candidate whose CSS estimate has a non-stationary AR or seasonal AR part fails (R's arima
+ * stops with "non-stationary AR part from CSS"); otherwise (a fixed order the caller asked for)
+ * the CSS is redone on stationary, invertible parameters and the fit goes on from there. On return
+ * c holds the estimates, sigma2, loglik and ICs (ic = HUGE_VAL when the fit failed or has a root
+ * near the unit circle). ictype: 0 aicc, 1 aic, 2 bic. */
 SG__ARIMA_FN void sg__arima_fit_cand(sg__arima_obj *ob, sg__arima_cand *c, int ml, int ictype,
-                                     int maxit) {
-  double u[SG__ARIMA_MAXPAR], tw[8];
+                                     int maxit, int strict) {
+  double u[SG__ARIMA_MAXPAR], par[SG__ARIMA_MAXPAR], tw[16];
   sg__arma_order o = c->o;
   ob->o = o;
   int k = sg__arma_npar(o);
   for (int i = 0; i < k; i++)
     u[i] = 0.0;
-  double f = 0.0;
   int n = ob->n, pf = sg__arma_pf(o);
   double *lm = ob->work + (pf + sg__arma_qf(o) + 2 * n + 16);
   c->ic = c->aic = c->aicc = c->bic = HUGE_VAL;
   c->loglik = -HUGE_VAL;
   c->converged = 0;
-  for (int stage = 0; stage < (ml ? 2 : 1); stage++) {
-    double keep[SG__ARIMA_MAXPAR];
+  /* CSS on the natural parameters */
+  ob->ml = SG__OBJ_CSS;
+  ob->transform = 0;
+  int conv = sg__arima_lm(ob, k, u, maxit, lm);
+  int natural = conv >= 0;
+  if (natural) {
+    sg__arima_untransform(o, 0, u, ob->beta0, ob->bscale, par, tw);
+    const double *ar = par, *sar = par + o.p + o.q;
+    int stationary = sg__arima_roots_outside(o.p, ar, 1.0, 1.0, tw) &&
+                     sg__arima_roots_outside(o.P, sar, 1.0, 1.0, tw);
+    if (!stationary && strict) return;
+    natural = stationary; /* the exact stage starts from the CSS optimum where it can */
+    if (ml && natural) natural = sg__arima_transform(o, par, ob->beta0, ob->bscale, u, tw);
+  }
+  if (!natural) { /* CSS on stationary, invertible parameters from zero instead */
     for (int i = 0; i < k; i++)
-      keep[i] = u[i];
-    ob->ml = stage ? SG__OBJ_ML : SG__OBJ_CSS;
-    int conv = sg__arima_lm(ob, k, u, maxit, lm);
-    if (conv < 0) { /* LM could not start here: R's BFGS from the same point */
-      for (int i = 0; i < k; i++)
-        u[i] = keep[i];
-      conv = sg__arima_bfgs(ob, k, u, &f, maxit);
-    }
-    if (conv < 0 && stage == 1) {
-      /* the CSS optimum sits where the exact likelihood is undefined (a partial autocorrelation
-       * at +-1): start the exact fit from white noise instead (R gives up on such a model) */
-      int narma = k - o.nreg;
-      for (int i = 0; i < k; i++)
-        u[i] = i < narma ? 0.0 : keep[i];
-      conv = sg__arima_lm(ob, k, u, maxit, lm);
-    }
+      u[i] = 0.0;
+    conv = sg__arima_fit_stage(ob, k, u, SG__OBJ_CSS, maxit, lm);
+    if (conv < 0) return;
+  }
+  c->converged = conv;
+  if (ml) {
+    conv = sg__arima_fit_stage(ob, k, u, SG__OBJ_ML, maxit, lm);
     if (conv < 0) return;
     c->converged = conv;
   }
-  sg__arima_untransform(o, 1, u, ob->beta0, ob->bscale, c->par, tw);
+  sg__arima_untransform(o, ob->transform, u, ob->beta0, ob->bscale, c->par, tw);
   if (!sg__arima_evaluate(ob, c)) {
     c->loglik = -HUGE_VAL;
     return;

@@ -214,7 +214,8 @@ SG__ARIMA_FN void sg__arima_fit_key(const sg__arima_prep *pp, const double *w, c
   ob.beta0 = pp->beta0[k.c];
   ob.bscale = pp->bscale[k.c];
   ob.work = work;
-  sg__arima_fit_cand(&ob, out, ml, (int)s->ic, s->maxit);
+  ob.transform = 1;
+  sg__arima_fit_cand(&ob, out, ml, (int)s->ic, s->maxit, s->search != SG_ARIMA_FIXED);
 }
 
 /* Keeps keys sorted by ic (ascending), at most cap; returns the new count. */
@@ -288,8 +289,11 @@ SG__ARIMA_FN void sg__arima_stepwise(sg__arima_search_state *st) {
     int a = mq > 0, b = pp->m > 1 && mQ > 0;
     if (sg__arima_try(st, 0, a, 0, b, c)) q = a, Q = b, p = P = 0;
   }
+  /* the null model without the constant; as in auto.arima, the moves below keep the constant
+   * even when this one wins (forecast 8.x leaves `constant` TRUE here), so from a winning
+   * random walk they look at neighbours with drift and the toggle back */
   if (pp->const_auto && c) {
-    if (sg__arima_try(st, 0, 0, 0, 0, 0)) p = q = P = Q = 0, c = 0;
+    if (sg__arima_try(st, 0, 0, 0, 0, 0)) p = q = P = Q = 0;
   }
   /* neighbour moves (dp, dq, dP, dQ) in auto.arima's order; the last toggles the constant */
   const signed char mv[16][4] = {{0, 0, -1, 0},  {0, 0, 0, -1}, {0, 0, 1, 0},  {0, 0, 0, 1},

@@ -1,6 +1,7 @@
 /* Automatic ARIMA on the CPU backend: KPSS / ndiffs / nsdiffs against R, order recovery on
  * simulated processes (Philox, seed printed), ragged batches with per-series status, the
- * stepwise search against the full grid, and the step-able job API. */
+ * stepwise search against auto.arima's own choices and against the full grid, and the
+ * step-able job API. */
 #include <criterion/criterion.h>
 
 #include "common/backend.h"
@@ -186,6 +187,71 @@ Test(arima_search, ragged_batch_reports_per_series_status_and_matches_single_fit
     sg_arima_results_free(r1);
   }
   sg_arima_results_free(res);
+}
+
+/* auto.arima's own choices on four M3 yearly series (auto.csv, made by make_fixtures.R): two
+ * where the null model without drift wins the start and the moves go on with drift, two where
+ * candidates with a non-stationary CSS AR estimate must fail as in R. Same order, constant and
+ * AICc. Then a fixed order on N94 whose CSS AR estimate is non-stationary is still fitted. */
+Test(arima_search, stepwise_makes_auto_arimas_choices) {
+  FILE *f = fopen(SG_ARIMA_DATA_DIR "/auto.csv", "r");
+  cr_assert_not_null(f);
+  static char line[8192];
+  char *fl[128];
+  int rows = 0;
+  double n94[64];
+  int n94_n = 0;
+  sg_err e = {0};
+  while (fgets(line, sizeof line, f)) {
+    if (line[0] == '#') continue;
+    int nf = fx_split(line, fl, 128);
+    int n = atoi(fl[6]);
+    cr_assert_eq(nf, 7 + n, "%s", fl[0]);
+    double v[64];
+    cr_assert_leq(n, 64);
+    for (int t = 0; t < n; t++)
+      v[t] = strtod(fl[7 + t], NULL);
+    if (!strcmp(fl[0], "N94")) memcpy(n94, v, sizeof(double) * (size_t)(n94_n = n));
+    sg_arima_spec spec;
+    sg_arima_spec_default(&spec);
+    spec.season = 1;
+    spec.h = 6;
+    size_t off[2] = {0, (size_t)n};
+    sg_arima_input in = {.n_series = 1, .values = v, .offsets = off};
+    sg_arima_results *r;
+    cr_assert_eq(sg_arima_batch_run(x, &in, &spec, &r, &e), SG_OK, "%s", e.msg);
+    const sg_arima_fit *ft = &r->fits[0];
+    double aicc = strtod(fl[5], NULL);
+    cr_expect_eq(ft->status, SG_ARIMA_OK, "%s: %s", fl[0], ft->message);
+    cr_expect(ft->p == atoi(fl[1]) && ft->d == atoi(fl[2]) && ft->q == atoi(fl[3]) &&
+                  (ft->has_mean || ft->has_drift) == atoi(fl[4]),
+              "%s: chose (%d,%d,%d) constant %d, auto.arima (%s,%s,%s) constant %s", fl[0], ft->p,
+              ft->d, ft->q, ft->has_mean || ft->has_drift, fl[1], fl[2], fl[3], fl[4]);
+    cr_expect_float_eq(ft->aicc, aicc, 1e-6 * fabs(aicc), "%s: AICc %.9g vs R %.9g", fl[0],
+                       ft->aicc, aicc);
+    sg_arima_results_free(r);
+    rows++;
+  }
+  fclose(f);
+  cr_assert_eq(rows, 4);
+  cr_assert_gt(n94_n, 0);
+  sg_arima_spec spec;
+  sg_arima_spec_default(&spec);
+  spec.season = 1;
+  spec.h = 6;
+  spec.search = SG_ARIMA_FIXED;
+  spec.p = 2, spec.q = 0, spec.d = 2;
+  size_t off[2] = {0, (size_t)n94_n};
+  sg_arima_input in = {.n_series = 1, .values = n94, .offsets = off};
+  sg_arima_results *r;
+  cr_assert_eq(sg_arima_batch_run(x, &in, &spec, &r, &e), SG_OK, "%s", e.msg);
+  cr_expect_eq(r->fits[0].status, SG_ARIMA_OK, "%s", r->fits[0].message);
+  cr_expect(isfinite(r->fits[0].loglik) && isfinite(r->mean[5]));
+  double w[2];
+  /* the fitted AR part is stationary: 1 - a1 z - a2 z^2 has its roots outside the unit circle */
+  w[0] = r->fits[0].coef[0], w[1] = r->fits[0].coef[1];
+  cr_expect(fabs(w[1]) < 1.0 && w[1] + w[0] < 1.0 && w[1] - w[0] < 1.0, "ar %.4f %.4f", w[0], w[1]);
+  sg_arima_results_free(r);
 }
 
 Test(arima_search, grid_is_never_worse_than_stepwise) {
