@@ -2,8 +2,13 @@
  *   publish: the server's publisher (server/cache.c, pipelined SET EX in batches) writing
  *            USERS lists of K entries, lists/s;
  *   lookup:  CLIENTS threads, each with its own hiredis connection, doing shopgpu_rec_lookup of
- *            random published users for S seconds (the storefront path): QPS, p50/p99/max.
+ *            random published users for S seconds (the storefront path): QPS, p50/p99/max,
+ *            first back to back (the saturated rate), then paced at each fraction F of that
+ *            rate (open loop: client i sends its j-th lookup at start + (j + i/C) C/rate, and
+ *            latency counts from that scheduled time, so a client that falls behind counts
+ *            its queueing too).
  *   shopgpu-redis-bench --redis HOST:PORT [--users N] [--k K] [--clients C] [--duration S]
+ *                       [--paced F1,F2,...] (default 0.25,0.5)
  * Prints the machine lines and a markdown table; bench/redis_bench.sh runs it next to
  * redis-benchmark -P 64 with values of the same size. */
 #include <hiredis/hiredis.h>
@@ -11,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cache.h"
 #include "loadgen_hist.h"
@@ -22,10 +28,12 @@ typedef struct opts {
   int port;
   long users, k, clients;
   double duration;
+  double paced[8];
+  int n_paced;
 } opts;
 
 static int parse(int argc, char **argv, opts *o) {
-  *o = (opts){"127.0.0.1", 6379, 1000000, 50, 50, 5};
+  *o = (opts){"127.0.0.1", 6379, 1000000, 50, 50, 5, {0.25, 0.5}, 2};
   for (int i = 1; i + 1 < argc; i += 2) {
     const char *f = argv[i], *v = argv[i + 1];
     if (!strcmp(f, "--redis")) {
@@ -41,6 +49,13 @@ static int parse(int argc, char **argv, opts *o) {
       o->clients = atol(v);
     } else if (!strcmp(f, "--duration")) {
       o->duration = atof(v);
+    } else if (!strcmp(f, "--paced")) {
+      o->n_paced = 0;
+      for (const char *q = v; *q && o->n_paced < 8; q += strcspn(q, ","), q += *q == ',') {
+        double fr = atof(q);
+        if (!(fr > 0.0 && fr <= 1.0)) return -1;
+        o->paced[o->n_paced++] = fr;
+      }
     } else {
       return -1;
     }
@@ -58,7 +73,8 @@ static double publish(const opts *o) {
   uint32_t *items = malloc((size_t)o->k * sizeof *items);
   float *scores = malloc((size_t)o->k * sizeof *scores);
   if (!c || !items || !scores) return -1;
-  for (long i = 0; i < o->k; i++) items[i] = (uint32_t)(i * 7 + 1), scores[i] = 1.0f / (float)(i + 2);
+  for (long i = 0; i < o->k; i++)
+    items[i] = (uint32_t)(i * 7 + 1), scores[i] = 1.0f / (float)(i + 2);
   double t0 = sg_bench_now();
   sg_cache_publisher *p = sg_cache_publish_begin(c, "bench", 1, (uint32_t)o->k, &err);
   sg_status st = p ? SG_OK : err.code;
@@ -75,10 +91,18 @@ static double publish(const opts *o) {
 
 typedef struct client {
   const opts *o;
-  double until;
+  double start, until;
+  double interval; /* paced: seconds between this client's lookups; 0 = back to back */
+  double phase;    /* paced: offset of the first lookup */
   uint64_t seed, misses, errors;
   sg_lg_hist hist;
 } client;
+
+static void sleep_until(double t) {
+  struct timespec ts = {.tv_sec = (time_t)t, .tv_nsec = (long)((t - (double)(time_t)t) * 1e9)};
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0) {
+  }
+}
 
 static void *lookup_loop(void *arg) {
   client *c = arg;
@@ -86,10 +110,18 @@ static void *lookup_loop(void *arg) {
   uint32_t items[1024];
   float scores[1024];
   shopgpu_rec rec = {.items = items, .scores = scores, .capacity = 1024};
-  while (ctx && !ctx->err && sg_bench_now() < c->until) {
+  for (uint64_t j = 0; ctx && !ctx->err; j++) {
+    double t0;
+    if (c->interval > 0.0) {
+      t0 = c->start + c->phase + (double)j * c->interval; /* the scheduled send time */
+      if (t0 >= c->until) break;
+      sleep_until(t0);
+    } else {
+      t0 = sg_bench_now();
+      if (t0 >= c->until) break;
+    }
     c->seed = c->seed * 6364136223846793005ull + 1442695040888963407ull;
     uint64_t user = (c->seed >> 33) % (uint64_t)c->o->users;
-    double t0 = sg_bench_now();
     int r = shopgpu_rec_lookup(ctx, "bench", user, &rec);
     double dt = sg_bench_now() - t0;
     if (r == SHOPGPU_REC_FOUND)
@@ -104,11 +136,49 @@ static void *lookup_loop(void *arg) {
   return NULL;
 }
 
+/* One lookup phase of o->duration seconds from o->clients threads: back to back (rate 0) or
+ * paced at `rate` lookups/s in all; prints its row. *achieved: lookups/s answered. Returns the
+ * errors. */
+static uint64_t lookups(const opts *o, double rate, const char *label, double *achieved) {
+  client *cs = calloc((size_t)o->clients, sizeof *cs);
+  pthread_t *ts = calloc((size_t)o->clients, sizeof *ts);
+  double start = sg_bench_now() + 0.05, until = start + o->duration;
+  double interval = rate > 0.0 ? (double)o->clients / rate : 0.0;
+  for (long i = 0; i < o->clients; i++) {
+    cs[i] = (client){.o = o,
+                     .start = start,
+                     .until = until,
+                     .interval = interval,
+                     .phase = interval * (double)i / (double)o->clients,
+                     .seed = (uint64_t)i * 7919 + 1};
+    sg_lg_hist_init(&cs[i].hist);
+    pthread_create(&ts[i], NULL, lookup_loop, &cs[i]);
+  }
+  sg_lg_hist all;
+  sg_lg_hist_init(&all);
+  uint64_t misses = 0, errors = 0;
+  for (long i = 0; i < o->clients; i++) {
+    pthread_join(ts[i], NULL);
+    sg_lg_hist_merge(&all, &cs[i].hist);
+    misses += cs[i].misses, errors += cs[i].errors;
+  }
+  size_t bytes = SG_REC_HEADER_BYTES + 8 * (size_t)o->k;
+  printf("| %s | %ld | %llu | %zu | %.0f | %.3f | %.3f | %.3f | %llu | %llu |\n", label, o->clients,
+         (unsigned long long)all.count, bytes, (double)all.count / o->duration,
+         sg_lg_hist_quantile(&all, 0.5) * 1e-6, sg_lg_hist_quantile(&all, 0.99) * 1e-6,
+         (double)all.max_ns * 1e-6, (unsigned long long)misses, (unsigned long long)errors);
+  fflush(stdout);
+  if (achieved) *achieved = (double)all.count / o->duration;
+  free(cs);
+  free(ts);
+  return errors;
+}
+
 int main(int argc, char **argv) {
   opts o;
   if (parse(argc, argv, &o) != 0) {
     fprintf(stderr, "usage: shopgpu-redis-bench --redis HOST:PORT [--users N] [--k K] "
-                    "[--clients C] [--duration S]\n");
+                    "[--clients C] [--duration S] [--paced F1,F2,...]\n");
     return 2;
   }
   sg_bench_print_machine(stdout);
@@ -117,30 +187,16 @@ int main(int argc, char **argv) {
   size_t bytes = SG_REC_HEADER_BYTES + 8 * (size_t)o.k;
   printf("\n| measure | clients | count | value B | rate /s | p50 ms | p99 ms | max ms | misses "
          "| errors |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-  printf("| publish (pipelined SET EX, batches of 1000) | 1 | %ld | %zu | %.0f | - | - | - | - | 0 |\n",
+  printf("| publish (pipelined SET EX, batches of 1000) | 1 | %ld | %zu | %.0f | - | - | - | - | 0 "
+         "|\n",
          o.users, bytes, (double)o.users / took);
-  client *cs = calloc((size_t)o.clients, sizeof *cs);
-  pthread_t *ts = calloc((size_t)o.clients, sizeof *ts);
-  double until = sg_bench_now() + o.duration;
-  for (long i = 0; i < o.clients; i++) {
-    cs[i] = (client){.o = &o, .until = until, .seed = (uint64_t)i * 7919 + 1};
-    sg_lg_hist_init(&cs[i].hist);
-    pthread_create(&ts[i], NULL, lookup_loop, &cs[i]);
+  double rate = 0.0;
+  uint64_t errors = lookups(&o, 0.0, "storefront lookup (shopgpu_rec_lookup)", &rate);
+  for (int f = 0; f < o.n_paced && rate > 0.0; f++) {
+    char label[128];
+    snprintf(label, sizeof label, "storefront lookup, paced at %.0f%% of that rate",
+             100 * o.paced[f]);
+    errors += lookups(&o, o.paced[f] * rate, label, NULL);
   }
-  sg_lg_hist all;
-  sg_lg_hist_init(&all);
-  uint64_t misses = 0, errors = 0;
-  for (long i = 0; i < o.clients; i++) {
-    pthread_join(ts[i], NULL);
-    sg_lg_hist_merge(&all, &cs[i].hist);
-    misses += cs[i].misses, errors += cs[i].errors;
-  }
-  printf("| storefront lookup (shopgpu_rec_lookup) | %ld | %llu | %zu | %.0f | %.3f | %.3f | %.3f "
-         "| %llu | %llu |\n",
-         o.clients, (unsigned long long)all.count, bytes, (double)all.count / o.duration,
-         sg_lg_hist_quantile(&all, 0.5) * 1e-6, sg_lg_hist_quantile(&all, 0.99) * 1e-6,
-         (double)all.max_ns * 1e-6, (unsigned long long)misses, (unsigned long long)errors);
-  free(cs);
-  free(ts);
   return errors ? 1 : 0;
 }
