@@ -5,7 +5,8 @@
 #  2. interactive latency while a long batch job runs: ScorePairs (1,000 pairs) at a fixed
 #     closed-loop load (concurrency 4), idle vs during a RecommendAll job over a large model
 #     (target: loaded p99 <= 2x idle p99), with the default --batch-nice 10 and with it off
-#     (NICES="19 0" to try another value).
+#     (NICES="19 0" to try another value); and, as the floor of what CPU priority can do on this
+#     machine, the same load next to a plain busy loop at SCHED_IDLE (no batch job at all).
 #   bench/record --title "scheduler: batching, p99 under a batch job" -- bench/sched_bench.sh build
 # BUILD_DIR (default build) must hold a Release build. Env: DURATION (5), BACKEND (cpu).
 set -euo pipefail
@@ -17,8 +18,12 @@ py() { /usr/bin/python3 "$here/sched_setup.py" "$addr" "$@"; }
 duration=${DURATION:-5}
 backend=${BACKEND:-cpu}
 tmp=$(mktemp -d)
-pid=""
-cleanup() { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$tmp"; }
+pid="" hog=""
+cleanup() {
+  [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+  [ -n "$hog" ] && kill -KILL "$hog" 2>/dev/null
+  rm -rf "$tmp"
+}
 trap cleanup EXIT
 
 start_server() { # extra flags...
@@ -64,13 +69,25 @@ for nice in ${NICES:-10 0}; do # the default --batch-nice, then off
   states+=("$(py state "$job")"); py cancel "$job" >/dev/null
   stop_server
 done
+# the floor: no batch job, one busy loop at the lowest CPU priority Linux has (SCHED_IDLE)
+start_server
+py upload small 10000 10000 64 1
+label="idle (reference)"; row=$(run $score --concurrency 4); echo "$row"; idle_ref=$row
+chrt -i 0 sh -c 'while :; do :; done' &
+hog=$!
+sleep 0.5
+label="next to a SCHED_IDLE busy loop, no batch job"; row=$(run $score --concurrency 4); echo "$row"
+hog_row=$row
+kill "$hog"; wait "$hog" 2>/dev/null || true; hog=""
+stop_server
 echo
 echo "batch job state at the end of the loaded runs: ${states[*]} (each must still be RUNNING for the figure to count)"
 qps() { echo "$1" | awk -F'|' '{gsub(/ /,"",$9); print $9}'; }
 p99() { echo "$1" | awk -F'|' '{gsub(/ /,"",$12); print $12}'; }
 awk -v off="$(qps "${rows[0]}")" -v on="$(qps "${rows[1]}")" -v i="$(p99 "$idle")" -v l="$(p99 "$loaded")" \
-  -v i0="$(p99 "$idle0")" -v l0="$(p99 "$loaded0")" 'BEGIN {
+  -v i0="$(p99 "$idle0")" -v l0="$(p99 "$loaded0")" -v ir="$(p99 "$idle_ref")" -v h="$(p99 "$hog_row")" 'BEGIN {
   r = on / off; q = l / i
   printf "batching: %.0f vs %.0f calls/s of 1,000 pairs = %.2fx (target >= 3x): %s\n", on, off, r, ((r >= 3) ? "met" : "NOT met")
   printf "p99 under a batch job: %.3f ms vs %.3f ms idle = %.2fx (target <= 2x): %s\n", l, i, q, ((q <= 2) ? "met" : "NOT met")
-  printf "  the same with --batch-nice 0: %.3f ms vs %.3f ms idle = %.2fx\n", l0, i0, l0 / i0 }'
+  printf "  the same with --batch-nice 0: %.3f ms vs %.3f ms idle = %.2fx\n", l0, i0, l0 / i0
+  printf "  floor here: next to a SCHED_IDLE busy loop (no batch job) %.3f ms vs %.3f ms idle = %.2fx\n", h, ir, h / ir }'
