@@ -1,10 +1,11 @@
 /* ARIMA benchmarks (prints the machine, then markdown):
  *   shopgpu-arima-bench accuracy [--data DIR] [--backend cpu|cuda|auto] [--threads N]
- *                                [--only TEXT] [--models FILE]
+ *                                [--only TEXT] [--models FILE] [--grid]
  *       M3 (yearly, quarterly, monthly, other; horizons and MASE periods as horizons.csv) and
  *       M4 Hourly: automatic ARIMA (auto.arima's defaults), sMAPE and MASE per category next
  *       to R auto.arima's published values (published_accuracy.csv). --only: the categories
- *       whose name contains TEXT; --models: per series, the chosen model and its MASE (CSV).
+ *       whose name contains TEXT; --models: per series, the chosen model and its MASE (CSV);
+ *       --grid: the full grid instead of the stepwise search.
  *   shopgpu-arima-bench speed [--data DIR] [--backend B] [--threads N] [--forecasts FILE]
  *       fit + forecast of all M3 monthly series, seconds (bench/arima/speed.py puts it next to
  *       statsforecast's AutoARIMA over the same search space).
@@ -266,6 +267,7 @@ static int accuracy(sg_exec *x, const opts *o) {
     sg_arima_spec_default(&spec);
     spec.season = cats[c].m;
     spec.h = cats[c].h;
+    if (o->grid) spec.search = SG_ARIMA_GRID;
     scores s;
     if (!run_and_score(x, &d, &spec, &s, NULL, models, cats[c].name)) return 1;
     double ratio = s.mase / cats[c].r_mase;

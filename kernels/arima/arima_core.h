@@ -125,48 +125,132 @@ static SG_INLINE SG_HD void sg__arima_expand(sg__arma_order o, const double *par
   }
 }
 
-/* Unconstrained optimizer vector u to natural parameters: AR and seasonal AR through partrans
- * (stationary), MA and seasonal MA through -partrans (invertible) when transform is set,
- * regression coefficients as beta0 + scale * u. work: max order doubles. */
-static SG_INLINE SG_HD void sg__arima_untransform(sg__arma_order o, int transform, const double *u,
+/* How the optimiser's vector u maps to the natural parameters. */
+enum {
+  SG__ARIMA_NATURAL = 0, /* u holds them as they are */
+  SG__ARIMA_ALL = 1,     /* AR parts through partrans (stationary), MA parts through -partrans
+                            (invertible) */
+  SG__ARIMA_AR = 2       /* R's transform.pars: AR parts through partrans, MA parts as they are
+                            (inverted afterwards, sg__arima_ma_invert) */
+};
+
+/* u to natural parameters [ar p | ma q | sar P | sma Q | beta nreg] under `mode`; regression
+ * coefficients are beta0 + scale * u in every mode. work: max order doubles. */
+static SG_INLINE SG_HD void sg__arima_untransform(sg__arma_order o, int mode, const double *u,
                                                   const double *beta0, const double *bscale,
                                                   double *par, double *work) {
-  int k = o.p + o.q + o.P + o.Q;
-  if (!transform) {
-    for (int i = 0; i < k; i++)
-      par[i] = u[i];
-  } else {
-    int lens[4] = {o.p, o.q, o.P, o.Q};
-    int at = 0;
-    for (int g = 0; g < 4; g++) {
+  int lens[4] = {o.p, o.q, o.P, o.Q};
+  int at = 0;
+  for (int g = 0; g < 4; g++) {
+    int ma = g == 1 || g == 3;
+    if (mode == SG__ARIMA_NATURAL || (ma && mode == SG__ARIMA_AR)) {
+      for (int i = 0; i < lens[g]; i++)
+        par[at + i] = u[at + i];
+    } else {
       sg__arima_partrans(lens[g], u + at, par + at, work);
-      if (g == 1 || g == 3)
+      if (ma)
         for (int i = 0; i < lens[g]; i++)
           par[at + i] = -par[at + i];
-      at += lens[g];
     }
+    at += lens[g];
   }
   for (int j = 0; j < o.nreg; j++)
-    par[k + j] = beta0[j] + bscale[j] * u[k + j];
+    par[at + j] = beta0[j] + bscale[j] * u[at + j];
 }
 
-/* Natural parameters to u (inverse of sg__arima_untransform); 0 when a polynomial is not
- * stationary/invertible. */
-static SG_INLINE SG_HD int sg__arima_transform(sg__arma_order o, const double *par,
+/* Natural parameters to u under `mode` (SG__ARIMA_ALL or SG__ARIMA_AR; inverse of
+ * sg__arima_untransform); 0 when a transformed polynomial is not stationary/invertible. */
+static SG_INLINE SG_HD int sg__arima_transform(sg__arma_order o, int mode, const double *par,
                                                const double *beta0, const double *bscale, double *u,
                                                double *work) {
   int lens[4] = {o.p, o.q, o.P, o.Q};
   int at = 0;
   for (int g = 0; g < 4; g++) {
-    double tmp[8]; /* orders are validated <= SG_ARIMA_MAX_PQ (5) */
-    double s = (g == 1 || g == 3) ? -1.0 : 1.0;
-    for (int i = 0; i < lens[g]; i++)
-      tmp[i] = s * par[at + i];
-    if (!sg__arima_invpartrans(lens[g], tmp, u + at, work)) return 0;
+    int ma = g == 1 || g == 3;
+    if (ma && mode == SG__ARIMA_AR) {
+      for (int i = 0; i < lens[g]; i++)
+        u[at + i] = par[at + i];
+    } else {
+      double tmp[8]; /* orders are validated <= SG_ARIMA_MAX_PQ (5) */
+      for (int i = 0; i < lens[g]; i++)
+        tmp[i] = ma ? -par[at + i] : par[at + i];
+      if (!sg__arima_invpartrans(lens[g], tmp, u + at, work)) return 0;
+    }
     at += lens[g];
   }
   for (int j = 0; j < o.nreg; j++)
     u[at + j] = (par[at + j] - beta0[j]) / bscale[j];
+  return 1;
+}
+
+/* R's maInvert: the MA polynomial 1 + c_1 z + ... + c_k z^k with each root inside the unit
+ * circle replaced by its reciprocal, which leaves the autocorrelations (and the exact
+ * likelihood, concentrated over sigma^2) unchanged and makes the polynomial invertible. Roots
+ * by Durand-Kerner on the monic polynomial (k <= 8). Returns 1 when c changed. work: 2k. */
+static SG_INLINE SG_HD int sg__arima_ma_invert(int k, double *c, double *work) {
+  int q0 = k;
+  while (q0 > 0 && c[q0 - 1] == 0.0)
+    q0--;
+  if (q0 == 0 || q0 > 8 || sg__arima_roots_outside(q0, c, -1.0, 1.0, work)) return 0;
+  if (q0 == 1) {
+    c[0] = 1.0 / c[0];
+    return 1;
+  }
+  double ar[9], ai[9], zr[8], zi[8];
+  for (int j = 0; j <= q0; j++) { /* monic: z^q0 + ... + 1 / c_q0 */
+    ar[j] = (j == 0 ? 1.0 : c[j - 1]) / c[q0 - 1];
+    ai[j] = 0.0;
+  }
+  double sr = 1.0, si = 0.0; /* starts (0.4 + 0.9i)^i */
+  for (int i = 0; i < q0; i++) {
+    zr[i] = sr, zi[i] = si;
+    double t = sr * 0.4 - si * 0.9;
+    si = sr * 0.9 + si * 0.4;
+    sr = t;
+  }
+  for (int it = 0; it < 500; it++) {
+    double moved = 0.0;
+    for (int i = 0; i < q0; i++) {
+      double pr = 1.0, pi = 0.0; /* Horner: p(z_i) with leading coefficient 1 */
+      for (int j = q0 - 1; j >= 0; j--) {
+        double t = pr * zr[i] - pi * zi[i] + ar[j];
+        pi = pr * zi[i] + pi * zr[i] + ai[j];
+        pr = t;
+      }
+      double dr = 1.0, di = 0.0;
+      for (int j = 0; j < q0; j++) {
+        if (j == i) continue;
+        double er = zr[i] - zr[j], ei = zi[i] - zi[j];
+        double t = dr * er - di * ei;
+        di = dr * ei + di * er;
+        dr = t;
+      }
+      double den = dr * dr + di * di;
+      if (!(den > 0.0)) den = 1e-300;
+      double qr = (pr * dr + pi * di) / den, qi = (pi * dr - pr * di) / den;
+      zr[i] -= qr, zi[i] -= qi;
+      moved = fmax(moved, fabs(qr) + fabs(qi));
+    }
+    if (moved < 1e-14) break;
+  }
+  /* prod (1 - z / r) over the roots, inside ones reflected: x_0 = 1, x_j = -e_j(1/r) */
+  double xr[9], xi[9];
+  xr[0] = 1.0, xi[0] = 0.0;
+  for (int j = 1; j <= q0; j++)
+    xr[j] = xi[j] = 0.0;
+  for (int i = 0; i < q0; i++) {
+    double m2 = zr[i] * zr[i] + zi[i] * zi[i];
+    double rr = zr[i], ri = zi[i];
+    if (m2 < 1.0) rr = zr[i] / m2, ri = -zi[i] / m2; /* inside: 1 / z */
+    double m2r = rr * rr + ri * ri;
+    double vr = rr / m2r, vi = -ri / m2r; /* 1 / r */
+    for (int j = i + 1; j >= 1; j--) {
+      xr[j] -= xr[j - 1] * vr - xi[j - 1] * vi;
+      xi[j] -= xr[j - 1] * vi + xi[j - 1] * vr;
+    }
+  }
+  for (int j = 1; j <= q0; j++)
+    c[j - 1] = xr[j];
   return 1;
 }
 
@@ -359,17 +443,20 @@ static SG_INLINE SG_HD int sg__arima_kalman_scratch(int pf, int r) {
 }
 
 /* Exact Gaussian likelihood of the stationary ARMA z[0..n) by the Kalman filter (R's
- * ARIMA_Like without differencing states). Outputs ssq = sum v_t^2/F_t and sumlog = sum log F_t
- * (unit innovation variance). When the prediction variance F settles (relative change below
- * 1e-12) the covariance recursion stops: later steps cost O(r) instead of O(r^2). The state
+ * ARIMA_Like without differencing states). Outputs ssq = sum v_t^2/F_t, sumlog = sum log F_t
+ * (unit innovation variance) and nu, the observations counted: as R, a step whose prediction
+ * variance F is 1e4 or more (the first values of a nearly non-stationary model) updates the
+ * state but adds nothing to ssq and sumlog. When the prediction variance F settles (relative change
+ * below 1e-12) the covariance recursion stops: later steps cost O(r) instead of O(r^2). The state
  * covariance is kept with one zero row and column beyond r (stride r + 1) so the structured
  * update P <- T P T' + R R' has no branches in its inner loop.
  * a_out (r) / P_out (r x r), when not NULL, receive the filtered state after the last step.
- * resid (n, may be NULL): standardised innovations v_t / sqrt(F_t).
+ * resid (n, may be NULL): standardised innovations v_t / sqrt(F_t), 0 for a step not counted.
  * Returns 0 when P0 cannot be computed or a variance is not positive. */
 SG__ARIMA_FN int sg__arima_kalman(const double *z, int n, const double *phi, int pf,
                                   const double *theta, int qf, double *ssq_out, double *sumlog_out,
-                                  double *resid, double *a_out, double *P_out, double *work) {
+                                  int *nu_out, double *resid, double *a_out, double *P_out,
+                                  double *work) {
   int r = pf > qf + 1 ? pf : qf + 1, r1 = r + 1;
   double *P = work, *Pn = P + r1 * r1, *a = Pn + r1 * r1, *an = a + r1, *ph = an + r1;
   double *Rv = ph + r1, *p0 = Rv + r1, *M = p0 + r1, *q0 = M + r1, *q0w = q0 + r * r;
@@ -385,7 +472,7 @@ SG__ARIMA_FN int sg__arima_kalman(const double *z, int n, const double *phi, int
     Rv[i] = i == 0 ? 1.0 : (i <= qf && i < r ? theta[i - 1] : 0.0);
   }
   double ssq = 0.0, sumlog = 0.0, Fprev = -1.0;
-  int steady = 0;
+  int steady = 0, nu = 0;
   for (int t = 0; t < n; t++) {
     for (int i = 0; i < r; i++)
       an[i] = a[i + 1] + ph[i] * a[0];
@@ -404,9 +491,14 @@ SG__ARIMA_FN int sg__arima_kalman(const double *z, int n, const double *phi, int
     double F = Pn[0];
     if (!(F > 0.0) || !isfinite(F)) return 0;
     double v = z[t] - an[0];
-    ssq += v * v / F;
-    sumlog += log(F);
-    if (resid) resid[t] = v / sqrt(F);
+    if (F < 1e4) {
+      nu++;
+      ssq += v * v / F;
+      sumlog += log(F);
+      if (resid) resid[t] = v / sqrt(F);
+    } else if (resid) {
+      resid[t] = 0.0;
+    }
     double vf = v / F;
     for (int i = 0; i < r; i++)
       a[i] = an[i] + Pn[i] * vf;
@@ -425,6 +517,7 @@ SG__ARIMA_FN int sg__arima_kalman(const double *z, int n, const double *phi, int
   }
   *ssq_out = ssq;
   *sumlog_out = sumlog;
+  if (nu_out) *nu_out = nu;
   if (a_out)
     for (int i = 0; i < r; i++)
       a_out[i] = a[i];

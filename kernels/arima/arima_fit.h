@@ -19,7 +19,7 @@ enum { SG__OBJ_CSS = 0, SG__OBJ_ML = 1 };
 typedef struct sg__arima_obj {
   sg__arma_order o;
   int ml;          /* SG__OBJ_CSS or SG__OBJ_ML */
-  int transform;   /* u holds transformed ARMA parameters (1) or the natural ones (0) */
+  int transform;   /* how u maps to the parameters: SG__ARIMA_NATURAL, _ALL or _AR */
   const double *w; /* differenced series, n values */
   int n;
   const double *X; /* differenced regressors, column-major (column j at X + j*n), o.nreg used */
@@ -37,8 +37,9 @@ static SG_INLINE SG_HD int sg__arima_obj_scratch(sg__arma_order o, int n) {
 }
 
 /* Residual vector at u whose sum of squares S the fit minimises: CSS residuals (zeros before
- * t = pf), or for the exact likelihood the standardised innovations v_t / sqrt(F_t) scaled by
- * exp(sumlog / 2n), so that log(S / n) = log(ssq / n) + sumlog / n (R's armafn, doubled).
+ * t = pf), or for the exact likelihood the standardised innovations v_t / sqrt(F_t) of the nu
+ * steps the filter counts (sg__arima_kalman), scaled by sqrt(n / nu) exp(sumlog / 2nu), so
+ * that log(S / n) = log(ssq / nu) + sumlog / nu (R's armafn, doubled).
  * out: n doubles or NULL. Returns S, or HUGE_VAL where undefined. */
 SG__ARIMA_FN double sg__arima_resid(const sg__arima_obj *c, const double *u, double *out) {
   double par[SG__ARIMA_MAXPAR], tw[8];
@@ -56,19 +57,23 @@ SG__ARIMA_FN double sg__arima_resid(const sg__arima_obj *c, const double *u, dou
     if (nu <= 0) return HUGE_VAL;
   } else {
     double ssq, sumlog;
-    if (!sg__arima_kalman(z, n, phi, pf, theta, qf, &ssq, &sumlog, out, NULL, NULL, kw))
+    int nu = 0;
+    if (!sg__arima_kalman(z, n, phi, pf, theta, qf, &ssq, &sumlog, &nu, out, NULL, NULL, kw) ||
+        nu <= 0)
       return HUGE_VAL;
-    double f = exp(sumlog / (2.0 * n));
-    S = ssq * f * f;
-    if (out)
+    double f2 = exp(sumlog / nu) * n / nu;
+    S = ssq * f2;
+    if (out) {
+      double f = sqrt(f2);
       for (int t = 0; t < n; t++)
         out[t] *= f;
+    }
   }
   return isfinite(S) && S > 0.0 ? S : HUGE_VAL;
 }
 
-/* Objective at u: 0.5 log(ssq/nu) (CSS) or 0.5 (log(ssq/n) + sumlog/n) (exact), as R's armaCSS
- * and armafn; HUGE_VAL where undefined. */
+/* Objective at u: 0.5 log(ssq/nu) (CSS) or 0.5 (log(ssq/nu) + sumlog/nu) (exact), as R's
+ * armaCSS and armafn; HUGE_VAL where undefined. */
 SG__ARIMA_FN double sg__arima_objective(const sg__arima_obj *c, const double *u) {
   double S = sg__arima_resid(c, u, NULL);
   if (!(S < HUGE_VAL)) return HUGE_VAL;
@@ -319,25 +324,28 @@ SG__ARIMA_FN int sg__arima_evaluate(const sg__arima_obj *ob, sg__arima_cand *c) 
     c->loglik = -0.5 * (n * log(c->sigma2) + n + n * SG__ARIMA_LOG2PI);
   } else {
     double ssq, sumlog;
-    if (!sg__arima_kalman(z, n, phi, pf, theta, qf, &ssq, &sumlog, NULL, NULL, NULL, kw)) return 0;
-    c->sigma2 = ssq / n;
-    double val = 0.5 * (log(c->sigma2) + sumlog / n);
+    int nu = 0;
+    if (!sg__arima_kalman(z, n, phi, pf, theta, qf, &ssq, &sumlog, &nu, NULL, NULL, NULL, kw) ||
+        nu <= 0)
+      return 0;
+    c->sigma2 = ssq / n; /* R: sigma2 over n used, the criterion over the steps counted */
+    double val = 0.5 * (log(ssq / nu) + sumlog / nu);
     c->loglik = -0.5 * (2.0 * n * val + n + n * SG__ARIMA_LOG2PI);
   }
   c->ml = ob->ml;
   return isfinite(c->loglik) && c->sigma2 > 0.0;
 }
 
-/* Minimises stage `ml` (CSS or exact) from u on transformed parameters: LM, R's BFGS where LM
+/* Minimises stage `ml` (CSS or exact) from u under transform `mode`: LM, R's BFGS where LM
  * cannot start, and for the exact stage white noise as a last start. Returns LM/BFGS's
  * convergence code (< 0: no fit). */
-SG__ARIMA_FN int sg__arima_fit_stage(sg__arima_obj *ob, int k, double *u, int ml, int maxit,
-                                     double *lm) {
+SG__ARIMA_FN int sg__arima_fit_stage(sg__arima_obj *ob, int k, double *u, int ml, int mode,
+                                     int maxit, double *lm) {
   double keep[SG__ARIMA_MAXPAR], f = 0.0;
   for (int i = 0; i < k; i++)
     keep[i] = u[i];
   ob->ml = ml;
-  ob->transform = 1;
+  ob->transform = mode;
   int conv = sg__arima_lm(ob, k, u, maxit, lm);
   if (conv < 0) { /* LM could not start here: R's BFGS from the same point */
     for (int i = 0; i < k; i++)
@@ -345,8 +353,8 @@ SG__ARIMA_FN int sg__arima_fit_stage(sg__arima_obj *ob, int k, double *u, int ml
     conv = sg__arima_bfgs(ob, k, u, &f, maxit);
   }
   if (conv < 0 && ml) {
-    /* the start sits where the exact likelihood is undefined (a partial autocorrelation at
-     * +-1): start from white noise instead (R gives up on such a model) */
+    /* the start sits where the exact likelihood is undefined: start from white noise instead
+     * (R gives up on such a model) */
     int narma = k - ob->o.nreg;
     for (int i = 0; i < k; i++)
       u[i] = i < narma ? 0.0 : keep[i];
@@ -355,14 +363,21 @@ SG__ARIMA_FN int sg__arima_fit_stage(sg__arima_obj *ob, int k, double *u, int ml
   return conv;
 }
 
+/* R's maInvert on the MA and seasonal MA parts of par. work: 16 doubles. */
+static SG_INLINE SG_HD void sg__arima_invert_ma(sg__arma_order o, double *par, double *work) {
+  sg__arima_ma_invert(o.q, par + o.p, work);
+  sg__arima_ma_invert(o.Q, par + o.p + o.q + o.P, work);
+}
+
 /* Fits candidate c->o (c->par's regression part ignored) on ob's data as R's arima does with
  * method "CSS-ML" (ml) or "CSS": first the conditional sum of squares on the natural
  * parameters from zero ARMA coefficients and the OLS regression start; with ml, the exact
- * likelihood on transformed parameters from that CSS optimum. strict: as auto.arima, a
- * candidate whose CSS estimate has a non-stationary AR or seasonal AR part fails (R's arima
- * stops with "non-stationary AR part from CSS"); otherwise (a fixed order the caller asked for)
- * the CSS is redone on stationary, invertible parameters and the fit goes on from there. On return
- * c holds the estimates, sigma2, loglik and ICs (ic = HUGE_VAL when the fit failed or has a root
+ * likelihood from that CSS optimum with R's transform.pars (AR parts transformed, MA parts
+ * free, non-invertible MA roots reflected before and after). strict: as auto.arima, a candidate
+ * whose CSS estimate has a non-stationary AR or seasonal AR part fails (R's arima stops with
+ * "non-stationary AR part from CSS"); otherwise (a fixed order the caller asked for) the CSS is
+ * redone on stationary, invertible parameters and the fit goes on from there. On return c
+ * holds the estimates, sigma2, loglik and ICs (ic = HUGE_VAL when the fit failed or has a root
  * near the unit circle). ictype: 0 aicc, 1 aic, 2 bic. */
 SG__ARIMA_FN void sg__arima_fit_cand(sg__arima_obj *ob, sg__arima_cand *c, int ml, int ictype,
                                      int maxit, int strict) {
@@ -379,31 +394,40 @@ SG__ARIMA_FN void sg__arima_fit_cand(sg__arima_obj *ob, sg__arima_cand *c, int m
   c->converged = 0;
   /* CSS on the natural parameters */
   ob->ml = SG__OBJ_CSS;
-  ob->transform = 0;
+  ob->transform = SG__ARIMA_NATURAL;
   int conv = sg__arima_lm(ob, k, u, maxit, lm);
   int natural = conv >= 0;
   if (natural) {
-    sg__arima_untransform(o, 0, u, ob->beta0, ob->bscale, par, tw);
+    sg__arima_untransform(o, SG__ARIMA_NATURAL, u, ob->beta0, ob->bscale, par, tw);
     const double *ar = par, *sar = par + o.p + o.q;
     int stationary = sg__arima_roots_outside(o.p, ar, 1.0, 1.0, tw) &&
                      sg__arima_roots_outside(o.P, sar, 1.0, 1.0, tw);
     if (!stationary && strict) return;
-    natural = stationary; /* the exact stage starts from the CSS optimum where it can */
-    if (ml && natural) natural = sg__arima_transform(o, par, ob->beta0, ob->bscale, u, tw);
+    natural = stationary;
   }
   if (!natural) { /* CSS on stationary, invertible parameters from zero instead */
     for (int i = 0; i < k; i++)
       u[i] = 0.0;
-    conv = sg__arima_fit_stage(ob, k, u, SG__OBJ_CSS, maxit, lm);
+    conv = sg__arima_fit_stage(ob, k, u, SG__OBJ_CSS, SG__ARIMA_ALL, maxit, lm);
     if (conv < 0) return;
+    sg__arima_untransform(o, SG__ARIMA_ALL, u, ob->beta0, ob->bscale, par, tw);
   }
   c->converged = conv;
   if (ml) {
-    conv = sg__arima_fit_stage(ob, k, u, SG__OBJ_ML, maxit, lm);
+    sg__arima_invert_ma(o, par, tw);
+    if (!sg__arima_transform(o, SG__ARIMA_AR, par, ob->beta0, ob->bscale, u, tw)) {
+      for (int i = 0; i < k - o.nreg; i++) /* a partial autocorrelation at +-1: white noise */
+        u[i] = 0.0;
+    }
+    conv = sg__arima_fit_stage(ob, k, u, SG__OBJ_ML, SG__ARIMA_AR, maxit, lm);
     if (conv < 0) return;
     c->converged = conv;
+    sg__arima_untransform(o, SG__ARIMA_AR, u, ob->beta0, ob->bscale, c->par, tw);
+    sg__arima_invert_ma(o, c->par, tw);
+  } else {
+    for (int i = 0; i < k; i++)
+      c->par[i] = par[i];
   }
-  sg__arima_untransform(o, ob->transform, u, ob->beta0, ob->bscale, c->par, tw);
   if (!sg__arima_evaluate(ob, c)) {
     c->loglik = -HUGE_VAL;
     return;

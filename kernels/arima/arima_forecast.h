@@ -41,7 +41,7 @@ SG__ARIMA_FN int sg__arima_forecast(const double *y, const double *xr, const dou
   sg__arima_expand(o, c->par, phi, theta);
   sg__arima_delta(pp->d, pp->D, pp->m, delta);
   double ssq, sumlog;
-  if (!sg__arima_kalman(wv, nw, phi, pf, theta, qf, &ssq, &sumlog, NULL, a, Pn, kk)) return 0;
+  if (!sg__arima_kalman(wv, nw, phi, pf, theta, qf, &ssq, &sumlog, NULL, NULL, a, Pn, kk)) return 0;
   for (int i = 0; i < rd * rd; i++)
     Pf[i] = 0.0;
   for (int i = 0; i < r; i++)

@@ -214,7 +214,7 @@ SG__ARIMA_FN void sg__arima_fit_key(const sg__arima_prep *pp, const double *w, c
   ob.beta0 = pp->beta0[k.c];
   ob.bscale = pp->bscale[k.c];
   ob.work = work;
-  ob.transform = 1;
+  ob.transform = SG__ARIMA_ALL;
   sg__arima_fit_cand(&ob, out, ml, (int)s->ic, s->maxit, s->search != SG_ARIMA_FIXED);
 }
 

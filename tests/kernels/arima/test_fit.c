@@ -1,8 +1,12 @@
 /* Fits and forecasts against R (stats::arima + predict, fixtures from make_fixtures.R): exact
  * ML and CSS log-likelihoods, sigma^2, coefficients, forecast means and standard errors for
- * non-seasonal, seasonal, regression (xreg) and drift models. */
+ * non-seasonal, seasonal, regression (xreg) and drift models; the exact likelihood at fixed
+ * parameters near a unit root (where R counts only steps with prediction variance < 1e4); and
+ * R's maInvert (MA roots inside the unit circle reflected) against polynomials built from known
+ * roots. */
 #include <criterion/criterion.h>
 
+#include "arima/arima_fit.h"
 #include "common/backend.h"
 #include "fixtures.h"
 
@@ -149,4 +153,71 @@ Test(arima_fit, forecasts_and_intervals_match_r_predict) {
     }
     sg_arima_results_free(r);
   }
+}
+
+/* 1 + c1 z + ... from its roots: (1 - z/r1)(1 - z/r2) and (1 - z/3)(1 - z/r)(1 - z/conj r) with
+ * r = 0.5 e^{i pi/3}; reflecting the roots inside the circle gives (1 - z/2)^2 and
+ * (1 - z/3)(1 - z/s)(1 - z/conj s), s = 2 e^{i pi/3}, coefficients worked out by hand. */
+Test(arima_fit, ma_invert_reflects_the_roots_inside_the_unit_circle) {
+  double w[16];
+  double c2[2] = {-2.5, 1.0}; /* roots 0.5 and 2 */
+  cr_assert_eq(sg__arima_ma_invert(2, c2, w), 1);
+  cr_expect_float_eq(c2[0], -1.0, 1e-12, "%.15g", c2[0]);
+  cr_expect_float_eq(c2[1], 0.25, 1e-12, "%.15g", c2[1]);
+  double c3[3] = {-2.0 - 1.0 / 3.0, 4.0 + 2.0 / 3.0, -4.0 / 3.0};
+  cr_assert_eq(sg__arima_ma_invert(3, c3, w), 1);
+  double want[3] = {-0.5 - 1.0 / 3.0, 0.25 + 0.5 / 3.0, -0.25 / 3.0};
+  for (int i = 0; i < 3; i++)
+    cr_expect_float_eq(c3[i], want[i], 1e-12, "c%d %.15g vs %.15g", i + 1, c3[i], want[i]);
+  cr_expect(sg__arima_roots_outside(3, c3, -1.0, 1.0, w));
+  double c1[1] = {2.0}; /* 1 + 2z: root -0.5 -> 1 + 0.5z */
+  cr_assert_eq(sg__arima_ma_invert(1, c1, w), 1);
+  cr_expect_float_eq(c1[0], 0.5, 1e-15);
+  double ok[2] = {-0.5, 0.06}; /* roots 1/0.2 = 5 and 1/0.3 = 3.33: left alone */
+  cr_expect_eq(sg__arima_ma_invert(2, ok, w), 0);
+  cr_expect(ok[0] == -0.5 && ok[1] == 0.06);
+  double zero[3] = {0.0, 0.0, 0.0};
+  cr_expect_eq(sg__arima_ma_invert(3, zero, w), 0);
+}
+
+/* stats::arima's loglik at fixed AR(2) parameters (fixed_loglik.csv): near the unit root the
+ * first steps' prediction variance exceeds 1e4 and R leaves them out; far from it every step
+ * counts. (With every step counted the first case would be -90.806, the full-covariance value.) */
+Test(arima_fit, exact_likelihood_at_fixed_parameters_matches_r_near_a_unit_root) {
+  FILE *f = fopen(SG_ARIMA_DATA_DIR "/fixed_loglik.csv", "r");
+  cr_assert_not_null(f);
+  static char line[8192];
+  char *fl[64];
+  int rows = 0;
+  while (fgets(line, sizeof line, f)) {
+    if (line[0] == '#') continue;
+    int nf = fx_split(line, fl, 64);
+    int p = atoi(fl[1]), q = atoi(fl[2]), nc = atoi(fl[4]);
+    cr_assert_eq(nc, p + q);
+    double want = strtod(fl[5 + nc], NULL);
+    int n = atoi(fl[6 + nc]);
+    cr_assert_eq(nf, 7 + nc + n);
+    double y[64], work[4096], zero = 0.0, one = 1.0;
+    for (int t = 0; t < n; t++)
+      y[t] = strtod(fl[7 + nc + t], NULL);
+    sg__arima_obj ob = {.o = {p, q, 0, 0, 1, 0},
+                        .ml = SG__OBJ_ML,
+                        .transform = SG__ARIMA_NATURAL,
+                        .w = y,
+                        .n = n,
+                        .X = NULL,
+                        .beta0 = &zero,
+                        .bscale = &one,
+                        .work = work};
+    cr_assert_leq(sg__arima_obj_scratch(ob.o, n), 4096);
+    sg__arima_cand c = {.o = ob.o};
+    for (int i = 0; i < nc; i++)
+      c.par[i] = strtod(fl[5 + i], NULL);
+    cr_assert(sg__arima_evaluate(&ob, &c));
+    cr_expect_float_eq(c.loglik, want, 1e-7 * fabs(want), "ar (%s, %s): loglik %.10g vs R %.10g",
+                       fl[5], fl[6], c.loglik, want);
+    rows++;
+  }
+  fclose(f);
+  cr_assert_eq(rows, 2);
 }
