@@ -7,11 +7,16 @@
  *            rate (open loop: client i sends its j-th lookup at start + (j + i/C) C/rate, and
  *            latency counts from that scheduled time, so a client that falls behind counts
  *            its queueing too).
+ *            Then the same C connections from one event-loop thread (poll; each sends its next
+ *            GET when the last answer is in, and decodes it with shopgpu_rec_decode): the shape
+ *            of redis-benchmark, and of a storefront built on an event loop.
  *   shopgpu-redis-bench --redis HOST:PORT [--users N] [--k K] [--clients C] [--duration S]
  *                       [--paced F1,F2,...] (default 0.25,0.5)
  * Prints the machine lines and a markdown table; bench/redis_bench.sh runs it next to
  * redis-benchmark -P 64 with values of the same size. */
+#include <fcntl.h>
 #include <hiredis/hiredis.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,6 +179,88 @@ static uint64_t lookups(const opts *o, double rate, const char *label, double *a
   return errors;
 }
 
+/* The event-loop phase: o->clients non-blocking connections served by this one thread for
+ * o->duration seconds, one GET in flight on each; prints its row. Returns the errors. */
+static uint64_t lookups_evloop(const opts *o) {
+  long nc = o->clients;
+  redisContext **cs = calloc((size_t)nc, sizeof *cs);
+  struct pollfd *pf = calloc((size_t)nc, sizeof *pf);
+  double *sent = calloc((size_t)nc, sizeof *sent);
+  uint64_t *seed = calloc((size_t)nc, sizeof *seed);
+  uint32_t items[1024];
+  float scores[1024];
+  shopgpu_rec rec = {.items = items, .scores = scores, .capacity = 1024};
+  sg_lg_hist hist;
+  sg_lg_hist_init(&hist);
+  uint64_t misses = 0, errors = 0;
+  for (long i = 0; i < nc && cs; i++) {
+    cs[i] = redisConnect(o->host, o->port);
+    if (!cs[i] || cs[i]->err) {
+      errors++;
+      continue;
+    }
+    fcntl(cs[i]->fd, F_SETFL, fcntl(cs[i]->fd, F_GETFL) | O_NONBLOCK);
+    cs[i]->flags &= ~REDIS_BLOCK;
+    seed[i] = (uint64_t)i * 7919 + 1;
+    pf[i].fd = cs[i]->fd;
+    pf[i].events = POLLIN;
+  }
+  double until = sg_bench_now() + o->duration;
+  for (long i = 0; i < nc && !errors; i++) { /* every connection sends its first GET */
+    seed[i] = seed[i] * 6364136223846793005ull + 1442695040888963407ull;
+    int done = 0;
+    redisAppendCommand(cs[i], "GET shopgpu:rec:bench:%llu",
+                       (unsigned long long)((seed[i] >> 33) % (uint64_t)o->users));
+    sent[i] = sg_bench_now();
+    while (!done && redisBufferWrite(cs[i], &done) == REDIS_OK) {
+    }
+  }
+  while (!errors && sg_bench_now() < until) {
+    if (poll(pf, (nfds_t)nc, 100) < 0) continue;
+    for (long i = 0; i < nc && !errors; i++) {
+      if (!(pf[i].revents & POLLIN)) continue;
+      if (redisBufferRead(cs[i]) != REDIS_OK) {
+        errors++;
+        break;
+      }
+      void *reply = NULL;
+      while (redisGetReplyFromReader(cs[i], &reply) == REDIS_OK && reply) {
+        redisReply *r = reply;
+        double now = sg_bench_now();
+        int st = r->type == REDIS_REPLY_STRING ? shopgpu_rec_decode(r->str, r->len, &rec)
+                                               : SHOPGPU_REC_MISS;
+        if (st == SHOPGPU_REC_FOUND)
+          sg_lg_hist_record(&hist, (uint64_t)((now - sent[i]) * 1e9));
+        else
+          misses++;
+        freeReplyObject(r);
+        reply = NULL;
+        seed[i] = seed[i] * 6364136223846793005ull + 1442695040888963407ull;
+        int done = 0;
+        redisAppendCommand(cs[i], "GET shopgpu:rec:bench:%llu",
+                           (unsigned long long)((seed[i] >> 33) % (uint64_t)o->users));
+        sent[i] = sg_bench_now();
+        while (!done && redisBufferWrite(cs[i], &done) == REDIS_OK) {
+        }
+      }
+    }
+  }
+  size_t bytes = SG_REC_HEADER_BYTES + 8 * (size_t)o->k;
+  printf("| storefront lookup, one event-loop thread (shopgpu_rec_decode) | %ld | %llu | %zu | "
+         "%.0f | %.3f | %.3f | %.3f | %llu | %llu |\n",
+         nc, (unsigned long long)hist.count, bytes, (double)hist.count / o->duration,
+         sg_lg_hist_quantile(&hist, 0.5) * 1e-6, sg_lg_hist_quantile(&hist, 0.99) * 1e-6,
+         (double)hist.max_ns * 1e-6, (unsigned long long)misses, (unsigned long long)errors);
+  fflush(stdout);
+  for (long i = 0; i < nc && cs; i++)
+    if (cs[i]) redisFree(cs[i]);
+  free(cs);
+  free(pf);
+  free(sent);
+  free(seed);
+  return errors;
+}
+
 int main(int argc, char **argv) {
   opts o;
   if (parse(argc, argv, &o) != 0) {
@@ -198,5 +285,6 @@ int main(int argc, char **argv) {
              100 * o.paced[f]);
     errors += lookups(&o, o.paced[f] * rate, label, NULL);
   }
+  errors += lookups_evloop(&o);
   return errors ? 1 : 0;
 }
