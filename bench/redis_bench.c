@@ -94,6 +94,22 @@ static double publish(const opts *o) {
   return st == SG_OK ? took : -1;
 }
 
+/* The next random published user of a client's stream. */
+static uint64_t next_user(uint64_t *seed, long users) {
+  *seed = *seed * 6364136223846793005ull + 1442695040888963407ull;
+  return (*seed >> 33) % (uint64_t)users;
+}
+
+/* Queues and writes GET of user's list on a non-blocking connection; returns when it was sent. */
+static double send_get(redisContext *c, uint64_t user) {
+  int done = 0;
+  redisAppendCommand(c, "GET shopgpu:rec:bench:%llu", (unsigned long long)user);
+  double t = sg_bench_now();
+  while (!done && redisBufferWrite(c, &done) == REDIS_OK) {
+  }
+  return t;
+}
+
 typedef struct client {
   const opts *o;
   double start, until;
@@ -125,8 +141,7 @@ static void *lookup_loop(void *arg) {
       t0 = sg_bench_now();
       if (t0 >= c->until) break;
     }
-    c->seed = c->seed * 6364136223846793005ull + 1442695040888963407ull;
-    uint64_t user = (c->seed >> 33) % (uint64_t)c->o->users;
+    uint64_t user = next_user(&c->seed, c->o->users);
     int r = shopgpu_rec_lookup(ctx, "bench", user, &rec);
     double dt = sg_bench_now() - t0;
     if (r == SHOPGPU_REC_FOUND)
@@ -207,13 +222,7 @@ static uint64_t lookups_evloop(const opts *o) {
   }
   double until = sg_bench_now() + o->duration;
   for (long i = 0; i < nc && !errors; i++) { /* every connection sends its first GET */
-    seed[i] = seed[i] * 6364136223846793005ull + 1442695040888963407ull;
-    int done = 0;
-    redisAppendCommand(cs[i], "GET shopgpu:rec:bench:%llu",
-                       (unsigned long long)((seed[i] >> 33) % (uint64_t)o->users));
-    sent[i] = sg_bench_now();
-    while (!done && redisBufferWrite(cs[i], &done) == REDIS_OK) {
-    }
+    sent[i] = send_get(cs[i], next_user(&seed[i], o->users));
   }
   while (!errors && sg_bench_now() < until) {
     if (poll(pf, (nfds_t)nc, 100) < 0) continue;
@@ -235,13 +244,7 @@ static uint64_t lookups_evloop(const opts *o) {
           misses++;
         freeReplyObject(r);
         reply = NULL;
-        seed[i] = seed[i] * 6364136223846793005ull + 1442695040888963407ull;
-        int done = 0;
-        redisAppendCommand(cs[i], "GET shopgpu:rec:bench:%llu",
-                           (unsigned long long)((seed[i] >> 33) % (uint64_t)o->users));
-        sent[i] = sg_bench_now();
-        while (!done && redisBufferWrite(cs[i], &done) == REDIS_OK) {
-        }
+        sent[i] = send_get(cs[i], next_user(&seed[i], o->users));
       }
     }
   }
