@@ -471,7 +471,7 @@ SG__ARIMA_FN int sg__arima_kalman(const double *z, int n, const double *phi, int
     ph[i] = i < pf ? phi[i] : 0.0;
     Rv[i] = i == 0 ? 1.0 : (i <= qf && i < r ? theta[i - 1] : 0.0);
   }
-  double ssq = 0.0, sumlog = 0.0, Fprev = -1.0;
+  double ssq = 0.0, sumlog = 0.0, Fprev = -1.0, logF = 0.0;
   int steady = 0, nu = 0;
   for (int t = 0; t < n; t++) {
     for (int i = 0; i < r; i++)
@@ -494,7 +494,7 @@ SG__ARIMA_FN int sg__arima_kalman(const double *z, int n, const double *phi, int
     if (F < 1e4) {
       nu++;
       ssq += v * v / F;
-      sumlog += log(F);
+      sumlog += steady ? logF : log(F); /* F no longer changes once steady */
       if (resid) resid[t] = v / sqrt(F);
     } else if (resid) {
       resid[t] = 0.0;
@@ -511,7 +511,10 @@ SG__ARIMA_FN int sg__arima_kalman(const double *z, int n, const double *phi, int
         for (int l = 0; l < r; l++)
           out[l] = pn[l] - mi * M[l];
       }
-      if (t > 0 && fabs(F - Fprev) < 1e-12 * F) steady = 1;
+      if (t > 0 && fabs(F - Fprev) < 1e-12 * F) {
+        steady = 1;
+        logF = log(F);
+      }
       Fprev = F;
     }
   }
