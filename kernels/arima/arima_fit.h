@@ -83,8 +83,11 @@ SG__ARIMA_FN double sg__arima_objective(const sg__arima_obj *c, const double *u)
 
 /* Levenberg-Marquardt on the residual vector (forward-difference Jacobian): the CSS and the
  * exact likelihood are both sums of squares, and LM reaches their minimum in a few Jacobians
- * where BFGS on the objective needs hundreds of evaluations. u (k values) is updated in place;
- * lm: n * (k + 2) doubles. Returns 1 when converged, 0 at maxit, -1 when the start is undefined. */
+ * where BFGS on the objective needs hundreds of evaluations. Converged when a step lowers S by
+ * less than 1e-8 of itself (R's BFGS stops at a relative change of 1e-8 in 0.5 log S, looser)
+ * or moves no parameter by 1e-8.
+ * u (k values) is updated in place; lm: n * (k + 2) doubles. Returns 1 when converged, 0 at
+ * maxit, -1 when the start is undefined. */
 SG__ARIMA_FN int sg__arima_lm(const sg__arima_obj *c, int k, double *u, int maxit, double *lm) {
   double H[SG__ARIMA_MAXPAR * SG__ARIMA_MAXPAR], A[SG__ARIMA_MAXPAR * SG__ARIMA_MAXPAR];
   double g[SG__ARIMA_MAXPAR], delta[SG__ARIMA_MAXPAR], ut[SG__ARIMA_MAXPAR];
@@ -154,7 +157,7 @@ SG__ARIMA_FN int sg__arima_lm(const sg__arima_obj *c, int k, double *u, int maxi
     double rel = (S - Snew) / S;
     S = Snew;
     lambda = fmax(lambda * 0.1, 1e-10);
-    if (rel < 1e-9 || step < 1e-8) return 1;
+    if (rel < 1e-8 || step < 1e-8) return 1;
   }
   return 0;
 }
