@@ -11,6 +11,7 @@ whose MASE differs most.
 """
 import argparse
 import csv
+import signal
 from collections import Counter
 
 KEYS = ["p", "d", "q", "P", "D", "Q", "mean", "drift"]
@@ -59,4 +60,5 @@ def main():
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # quiet when piped into head
     main()
