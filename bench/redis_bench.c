@@ -156,6 +156,17 @@ static void *lookup_loop(void *arg) {
   return NULL;
 }
 
+/* One lookup phase's table row: o->clients clients over o->duration seconds. */
+static void print_row(const opts *o, const char *label, const sg_lg_hist *h, uint64_t misses,
+                      uint64_t errors) {
+  size_t bytes = SG_REC_HEADER_BYTES + 8 * (size_t)o->k;
+  printf("| %s | %ld | %llu | %zu | %.0f | %.3f | %.3f | %.3f | %llu | %llu |\n", label, o->clients,
+         (unsigned long long)h->count, bytes, (double)h->count / o->duration,
+         sg_lg_hist_quantile(h, 0.5) * 1e-6, sg_lg_hist_quantile(h, 0.99) * 1e-6,
+         (double)h->max_ns * 1e-6, (unsigned long long)misses, (unsigned long long)errors);
+  fflush(stdout);
+}
+
 /* One lookup phase of o->duration seconds from o->clients threads: back to back (rate 0) or
  * paced at `rate` lookups/s in all; prints its row. *achieved: lookups/s answered. Returns the
  * errors. */
@@ -182,12 +193,7 @@ static uint64_t lookups(const opts *o, double rate, const char *label, double *a
     sg_lg_hist_merge(&all, &cs[i].hist);
     misses += cs[i].misses, errors += cs[i].errors;
   }
-  size_t bytes = SG_REC_HEADER_BYTES + 8 * (size_t)o->k;
-  printf("| %s | %ld | %llu | %zu | %.0f | %.3f | %.3f | %.3f | %llu | %llu |\n", label, o->clients,
-         (unsigned long long)all.count, bytes, (double)all.count / o->duration,
-         sg_lg_hist_quantile(&all, 0.5) * 1e-6, sg_lg_hist_quantile(&all, 0.99) * 1e-6,
-         (double)all.max_ns * 1e-6, (unsigned long long)misses, (unsigned long long)errors);
-  fflush(stdout);
+  print_row(o, label, &all, misses, errors);
   if (achieved) *achieved = (double)all.count / o->duration;
   free(cs);
   free(ts);
@@ -248,13 +254,8 @@ static uint64_t lookups_evloop(const opts *o) {
       }
     }
   }
-  size_t bytes = SG_REC_HEADER_BYTES + 8 * (size_t)o->k;
-  printf("| storefront lookup, one event-loop thread (shopgpu_rec_decode) | %ld | %llu | %zu | "
-         "%.0f | %.3f | %.3f | %.3f | %llu | %llu |\n",
-         nc, (unsigned long long)hist.count, bytes, (double)hist.count / o->duration,
-         sg_lg_hist_quantile(&hist, 0.5) * 1e-6, sg_lg_hist_quantile(&hist, 0.99) * 1e-6,
-         (double)hist.max_ns * 1e-6, (unsigned long long)misses, (unsigned long long)errors);
-  fflush(stdout);
+  print_row(o, "storefront lookup, one event-loop thread (shopgpu_rec_decode)", &hist, misses,
+            errors);
   for (long i = 0; i < nc && cs; i++)
     if (cs[i]) redisFree(cs[i]);
   free(cs);

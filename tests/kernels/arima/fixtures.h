@@ -51,6 +51,16 @@ static inline int fx_split(char *line, char **fields, int cap) {
   return n;
 }
 
+/* A fixture row's series: fields[at] is its length n, the n values follow. Returns n, or -1
+ * when the row does not hold exactly that many values or n is over cap. */
+static inline int fx_row_series(char **fields, int nf, int at, double *v, int cap) {
+  int n = atoi(fields[at]);
+  if (n < 0 || n > cap || nf != at + 1 + n) return -1;
+  for (int t = 0; t < n; t++)
+    v[t] = strtod(fields[at + 1 + t], NULL);
+  return n;
+}
+
 /* Philox standard normal (Box-Muller on two open-interval uniforms). */
 static inline double fx_normal(uint64_t seed, uint64_t stream, uint64_t i) {
   double u1 = ((double)(sg_philox_u32(seed, stream, 2 * i) >> 8) + 1.0) / 16777217.0;
