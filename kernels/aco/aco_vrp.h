@@ -1,8 +1,8 @@
 /* CVRP ant (host and device): focused construction of a giant tour over the customers, Split
  * into routes (Bellman on the giant tour, penalised limits), then the granular local search of
  * aco_vrp_moves.h until no move improves; an infeasible result is repaired by rerunning the
- * search with penalties ×10 and ×100. The solution is written as customers with a 0 after each
- * route. */
+ * search with penalties ×10 and ×100, and failing that by a split that holds the limits. The
+ * solution is written as customers with a 0 after each route. */
 #ifndef SG_ACO_VRP_H
 #define SG_ACO_VRP_H
 
@@ -80,7 +80,8 @@ static SG__ACO_BIG SG_HD void sg__aco_routes_from_giant(sg__aco_vrp_ws *w) {
   if (nr > slots) nr = sg__aco_merge_routes(w, b, nr, slots);
   /* spare empty routes: at least one, and enough for the capacity lower bound */
   double total = 0.0;
-  for (int i = 0; i < w->n - 1; i++) total += (double)w->m->demand[w->giant[i]];
+  for (int i = 0; i < w->n - 1; i++)
+    total += (double)w->m->demand[w->giant[i]];
   int need = (int)ceil(total / w->m->capacity) + 1;
   int want = nr + 1 > need ? nr + 1 : need;
   w->R = want <= slots ? want : slots;
@@ -216,6 +217,20 @@ static SG__ACO_BIG SG_HD void sg__aco_vrp_improve(sg__aco_vrp_ws *w, int local_s
       double mult = rep == 1 ? 10.0 : 100.0;
       sg__aco_vrp_set_penalty(w, lc * mult, ld * mult);
       sg__aco_vrp_ls(w);
+      now = sg__aco_vrp_limits(w);
+    }
+    if (now != ok) {
+      /* the search could not repair it (a large instance, few iterations): split the giant
+       * tour again holding the limits, which gives feasible routes whenever each customer
+       * fits a route alone, and search from there with the limits as good as hard */
+      w->lc = w->ld = 1e9;
+      sg__aco_routes_from_giant(w);
+      if (sg__aco_vrp_limits(w) == ok) {
+        sg__aco_vrp_ls(w);
+        if (sg__aco_vrp_limits(w) != ok) {
+          sg__aco_routes_from_giant(w);
+        }
+      }
       now = sg__aco_vrp_limits(w);
     }
   }
