@@ -3,6 +3,7 @@
  * series ranges to the backend's run slot. */
 #include "arima.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,7 +274,8 @@ int sg_arima_ndiffs(const double *x, size_t n, int max_d) {
 
 double sg_arima_seasonal_strength(const double *x, size_t n, int m) {
   if (m < 2) return 0.0;
-  double *work = malloc((n + (size_t)m) * sizeof *work);
+  if (n > INT_MAX / 8) return 0.0;
+  double *work = malloc(sg__arima_stl_scratch((int)n, m) * sizeof *work);
   if (!work) return 0.0;
   double v = sg__arima_seas_strength(x, (int)n, m, work);
   free(work);

@@ -15,10 +15,11 @@
  * k = coefficients + 1 and n' = n - d - D m (forecast::Arima's definitions).
  *
  * Automatic order (Hyndman & Khandakar 2008, forecast::auto.arima): D from a seasonal-strength
- * test (strength > 0.64 on a classical decomposition), d from repeated KPSS tests at 5% on the
- * seasonally differenced series; then either the stepwise search (auto.arima's start models and
- * neighbour moves, at most nmodels fits) or the full grid of every (p, q, P, Q) up to the
- * maxima with p + q + P + Q <= max_order, each with and without the constant where allowed.
+ * test (strength > 0.64 on an STL decomposition, as forecast::nsdiffs), d from repeated KPSS
+ * tests at 5% on the seasonally differenced series; then either the stepwise search
+ * (auto.arima's start models and neighbour moves, at most nmodels fits) or the full grid of
+ * every (p, q, P, Q) up to the maxima with p + q + P + Q <= max_order, each with and without
+ * the constant where allowed.
  * Candidates whose AR or MA roots lie inside |z| < 1.01 are rejected, as auto.arima does.
  *
  * Forecasts: the Kalman forecast of the full (integrated) model from the filtered state, as

@@ -442,21 +442,84 @@ static SG_INLINE SG_HD int sg__arima_kalman_scratch(int pf, int r) {
   return 2 * r1 * r1 + 6 * r1 + sg__arima_q0_scratch(pf, r) + r * r;
 }
 
+/* The same likelihood by the Chandrasekhar recursions (Morf, Sidhu & Kailath 1974): from the
+ * stationary prior P1 = Q0 the change of the predicted covariance P_{t+1} - P_t has rank one,
+ * Y_t M_t Y_t', so F_t and the gain follow from O(r) updates per step instead of the O(r^2)
+ * covariance recursion (the filter never needs P itself):
+ *   F_{t+1} = F_t + M_t s^2,  g_{t+1} = g_t + M_t s T Y_t,  Y_{t+1} = T Y_t - s g_t / F_t,
+ *   M_{t+1} = M_t F_t / F_{t+1},  with s = Y_t[0], g_t = T P_t e1, Y_1 = g_1, M_1 = -1 / F_1.
+ * Exact because sg__arima_q0 solves Q0 = T Q0 T' + R R'. Same outputs and rules as
+ * sg__arima_kalman without the final state. */
+SG__ARIMA_FN int sg__arima_kalman_fast(const double *z, int n, const double *phi, int pf,
+                                       const double *theta, int qf, double *ssq_out,
+                                       double *sumlog_out, int *nu_out, double *resid,
+                                       double *work) {
+  int r = pf > qf + 1 ? pf : qf + 1, r1 = r + 1;
+  double *x = work, *g = x + r1, *Y = g + r1, *u = Y + r1, *ph = u + r1, *q0 = ph + r1,
+         *q0w = q0 + r * r;
+  if (!sg__arima_q0(phi, pf, theta, qf, r, q0, q0w)) return 0;
+  for (int i = 0; i < r1; i++) {
+    ph[i] = i < pf ? phi[i] : 0.0;
+    x[i] = u[i] = 0.0;
+  }
+  double F = q0[0];
+  for (int i = 0; i < r; i++) /* g = T Q0 e1 */
+    g[i] = ph[i] * q0[0] + (i + 1 < r ? q0[(i + 1) * r] : 0.0);
+  g[r] = 0.0;
+  for (int i = 0; i < r1; i++)
+    Y[i] = g[i];
+  double M = -1.0 / F, ssq = 0.0, sumlog = 0.0;
+  int nu = 0;
+  for (int t = 0; t < n; t++) {
+    if (!(F > 0.0) || !isfinite(F)) return 0;
+    double v = z[t] - x[0];
+    if (F < 1e4) {
+      nu++;
+      ssq += v * v / F;
+      sumlog += log(F);
+      if (resid) resid[t] = v / sqrt(F);
+    } else if (resid) {
+      resid[t] = 0.0;
+    }
+    double vf = v / F, x0 = x[0], s = Y[0], Ms = M * s, sf = s / F;
+    for (int i = 0; i < r; i++) { /* x[i + 1] and Y[i + 1] are read before they are written */
+      x[i] = x[i + 1] + ph[i] * x0 + g[i] * vf;
+      u[i] = Y[i + 1] + ph[i] * s; /* T Y */
+      Y[i] = u[i] - g[i] * sf;
+      g[i] += u[i] * Ms;
+    }
+    double Fn = F + Ms * s;
+    M = M * F / Fn;
+    F = Fn;
+  }
+  *ssq_out = ssq;
+  *sumlog_out = sumlog;
+  if (nu_out) *nu_out = nu;
+  return 1;
+}
+
 /* Exact Gaussian likelihood of the stationary ARMA z[0..n) by the Kalman filter (R's
  * ARIMA_Like without differencing states). Outputs ssq = sum v_t^2/F_t, sumlog = sum log F_t
  * (unit innovation variance) and nu, the observations counted: as R, a step whose prediction
  * variance F is 1e4 or more (the first values of a nearly non-stationary model) updates the
- * state but adds nothing to ssq and sumlog. When the prediction variance F settles (relative change
- * below 1e-12) the covariance recursion stops: later steps cost O(r) instead of O(r^2). The state
- * covariance is kept with one zero row and column beyond r (stride r + 1) so the structured
+ * state but adds nothing to ssq and sumlog. When the filtered covariance stops changing (every
+ * entry within 1e-12 of the largest of the last step's) the recursion has reached its fixed point
+ * and stops: later steps cost O(r) instead of O(r^2). (F alone can stay put for a season while
+ * the covariance still moves: a pure seasonal model learns nothing about lag m until step m.)
+ * The state covariance is kept with one zero row and column beyond r (stride r + 1) so the structured
  * update P <- T P T' + R R' has no branches in its inner loop.
- * a_out (r) / P_out (r x r), when not NULL, receive the filtered state after the last step.
+ * a_out (r) / P_out (r x r), when not NULL, receive the filtered state after the last step;
+ * without them the call goes to sg__arima_kalman_fast (same values, O(r) per step).
  * resid (n, may be NULL): standardised innovations v_t / sqrt(F_t), 0 for a step not counted.
  * Returns 0 when P0 cannot be computed or a variance is not positive. */
 SG__ARIMA_FN int sg__arima_kalman(const double *z, int n, const double *phi, int pf,
                                   const double *theta, int qf, double *ssq_out, double *sumlog_out,
                                   int *nu_out, double *resid, double *a_out, double *P_out,
                                   double *work) {
+  if (!a_out && !P_out) {
+    return sg__arima_kalman_fast(z, n, phi, pf, theta, qf, ssq_out, sumlog_out, nu_out, resid,
+                                 work);
+  }
   int r = pf > qf + 1 ? pf : qf + 1, r1 = r + 1;
   double *P = work, *Pn = P + r1 * r1, *a = Pn + r1 * r1, *an = a + r1, *ph = an + r1;
   double *Rv = ph + r1, *p0 = Rv + r1, *M = p0 + r1, *q0 = M + r1, *q0w = q0 + r * r;
@@ -471,7 +534,7 @@ SG__ARIMA_FN int sg__arima_kalman(const double *z, int n, const double *phi, int
     ph[i] = i < pf ? phi[i] : 0.0;
     Rv[i] = i == 0 ? 1.0 : (i <= qf && i < r ? theta[i - 1] : 0.0);
   }
-  double ssq = 0.0, sumlog = 0.0, Fprev = -1.0, logF = 0.0;
+  double ssq = 0.0, sumlog = 0.0, logF = 0.0;
   int steady = 0, nu = 0;
   for (int t = 0; t < n; t++) {
     for (int i = 0; i < r; i++)
@@ -505,17 +568,22 @@ SG__ARIMA_FN int sg__arima_kalman(const double *z, int n, const double *phi, int
     if (!steady) {
       for (int i = 0; i < r; i++)
         M[i] = Pn[i] / F;
+      double dmax = 0.0, pmax = 0.0; /* change of the filtered covariance since the last step */
       for (int i = 0; i < r; i++) {
         const double *pn = Pn + i * r1;
         double *out = P + i * r1, mi = Pn[i];
-        for (int l = 0; l < r; l++)
-          out[l] = pn[l] - mi * M[l];
+        for (int l = 0; l < r; l++) {
+          double nv = pn[l] - mi * M[l];
+          double dd = fabs(nv - out[l]), av = fabs(nv); /* not fmax: a libm call */
+          dmax = dd > dmax ? dd : dmax;
+          pmax = av > pmax ? av : pmax;
+          out[l] = nv;
+        }
       }
-      if (t > 0 && fabs(F - Fprev) < 1e-12 * F) {
+      if (t > 0 && dmax <= 1e-12 * pmax) { /* a fixed point of the recursion: F stays as it is */
         steady = 1;
         logF = log(F);
       }
-      Fprev = F;
     }
   }
   *ssq_out = ssq;

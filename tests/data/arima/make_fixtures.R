@@ -6,6 +6,7 @@
 suppressMessages(library(forecast))
 args <- commandArgs(trailingOnly = TRUE)
 out <- if (length(args)) args[1] else "."
+m3dir <- if (length(args) > 1) args[2] else "../shared/data/timeseries/m3"
 options(digits = 15)
 
 series <- list(
@@ -107,3 +108,25 @@ for (cf in list(c(1.992, -0.9931), c(1.5, -0.6))) {
                     collapse = ","))
 }
 writeLines(fl, file.path(out, "fixed_loglik.csv"))
+
+# forecast::nsdiffs's seasonal strength (seas.heuristic: STL with s.window 11 via mstl) of the
+# seasonal R datasets and of M3 series whose strength lies near the 0.64 threshold (training
+# part: the last nf values held out), values written out so the test needs no M3 files.
+ss <- c("# name,m,strength,n,values...")
+for (nm in c("usacc", "logair", "logukgas")) {
+  x <- series[[nm]]
+  ss <- c(ss, paste(c(nm, frequency(x), sprintf("%.17g", forecast:::seas.heuristic(x)), length(x),
+                      sprintf("%.17g", as.numeric(x))), collapse = ","))
+}
+for (pick in list(c("M3_quarterly.csv", 4, 177), c("M3_quarterly.csv", 4, 172),
+                  c("M3_monthly.csv", 12, 323), c("M3_monthly.csv", 12, 351),
+                  c("M3_monthly.csv", 12, 170), c("M3_monthly.csv", 12, 652))) {
+  d <- read.csv(file.path(m3dir, pick[1]), header = TRUE, stringsAsFactors = FALSE)
+  i <- as.integer(pick[3]) + 1
+  v <- as.numeric(d[i, 7:(6 + d$n[i])])
+  y <- v[1:(d$n[i] - d$nf[i])]
+  x <- ts(y, frequency = as.integer(pick[2]))
+  ss <- c(ss, paste(c(d$series[i], pick[2], sprintf("%.17g", forecast:::seas.heuristic(x)),
+                      length(y), sprintf("%.17g", y)), collapse = ","))
+}
+writeLines(ss, file.path(out, "seas.csv"))

@@ -219,3 +219,130 @@ Test(arima_fit, exact_likelihood_at_fixed_parameters_matches_r_near_a_unit_root)
   fclose(f);
   cr_assert_eq(rows, 2);
 }
+
+/* Exact Gaussian log-likelihood (sigma^2 concentrated out) of z[0..n) under the ARMA with
+ * expanded polynomials phi (pf) and theta (qf), from its autocovariances (psi weights summed to
+ * 4000 lags) and a Cholesky factor of the full n x n covariance: independent of the Kalman
+ * filter. */
+static double brute_loglik(const double *z, int n, const double *phi, int pf, const double *theta,
+                           int qf) {
+  enum { L = 4000 };
+  static double psi[L], gam[L], G[64 * 64], y[64];
+  cr_assert_leq(n, 64);
+  for (int j = 0; j < L; j++) {
+    double v = j == 0 ? 1.0 : (j <= qf ? theta[j - 1] : 0.0);
+    for (int i = 1; i <= pf && i <= j; i++)
+      v += phi[i - 1] * psi[j - i];
+    psi[j] = v;
+  }
+  for (int h = 0; h < n; h++) {
+    double g = 0.0;
+    for (int j = 0; j + h < L; j++)
+      g += psi[j] * psi[j + h];
+    gam[h] = g;
+  }
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < n; j++)
+      G[i * n + j] = gam[i > j ? i - j : j - i];
+  double logdet = 0.0;
+  for (int j = 0; j < n; j++) { /* G = C C' in place (lower), then C y = z */
+    double d = G[j * n + j];
+    for (int k = 0; k < j; k++)
+      d -= G[j * n + k] * G[j * n + k];
+    cr_assert_gt(d, 0.0);
+    G[j * n + j] = sqrt(d);
+    logdet += log(d);
+    for (int i = j + 1; i < n; i++) {
+      double s = G[i * n + j];
+      for (int k = 0; k < j; k++)
+        s -= G[i * n + k] * G[j * n + k];
+      G[i * n + j] = s / G[j * n + j];
+    }
+  }
+  double ssq = 0.0;
+  for (int i = 0; i < n; i++) {
+    double s = z[i];
+    for (int k = 0; k < i; k++)
+      s -= G[i * n + k] * y[k];
+    y[i] = s / G[i * n + i];
+    ssq += y[i] * y[i];
+  }
+  return -0.5 * (n * log(2.0 * M_PI * ssq / n) + logdet + n);
+}
+
+/* The exact likelihood of seasonal and mixed models against the full-covariance value. Pure
+ * seasonal models are the trap: their prediction variance stays the same for a whole season
+ * while the state covariance still changes, and a filter that stopped its covariance recursion
+ * there (as ours did once) got N1030's (0,1,0)(0,0,1)4 likelihood wrong by 0.24. */
+Test(arima_fit, exact_likelihood_of_seasonal_models_equals_the_full_covariance_value) {
+  struct {
+    int p, q, P, Q, m;
+    double par[6];
+  } ms[] = {
+      {0, 0, 0, 1, 4, {-0.5}},           {0, 0, 0, 1, 4, {-0.95}},
+      {0, 0, 1, 0, 4, {0.6}},            {0, 0, 2, 1, 12, {0.3, -0.4, -0.5}},
+      {0, 0, 1, 1, 12, {0.7, -0.3}},     {0, 0, 0, 2, 4, {0.4, 0.3}},
+      {1, 1, 0, 1, 4, {0.5, 0.3, -0.6}}, {2, 0, 1, 0, 12, {0.4, -0.2, 0.5}},
+      {0, 1, 1, 0, 4, {-0.4, -0.7}},
+  };
+  double z[60], work[8192], zero = 0.0, one = 1.0;
+  int n = 60;
+  for (size_t k = 0; k < sizeof ms / sizeof ms[0]; k++) {
+    sg__arma_order o = {ms[k].p, ms[k].q, ms[k].P, ms[k].Q, ms[k].m, 0};
+    sg__arima_cand c = {.o = o};
+    for (int i = 0; i < sg__arma_npar(o); i++)
+      c.par[i] = ms[k].par[i];
+    double phi[64], theta[64];
+    int pf = sg__arma_pf(o), qf = sg__arma_qf(o);
+    sg__arima_expand(o, c.par, phi, theta);
+    fx_simulate(11, k, phi, pf, theta, qf, 0, 0, o.m, 0.0, n, z);
+    sg__arima_obj ob = {.o = o,
+                        .ml = SG__OBJ_ML,
+                        .transform = SG__ARIMA_NATURAL,
+                        .w = z,
+                        .n = n,
+                        .X = NULL,
+                        .beta0 = &zero,
+                        .bscale = &one,
+                        .work = work};
+    cr_assert_leq(sg__arima_obj_scratch(o, n), 8192);
+    cr_assert(sg__arima_evaluate(&ob, &c));
+    double want = brute_loglik(z, n, phi, pf, theta, qf);
+    cr_expect_float_eq(c.loglik, want, 1e-8 * fabs(want),
+                       "(%d,0,%d)(%d,0,%d)%d: loglik %.10f, full covariance %.10f", o.p, o.q, o.P,
+                       o.Q, o.m, c.loglik, want);
+  }
+}
+
+/* The likelihood-only filter (Chandrasekhar recursions, O(r) per step) against the covariance
+ * recursion the forecasts use, on the same data: the same ssq, sumlog and steps counted, near
+ * a unit root (where the first steps' variance passes 1e4 and drop out) as well. */
+Test(arima_fit, fast_filter_equals_the_covariance_recursion) {
+  struct {
+    int p, q, P, Q, m;
+    double par[6];
+  } ms[] = {
+      {2, 0, 0, 0, 1, {1.992, -0.9931}}, {1, 1, 0, 0, 1, {0.9, -0.5}},
+      {0, 0, 0, 1, 4, {-0.9}},           {0, 0, 2, 1, 12, {0.3, -0.4, -0.5}},
+      {2, 1, 1, 1, 12, {0.5, 0.2, -0.3, 0.6, -0.7}},
+  };
+  double z[100], work[16384];
+  for (size_t k = 0; k < sizeof ms / sizeof ms[0]; k++) {
+    sg__arma_order o = {ms[k].p, ms[k].q, ms[k].P, ms[k].Q, ms[k].m, 0};
+    double phi[64], theta[64], a[64], P[64 * 64];
+    int pf = sg__arma_pf(o), qf = sg__arma_qf(o);
+    sg__arima_expand(o, ms[k].par, phi, theta);
+    fx_simulate(12, k, phi, pf, theta, qf, 0, 0, o.m, 0.0, 100, z);
+    int r = pf > qf + 1 ? pf : qf + 1;
+    cr_assert_leq(sg__arima_kalman_scratch(pf, r), 16384);
+    double ssq1, sl1, ssq2, sl2;
+    int nu1 = 0, nu2 = 0;
+    cr_assert(sg__arima_kalman(z, 100, phi, pf, theta, qf, &ssq1, &sl1, &nu1, NULL, a, P, work));
+    cr_assert(sg__arima_kalman(z, 100, phi, pf, theta, qf, &ssq2, &sl2, &nu2, NULL, NULL, NULL,
+                               work));
+    cr_expect_eq(nu2, nu1, "model %zu: steps counted %d vs %d", k, nu2, nu1);
+    cr_expect_float_eq(ssq2, ssq1, 1e-8 * ssq1, "model %zu: ssq %.12g vs %.12g", k, ssq2, ssq1);
+    cr_expect_float_eq(sl2, sl1, 1e-8 * (1.0 + fabs(sl1)), "model %zu: sumlog %.12g vs %.12g", k,
+                       sl2, sl1);
+  }
+}
