@@ -51,6 +51,15 @@ static inline int fx_split(char *line, char **fields, int cap) {
   return n;
 }
 
+/* The next data row of a fixture file (lines starting with '#' skipped), split into at most
+ * cap fields in line; returns the field count, or -1 at the end of the file. */
+static inline int fx_next_row(FILE *f, char *line, int size, char **fields, int cap) {
+  while (fgets(line, size, f)) {
+    if (line[0] != '#') return fx_split(line, fields, cap);
+  }
+  return -1;
+}
+
 /* A fixture row's series: fields[at] is its length n, the n values follow. Returns n, or -1
  * when the row does not hold exactly that many values or n is over cap. */
 static inline int fx_row_series(char **fields, int nf, int at, double *v, int cap) {

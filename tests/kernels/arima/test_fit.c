@@ -189,9 +189,8 @@ Test(arima_fit, exact_likelihood_at_fixed_parameters_matches_r_near_a_unit_root)
   static char line[8192];
   char *fl[64];
   int rows = 0;
-  while (fgets(line, sizeof line, f)) {
-    if (line[0] == '#') continue;
-    int nf = fx_split(line, fl, 64);
+  int nf;
+  while ((nf = fx_next_row(f, line, sizeof line, fl, 64)) >= 0) {
     int p = atoi(fl[1]), q = atoi(fl[2]), nc = atoi(fl[4]);
     cr_assert_eq(nc, p + q);
     double want = strtod(fl[5 + nc], NULL);

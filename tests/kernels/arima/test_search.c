@@ -26,9 +26,9 @@ Test(arima_search, kpss_ndiffs_nsdiffs_match_r) {
   cr_assert_not_null(f);
   char line[512], *fl[8];
   int rows = 0;
-  while (fgets(line, sizeof line, f)) {
-    if (line[0] == '#') continue;
-    cr_assert_eq(fx_split(line, fl, 8), 6);
+  int nf;
+  while ((nf = fx_next_row(f, line, sizeof line, fl, 8)) >= 0) {
+    cr_assert_eq(nf, 6);
     fx_series s;
     cr_assert(fx_load_series(fl[0], &s), "%s", fl[0]);
     double stat = sg_arima_kpss(s.v, (size_t)s.n, atoi(fl[2]));
@@ -70,9 +70,8 @@ Test(arima_search, seasonal_strength_matches_r_stl) {
   static char line[16384];
   char *fl[160];
   int rows = 0;
-  while (fgets(line, sizeof line, f)) {
-    if (line[0] == '#') continue;
-    int nf = fx_split(line, fl, 160);
+  int nf;
+  while ((nf = fx_next_row(f, line, sizeof line, fl, 160)) >= 0) {
     double v[150];
     int n = fx_row_series(fl, nf, 3, v, 150), m = atoi(fl[1]);
     cr_assert_gt(n, 2 * m, "%s", fl[0]);
@@ -226,9 +225,8 @@ Test(arima_search, stepwise_makes_auto_arimas_choices) {
   double n94[64];
   int n94_n = 0;
   sg_err e = {0};
-  while (fgets(line, sizeof line, f)) {
-    if (line[0] == '#') continue;
-    int nf = fx_split(line, fl, 128);
+  int nf;
+  while ((nf = fx_next_row(f, line, sizeof line, fl, 128)) >= 0) {
     double v[64];
     int n = fx_row_series(fl, nf, 6, v, 64);
     cr_assert_gt(n, 0, "%s", fl[0]);
