@@ -506,8 +506,8 @@ SG__ARIMA_FN int sg__arima_kalman_fast(const double *z, int n, const double *phi
  * entry within 1e-12 of the largest of the last step's) the recursion has reached its fixed point
  * and stops: later steps cost O(r) instead of O(r^2). (F alone can stay put for a season while
  * the covariance still moves: a pure seasonal model learns nothing about lag m until step m.)
- * The state covariance is kept with one zero row and column beyond r (stride r + 1) so the structured
- * update P <- T P T' + R R' has no branches in its inner loop.
+ * The state covariance is kept with one zero row and column beyond r (stride r + 1) so the
+ * structured update P <- T P T' + R R' has no branches in its inner loop.
  * a_out (r) / P_out (r x r), when not NULL, receive the filtered state after the last step;
  * without them the call goes to sg__arima_kalman_fast (same values, O(r) per step).
  * resid (n, may be NULL): standardised innovations v_t / sqrt(F_t), 0 for a step not counted.

@@ -68,7 +68,8 @@ static SG_INLINE SG_HD size_t sg__arima_series_scratch(const sg_arima_spec *s, i
   size_t fc = (size_t)2 * rd * rd + (size_t)8 * rd + (size_t)r * r + 2 * (size_t)n +
               (size_t)sg__arima_kalman_scratch(pf, r);
   size_t ob = (size_t)sg__arima_obj_scratch(o, n) + (size_t)pf + qf;
-  size_t tail = ob > fc ? ob : fc, stl = sg__arima_stl_scratch(n, m); /* all after tmp */
+  size_t tail = ob > fc ? ob : fc; /* all of it after tmp */
+  size_t stl = m > 1 && Dmax > 0 && s->D < 0 ? sg__arima_stl_scratch(n, m) : 0; /* D test */
   if (stl > tail) tail = stl;
   return (size_t)n * (size_t)(3 + nx) + (size_t)m + tail + 64;
 }

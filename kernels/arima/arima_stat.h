@@ -1,7 +1,7 @@
 /* Tests and small regressions behind automatic ARIMA (host+device): the KPSS level-stationarity
  * statistic as urca::ur.kpss (type "mu", lag trunc(3 sqrt(n)/13) as forecast::ndiffs), the
- * seasonal-strength heuristic that picks D (on STL as forecast::mstl), and the OLS start for regression
- * coefficients with R's parscale (10 standard errors). */
+ * seasonal-strength heuristic that picks D (on STL as forecast::mstl), and the OLS start for
+ * regression coefficients with R's parscale (10 standard errors). */
 #ifndef SG_ARIMA_STAT_H
 #define SG_ARIMA_STAT_H
 

@@ -180,6 +180,20 @@ Test(arima_fit, ma_invert_reflects_the_roots_inside_the_unit_circle) {
   cr_expect_eq(sg__arima_ma_invert(3, zero, w), 0);
 }
 
+/* The exact-likelihood objective on w[0..n) at natural parameters, no regression. */
+static sg__arima_obj exact_obj(sg__arma_order o, const double *w, int n, double *work) {
+  static const double zero = 0.0, one = 1.0;
+  return (sg__arima_obj){.o = o,
+                         .ml = SG__OBJ_ML,
+                         .transform = SG__ARIMA_NATURAL,
+                         .w = w,
+                         .n = n,
+                         .X = NULL,
+                         .beta0 = &zero,
+                         .bscale = &one,
+                         .work = work};
+}
+
 /* stats::arima's loglik at fixed AR(2) parameters (fixed_loglik.csv): near the unit root the
  * first steps' prediction variance exceeds 1e4 and R leaves them out; far from it every step
  * counts. (With every step counted the first case would be -90.806, the full-covariance value.) */
@@ -194,18 +208,10 @@ Test(arima_fit, exact_likelihood_at_fixed_parameters_matches_r_near_a_unit_root)
     int p = atoi(fl[1]), q = atoi(fl[2]), nc = atoi(fl[4]);
     cr_assert_eq(nc, p + q);
     double want = strtod(fl[5 + nc], NULL);
-    double y[64], work[4096], zero = 0.0, one = 1.0;
+    double y[64], work[4096];
     int n = fx_row_series(fl, nf, 6 + nc, y, 64);
     cr_assert_gt(n, 0);
-    sg__arima_obj ob = {.o = {p, q, 0, 0, 1, 0},
-                        .ml = SG__OBJ_ML,
-                        .transform = SG__ARIMA_NATURAL,
-                        .w = y,
-                        .n = n,
-                        .X = NULL,
-                        .beta0 = &zero,
-                        .bscale = &one,
-                        .work = work};
+    sg__arima_obj ob = exact_obj((sg__arma_order){p, q, 0, 0, 1, 0}, y, n, work);
     cr_assert_leq(sg__arima_obj_scratch(ob.o, n), 4096);
     sg__arima_cand c = {.o = ob.o};
     for (int i = 0; i < nc; i++)
@@ -278,13 +284,17 @@ Test(arima_fit, exact_likelihood_of_seasonal_models_equals_the_full_covariance_v
     int p, q, P, Q, m;
     double par[6];
   } ms[] = {
-      {0, 0, 0, 1, 4, {-0.5}},           {0, 0, 0, 1, 4, {-0.95}},
-      {0, 0, 1, 0, 4, {0.6}},            {0, 0, 2, 1, 12, {0.3, -0.4, -0.5}},
-      {0, 0, 1, 1, 12, {0.7, -0.3}},     {0, 0, 0, 2, 4, {0.4, 0.3}},
-      {1, 1, 0, 1, 4, {0.5, 0.3, -0.6}}, {2, 0, 1, 0, 12, {0.4, -0.2, 0.5}},
+      {0, 0, 0, 1, 4, {-0.5}},
+      {0, 0, 0, 1, 4, {-0.95}},
+      {0, 0, 1, 0, 4, {0.6}},
+      {0, 0, 2, 1, 12, {0.3, -0.4, -0.5}},
+      {0, 0, 1, 1, 12, {0.7, -0.3}},
+      {0, 0, 0, 2, 4, {0.4, 0.3}},
+      {1, 1, 0, 1, 4, {0.5, 0.3, -0.6}},
+      {2, 0, 1, 0, 12, {0.4, -0.2, 0.5}},
       {0, 1, 1, 0, 4, {-0.4, -0.7}},
   };
-  double z[60], work[8192], zero = 0.0, one = 1.0;
+  double z[60], work[8192];
   int n = 60;
   for (size_t k = 0; k < sizeof ms / sizeof ms[0]; k++) {
     sg__arma_order o = {ms[k].p, ms[k].q, ms[k].P, ms[k].Q, ms[k].m, 0};
@@ -295,15 +305,7 @@ Test(arima_fit, exact_likelihood_of_seasonal_models_equals_the_full_covariance_v
     int pf = sg__arma_pf(o), qf = sg__arma_qf(o);
     sg__arima_expand(o, c.par, phi, theta);
     fx_simulate(11, k, phi, pf, theta, qf, 0, 0, o.m, 0.0, n, z);
-    sg__arima_obj ob = {.o = o,
-                        .ml = SG__OBJ_ML,
-                        .transform = SG__ARIMA_NATURAL,
-                        .w = z,
-                        .n = n,
-                        .X = NULL,
-                        .beta0 = &zero,
-                        .bscale = &one,
-                        .work = work};
+    sg__arima_obj ob = exact_obj(o, z, n, work);
     cr_assert_leq(sg__arima_obj_scratch(o, n), 8192);
     cr_assert(sg__arima_evaluate(&ob, &c));
     double want = brute_loglik(z, n, phi, pf, theta, qf);
@@ -321,8 +323,10 @@ Test(arima_fit, fast_filter_equals_the_covariance_recursion) {
     int p, q, P, Q, m;
     double par[6];
   } ms[] = {
-      {2, 0, 0, 0, 1, {1.992, -0.9931}}, {1, 1, 0, 0, 1, {0.9, -0.5}},
-      {0, 0, 0, 1, 4, {-0.9}},           {0, 0, 2, 1, 12, {0.3, -0.4, -0.5}},
+      {2, 0, 0, 0, 1, {1.992, -0.9931}},
+      {1, 1, 0, 0, 1, {0.9, -0.5}},
+      {0, 0, 0, 1, 4, {-0.9}},
+      {0, 0, 2, 1, 12, {0.3, -0.4, -0.5}},
       {2, 1, 1, 1, 12, {0.5, 0.2, -0.3, 0.6, -0.7}},
   };
   double z[100], work[16384];
@@ -337,8 +341,8 @@ Test(arima_fit, fast_filter_equals_the_covariance_recursion) {
     double ssq1, sl1, ssq2, sl2;
     int nu1 = 0, nu2 = 0;
     cr_assert(sg__arima_kalman(z, 100, phi, pf, theta, qf, &ssq1, &sl1, &nu1, NULL, a, P, work));
-    cr_assert(sg__arima_kalman(z, 100, phi, pf, theta, qf, &ssq2, &sl2, &nu2, NULL, NULL, NULL,
-                               work));
+    cr_assert(
+        sg__arima_kalman(z, 100, phi, pf, theta, qf, &ssq2, &sl2, &nu2, NULL, NULL, NULL, work));
     cr_expect_eq(nu2, nu1, "model %zu: steps counted %d vs %d", k, nu2, nu1);
     cr_expect_float_eq(ssq2, ssq1, 1e-8 * ssq1, "model %zu: ssq %.12g vs %.12g", k, ssq2, ssq1);
     cr_expect_float_eq(sl2, sl1, 1e-8 * (1.0 + fabs(sl1)), "model %zu: sumlog %.12g vs %.12g", k,
