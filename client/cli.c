@@ -65,9 +65,10 @@ static const sg_cli_command commands[] = {
      "redis! model! user! redis-password-file redis-db"},
     {"forecast",
      "FILE.csv --horizon H --out F.csv [--season M] [--level 80,95] [--search grid|stepwise] "
-     "[--exog COL,...] [--models M.csv] [--priority P] | --job ID --out F.csv [FILE.csv]",
+     "[--optimizer bfgs|lm] [--exog COL,...] [--models M.csv] [--priority P] | --job ID --out "
+     "F.csv [FILE.csv]",
      0, 1, "ARIMA forecasts of a unique_id,ds,y CSV (a job past 1,000 series)", sg_cli_cmd_forecast,
-     "horizon season level search exog out models job priority"},
+     "horizon season level search optimizer exog out models job priority"},
     {"replenish", "F.csv --inventory INV.csv --out ORDERS.csv [--error-correlation RHO]", 1, 1,
      "safety stock, reorder point and order quantity per SKU from a forecast", sg_cli_cmd_replenish,
      "inventory! out! error-correlation"},
@@ -91,7 +92,7 @@ static const struct {
     {"bias", 1}, {"no-interaction", 0}, {"version", 1}, {"model", 1}, {"pairs", 1}, {"out", 1},
     {"chunk", 1}, {"user", 1}, {"k", 1}, {"include-seen", 0}, {"no-publish", 0}, {"redis", 1},
     {"redis-password-file", 1}, {"redis-db", 1}, {"horizon", 1}, {"season", 1}, {"level", 1},
-    {"search", 1}, {"exog", 1}, {"models", 1}, {"job", 1}, {"inventory", 1},
+    {"search", 1}, {"optimizer", 1}, {"exog", 1}, {"models", 1}, {"job", 1}, {"inventory", 1},
     {"error-correlation", 1}, {"time-limit", 1}, {"iterations", 1}, {"exact", 0},
     /* clang-format on */
 };

@@ -13,7 +13,7 @@
 typedef struct fc_args {
   const char *file, *job, *out, *models;
   int64_t horizon, season, priority; /* season 0: from the frequency */
-  int search;
+  int search, optimizer;
   int n_levels;
   double levels[SG_FC_MAX_LEVELS];
   int n_exog;
@@ -66,9 +66,20 @@ static int parse_search(const char *text, fc_args *a) {
   return sg_cli_usage("--search: \"%.64s\" is not grid or stepwise", text);
 }
 
+static int parse_optimizer(const char *text, fc_args *a) {
+  a->optimizer = SHOPGPU__V1__FORECAST_SPEC__OPTIMIZER__BFGS;
+  if (!text || strcmp(text, "bfgs") == 0) return SG_CLI_OK;
+  if (strcmp(text, "lm") == 0) {
+    a->optimizer = SHOPGPU__V1__FORECAST_SPEC__OPTIMIZER__LM;
+    return SG_CLI_OK;
+  }
+  return sg_cli_usage("--optimizer: \"%.64s\" is not bfgs or lm", text);
+}
+
 /* With --job the model options belong to the job already. */
 static int check_job_mode(const sg_cli *cli) {
-  static const char *const model_opts[] = {"horizon", "season", "level", "search", "priority"};
+  static const char *const model_opts[] = {"horizon", "season",    "level",
+                                           "search",  "optimizer", "priority"};
   for (size_t i = 0; i < sizeof model_opts / sizeof model_opts[0]; i++)
     if (sg_cli_opt_str(cli, model_opts[i]))
       return sg_cli_usage("forecast --job: takes no --%s (the job's own is used)", model_opts[i]);
@@ -97,7 +108,8 @@ static int read_args(sg_cli *cli, int argc, char **argv, fc_args *a) {
       sg_cli_opt_int(cli, "priority", -100, 100, &a->priority) != SG_CLI_OK ||
       (levels && parse_levels(levels, a) != SG_CLI_OK) ||
       (exog && parse_exog(exog, a) != SG_CLI_OK) ||
-      parse_search(sg_cli_opt_str(cli, "search"), a) != SG_CLI_OK)
+      parse_search(sg_cli_opt_str(cli, "search"), a) != SG_CLI_OK ||
+      parse_optimizer(sg_cli_opt_str(cli, "optimizer"), a) != SG_CLI_OK)
     return SG_CLI_USAGE;
   if (a->job && !a->out) return sg_cli_usage("forecast --job: --out is required");
   if (a->out && cli->json && strcmp(a->out, "-") == 0)
@@ -121,6 +133,7 @@ static int build_request(fc_request *r, const shopgpu_ts *ts, fc_args *a, int se
   r->spec.levels = a->levels;
   r->spec.n_levels = (size_t)a->n_levels;
   r->spec.search = (Shopgpu__V1__ForecastSpec__Search)a->search;
+  r->spec.optimizer = (Shopgpu__V1__ForecastSpec__Optimizer)a->optimizer;
   r->spec.n_xreg = (uint32_t)ts->n_exog;
   shopgpu__v1__forecast_request__init(&r->req);
   r->req.spec = &r->spec;

@@ -69,6 +69,7 @@ static sg_status spec_from(const Shopgpu__V1__ForecastSpec *s, sg_arima_spec *o,
   o->constant = (sg_arima_constant)s->constant;
   o->ic = (sg_arima_ic)s->criterion;
   o->method = (sg_arima_method)s->method;
+  o->optimizer = (sg_arima_optimizer)s->optimizer;
   return SG_OK;
 }
 

@@ -11,6 +11,7 @@
  *       statsforecast's AutoARIMA over the same search space).
  *   shopgpu-arima-bench synthetic --series N --length L [--grid] [--backend B]
  *       N simulated monthly SARIMA series, full seasonal grid or stepwise: seconds.
+ * Every mode takes --optimizer bfgs|lm (sg_arima_optimizer; default bfgs).
  * Data: DIR defaults to ../shared/data/timeseries (run from the repository root). */
 #include <math.h>
 #include <stdio.h>
@@ -207,6 +208,7 @@ static int run_and_score(sg_exec *x, const dataset *d, sg_arima_spec *spec, scor
 typedef struct opts {
   const char *data, *backend, *forecasts, *only, *models;
   int threads, series, length, grid, limit;
+  sg_arima_optimizer optimizer;
 } opts;
 
 static sg_exec *open_exec(const opts *o, sg_backend **be) {
@@ -219,6 +221,7 @@ static sg_exec *open_exec(const opts *o, sg_backend **be) {
     return NULL;
   }
   printf("backend: %s (%s)\n", sg_backend_name(*be), sg_backend_reason(*be));
+  printf("optimizer: %s\n", o->optimizer == SG_ARIMA_OPT_LM ? "lm" : "bfgs");
   return sg_exec_create(*be, &e);
 }
 
@@ -268,6 +271,7 @@ static int accuracy(sg_exec *x, const opts *o) {
     spec.season = cats[c].m;
     spec.h = cats[c].h;
     if (o->grid) spec.search = SG_ARIMA_GRID;
+    spec.optimizer = o->optimizer;
     scores s;
     if (!run_and_score(x, &d, &spec, &s, NULL, models, cats[c].name)) return 1;
     double ratio = s.mase / cats[c].r_mase;
@@ -282,6 +286,10 @@ static int accuracy(sg_exec *x, const opts *o) {
     ds_free(&d);
   }
   if (models) fclose(models);
+  if (!ran) {
+    fprintf(stderr, "--only %s: no category matches\n", o->only);
+    return 2;
+  }
   double mean_ratio = sum_ratio / (double)(ran ? ran : 1);
   printf("\nmean MASE ratio vs R auto.arima: %.3f (target: < 1 on average and <= 1 in every "
          "category: %s)%s\n",
@@ -305,6 +313,7 @@ static int speed(sg_exec *x, const opts *o) {
   spec.season = 12;
   spec.h = 18;
   if (getenv("SG_ARIMA_METHOD")) spec.method = (sg_arima_method)atoi(getenv("SG_ARIMA_METHOD"));
+  spec.optimizer = o->optimizer;
   scores s;
   if (!run_and_score(x, &d, &spec, &s, o->forecasts, NULL, NULL)) return 1;
   printf("shopgpu M3 monthly: %zu series, fit+forecast %.3f s (%.2f ms/series), MASE %.3f, "
@@ -344,6 +353,7 @@ static int synthetic(sg_exec *x, const opts *o) {
     spec.search = SG_ARIMA_GRID;
     spec.method = SG_ARIMA_METHOD_CSS_ML;
   }
+  spec.optimizer = o->optimizer;
   sg_arima_results *r;
   sg_err e = {0};
   double t0 = sg_bench_now();
@@ -401,7 +411,14 @@ int main(int argc, char **argv) {
       o.grid = 1;
     else if (!strcmp(argv[i], "--limit") && i + 1 < argc)
       o.limit = atoi(argv[++i]);
-    else {
+    else if (!strcmp(argv[i], "--optimizer") && i + 1 < argc) {
+      const char *v = argv[++i];
+      if (strcmp(v, "bfgs") && strcmp(v, "lm")) {
+        fprintf(stderr, "--optimizer: \"%s\" is not bfgs or lm\n", v);
+        return 2;
+      }
+      o.optimizer = strcmp(v, "lm") ? SG_ARIMA_OPT_BFGS : SG_ARIMA_OPT_LM;
+    } else {
       fprintf(stderr, "unknown option %s\n", argv[i]);
       return 2;
     }

@@ -42,6 +42,7 @@ void sg_arima_spec_default(sg_arima_spec *s) {
   s->constant = SG_ARIMA_CONST_AUTO;
   s->ic = SG_ARIMA_AICC;
   s->method = SG_ARIMA_METHOD_AUTO;
+  s->optimizer = SG_ARIMA_OPT_BFGS;
   s->maxit = 100;
   s->h = 1;
   s->n_levels = 2;
@@ -81,6 +82,7 @@ static sg_status check_spec(const sg_arima_spec *s, sg_err *err) {
   SG_TRY(check_range(err, "spec.search", s->search, SG_ARIMA_STEPWISE, SG_ARIMA_FIXED));
   SG_TRY(check_range(err, "spec.ic", s->ic, SG_ARIMA_AICC, SG_ARIMA_BIC));
   SG_TRY(check_range(err, "spec.method", s->method, SG_ARIMA_METHOD_AUTO, SG_ARIMA_METHOD_CSS));
+  SG_TRY(check_range(err, "spec.optimizer", s->optimizer, SG_ARIMA_OPT_BFGS, SG_ARIMA_OPT_LM));
   SG_TRY(
       check_range(err, "spec.constant", s->constant, SG_ARIMA_CONST_AUTO, SG_ARIMA_CONST_ALWAYS));
   if (s->h <= 0) return bad(err, "spec.h", s->h, "<= 0");

@@ -78,6 +78,13 @@ typedef enum sg_arima_method {
   SG_ARIMA_METHOD_CSS_ML,
   SG_ARIMA_METHOD_CSS
 } sg_arima_method;
+
+/* How each candidate's likelihood is maximised. BFGS: R's optim (vmmin: its line search,
+ * numerical gradient and tolerances) on R's parametrisation, CSS then exact likelihood as
+ * arima() does, so the fits and the models chosen are auto.arima's (M3: the same model for 97.7%
+ * of the seasonal and 99.4% of the yearly series). LM: Levenberg-Marquardt on the residual
+ * vector, seasonal MA parts kept invertible: 2-3x faster, the same model for ~93-98%. */
+typedef enum sg_arima_optimizer { SG_ARIMA_OPT_BFGS = 0, SG_ARIMA_OPT_LM } sg_arima_optimizer;
 /* AUTO: try with and without (mean when d + D = 0, drift when d + D = 1; none when d + D > 1).
  * NONE: never. ALWAYS: always where allowed. */
 typedef enum sg_arima_constant {
@@ -99,15 +106,16 @@ typedef struct sg_arima_spec {
   sg_arima_constant constant;
   sg_arima_ic ic;
   sg_arima_method method;
-  int maxit;                          /* BFGS iterations per fit (100, as optim) */
+  sg_arima_optimizer optimizer;
+  int maxit;                          /* iterations per fit (100, as optim) */
   int h;                              /* forecast horizon >= 1 */
   int n_levels;                       /* 0..SG_ARIMA_MAX_LEVELS */
   double levels[SG_ARIMA_MAX_LEVELS]; /* percent, in (0, 100) */
 } sg_arima_spec;
 
 /* auto.arima's defaults: stepwise, max (5,5,2,2), max_order 5, nmodels 94, d = D = -1,
- * max_d 2, max_D 1, constant AUTO, AICc, method AUTO, maxit 100, levels 80 and 95; the caller
- * sets season and h (h defaults to 1). */
+ * max_d 2, max_D 1, constant AUTO, AICc, method AUTO, optimizer BFGS, maxit 100, levels 80 and 95;
+ * the caller sets season and h (h defaults to 1). */
 void sg_arima_spec_default(sg_arima_spec *spec);
 
 /* A batch of series (host memory, caller-owned, must outlive the job).

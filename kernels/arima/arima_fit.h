@@ -20,6 +20,7 @@ typedef struct sg__arima_obj {
   sg__arma_order o;
   int ml;          /* SG__OBJ_CSS or SG__OBJ_ML */
   int transform;   /* how u maps to the parameters: SG__ARIMA_NATURAL, _ALL or _AR */
+  int lm;          /* minimise by Levenberg-Marquardt, else by R's BFGS (sg_arima_optimizer) */
   const double *w; /* differenced series, n values */
   int n;
   const double *X; /* differenced regressors, column-major (column j at X + j*n), o.nreg used */
@@ -339,9 +340,9 @@ SG__ARIMA_FN int sg__arima_evaluate(const sg__arima_obj *ob, sg__arima_cand *c) 
   return isfinite(c->loglik) && c->sigma2 > 0.0;
 }
 
-/* Minimises stage `ml` (CSS or exact) from u under transform `mode`: LM, R's BFGS where LM
- * cannot start, and for the exact stage white noise as a last start. Returns LM/BFGS's
- * convergence code (< 0: no fit). */
+/* Minimises stage `ml` (CSS or exact) from u under transform `mode`: by ob's optimiser (R's
+ * BFGS also where LM cannot start), and for the exact stage LM from white noise as a last
+ * start. Returns LM/BFGS's convergence code (< 0: no fit). */
 SG__ARIMA_FN int sg__arima_fit_stage(sg__arima_obj *ob, int k, double *u, int ml, int mode,
                                      int maxit, double *lm) {
   double keep[SG__ARIMA_MAXPAR], f = 0.0;
@@ -349,8 +350,8 @@ SG__ARIMA_FN int sg__arima_fit_stage(sg__arima_obj *ob, int k, double *u, int ml
     keep[i] = u[i];
   ob->ml = ml;
   ob->transform = mode;
-  int conv = sg__arima_lm(ob, k, u, maxit, lm);
-  if (conv < 0) { /* LM could not start here: R's BFGS from the same point */
+  int conv = ob->lm ? sg__arima_lm(ob, k, u, maxit, lm) : -1;
+  if (conv < 0) { /* BFGS, or LM could not start here: R's BFGS from the same point */
     for (int i = 0; i < k; i++)
       u[i] = keep[i];
     conv = sg__arima_bfgs(ob, k, u, &f, maxit);
@@ -372,13 +373,13 @@ static SG_INLINE SG_HD void sg__arima_invert_ma(sg__arma_order o, double *par, d
   sg__arima_ma_invert(o.Q, par + o.p + o.q + o.P, work);
 }
 
-/* The exact stage's parametrisation: R's (MA free, inverted afterwards) for non-seasonal
- * candidates; seasonal ones keep their MA parts on the invertible side through -partrans: with
- * free seasonal MA parts the M3 monthly search took 1.3x as long (17.3 vs 13.5 s), its MASE was
- * no better (0.869 vs 0.868), and it gave auto.arima's model to only 2 more of the 756
+/* The exact stage's parametrisation: R's (MA free, inverted afterwards), except that LM keeps
+ * the MA parts of seasonal candidates on the invertible side through -partrans: with free
+ * seasonal MA parts the LM search of M3 monthly took 1.3x as long (17.3 vs 13.5 s), its MASE
+ * was no better (0.869 vs 0.868), and it gave auto.arima's model to only 2 more of the 756
  * quarterly and 10 more of the 1,428 monthly series. */
-static SG_INLINE SG_HD int sg__arima_ml_mode(sg__arma_order o) {
-  return o.P + o.Q > 0 ? SG__ARIMA_ALL : SG__ARIMA_AR;
+static SG_INLINE SG_HD int sg__arima_ml_mode(sg__arma_order o, int lm) {
+  return lm && o.P + o.Q > 0 ? SG__ARIMA_ALL : SG__ARIMA_AR;
 }
 
 /* Fits candidate c->o (c->par's regression part ignored) on ob's data as R's arima does with
@@ -407,7 +408,8 @@ SG__ARIMA_FN void sg__arima_fit_cand(sg__arima_obj *ob, sg__arima_cand *c, int m
   /* CSS on the natural parameters */
   ob->ml = SG__OBJ_CSS;
   ob->transform = SG__ARIMA_NATURAL;
-  int conv = sg__arima_lm(ob, k, u, maxit, lm);
+  double fcss = 0.0;
+  int conv = ob->lm ? sg__arima_lm(ob, k, u, maxit, lm) : sg__arima_bfgs(ob, k, u, &fcss, maxit);
   int natural = conv >= 0;
   if (natural) {
     sg__arima_untransform(o, SG__ARIMA_NATURAL, u, ob->beta0, ob->bscale, par, tw);
@@ -426,7 +428,7 @@ SG__ARIMA_FN void sg__arima_fit_cand(sg__arima_obj *ob, sg__arima_cand *c, int m
   }
   c->converged = conv;
   if (ml) {
-    int mode = sg__arima_ml_mode(o);
+    int mode = sg__arima_ml_mode(o, ob->lm);
     sg__arima_invert_ma(o, par, tw);
     if (!sg__arima_transform(o, mode, par, ob->beta0, ob->bscale, u, tw)) {
       for (int i = 0; i < k - o.nreg; i++) /* a partial autocorrelation at +-1: white noise */

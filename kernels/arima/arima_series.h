@@ -218,6 +218,7 @@ SG__ARIMA_FN void sg__arima_fit_key(const sg__arima_prep *pp, const double *w, c
   ob.bscale = pp->bscale[k.c];
   ob.work = work;
   ob.transform = SG__ARIMA_ALL;
+  ob.lm = s->optimizer == SG_ARIMA_OPT_LM;
   sg__arima_fit_cand(&ob, out, ml, (int)s->ic, s->maxit, s->search != SG_ARIMA_FIXED);
 }
 

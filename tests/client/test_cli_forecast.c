@@ -183,7 +183,7 @@ Test(cli_forecast, forecast_writes_rows_columns_dates_and_models) {
   free_lines(lines, n);
   run_cli(&r,
           ARGS("--server", srv.addr, "forecast", in, "--horizon", "2", "--out", out, "--level",
-               "95,50.5", "--season", "1", "--search", "grid"),
+               "95,50.5", "--season", "1", "--search", "grid", "--optimizer", "lm"),
           NULL);
   cr_assert_eq(r.status, 0, "stderr: %s", r.err);
   expect_has(r.out, "forecast 3 of 4 series, 2 periods ahead (monthly (month ends), season 1)");
@@ -469,6 +469,7 @@ Test(cli_forecast, usage_errors) {
       {"forecast", "x.csv", "--horizon", "3", NULL},
       {"forecast", "x.csv", "--horizon", "3", "--out", "f.csv", "--level", "120", NULL},
       {"forecast", "x.csv", "--horizon", "3", "--out", "f.csv", "--search", "exhaustive", NULL},
+      {"forecast", "x.csv", "--horizon", "3", "--out", "f.csv", "--optimizer", "newton", NULL},
       {"forecast", "x.csv", "--horizon", "0", "--out", "f.csv", NULL},
       {"forecast", "--job", "abc", "--out", "f.csv", "--horizon", "3", NULL},
       {"forecast", "x.csv", "--horizon", "3", "--out", "f.csv", "--exog", "a,,b", NULL},
@@ -477,11 +478,11 @@ Test(cli_forecast, usage_errors) {
       {"replenish", "f.csv", "--inventory", "i.csv", "--out", "o.csv", "--error-correlation", "2",
        NULL},
   };
-  const char *want[] = {"--horizon is required",   "--out is required",
-                        "--level: \"120\"",        "--search: \"exhaustive\"",
-                        "--horizon: \"0\"",        "takes no --horizon",
-                        "--exog: \"a,,b\"",        "leave out --detach",
-                        "--inventory is required", "--error-correlation: \"2\""};
+  const char *want[] = {
+      "--horizon is required",    "--out is required",         "--level: \"120\"",
+      "--search: \"exhaustive\"", "--optimizer: \"newton\"",   "--horizon: \"0\"",
+      "takes no --horizon",       "--exog: \"a,,b\"",          "leave out --detach",
+      "--inventory is required",  "--error-correlation: \"2\""};
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
     cli_run r;
     const char *args[16] = {"--server", "127.0.0.1:1"};

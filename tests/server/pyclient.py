@@ -1114,6 +1114,11 @@ def s_forecast(addr):
           "StartForecast runs as a job (%s)" % j.error_message)
     check(list(j.forecast.series[1].mean) == list(r.series[1].mean),
           "the job's forecast equals the direct one")
+    lm = cl.call(FORECAST + "Forecast", FC.ForecastRequest(
+        spec=FC.ForecastSpec(horizon=6, season=12, optimizer=FC.ForecastSpec.LM),
+        series=series[:5]), timeout=60)
+    check(all(s.status == "ok" and len(s.mean) == 6 for s in lm.series),
+          "the LM optimizer fits too: %s" % [s.status for s in lm.series])
     for req, word in [(FC.ForecastRequest(series=series[:1]), "spec"),
                       (FC.ForecastRequest(spec=FC.ForecastSpec(horizon=0), series=series[:1]),
                        "spec.horizon"),
@@ -1124,7 +1129,9 @@ def s_forecast(addr):
                                           series=series[:1]), "series[0].xreg"),
                       (FC.ForecastRequest(spec=FC.ForecastSpec(horizon=3, season=1, search=2,
                                                                seasonal_p=1), series=series[:1]),
-                       "spec.P")]:
+                       "spec.P"),
+                      (FC.ForecastRequest(spec=FC.ForecastSpec(horizon=3, optimizer=7),
+                                          series=series[:1]), "spec.optimizer")]:
         e = expect_error(lambda: cl.call(FORECAST + "Forecast", req), C.INVALID_ARGUMENT, word)
         check(word in e.details(), "message %r names %r" % (e.details(), word))
     item = FC.ReplenishItem(id="a", mean=[10, 10, 10], se=[2, 2, 2], on_hand=5, lead_time=2,

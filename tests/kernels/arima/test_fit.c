@@ -73,7 +73,7 @@ static int load_cases(rcase *cs, int cap) {
 }
 
 /* Fits case c on the CPU backend; returns results (caller frees). */
-static sg_arima_results *fit_case(const rcase *c, int h) {
+static sg_arima_results *fit_case(const rcase *c, int h, sg_arima_optimizer opt) {
   fx_series s;
   cr_assert(fx_load_series(c->series, &s), "series %s", c->series);
   sg_arima_spec spec;
@@ -85,6 +85,7 @@ static sg_arima_results *fit_case(const rcase *c, int h) {
   int drift = strcmp(c->xreg, "drift") == 0;
   spec.constant = c->mean || drift ? SG_ARIMA_CONST_ALWAYS : SG_ARIMA_CONST_NONE;
   spec.h = h;
+  spec.optimizer = opt;
   size_t off[2] = {0, (size_t)s.n};
   double xr[512], xf[64];
   sg_arima_input in = {.n_series = 1, .values = s.v, .offsets = off};
@@ -102,13 +103,13 @@ static sg_arima_results *fit_case(const rcase *c, int h) {
   return r;
 }
 
-Test(arima_fit, matches_r_loglik_sigma2_and_coefficients) {
+static void expect_r_fits(sg_arima_optimizer opt) {
   rcase cs[32];
   int n = load_cases(cs, 32);
   cr_assert_geq(n, 10);
   for (int i = 0; i < n; i++) {
     const rcase *c = &cs[i];
-    sg_arima_results *r = fit_case(c, 12);
+    sg_arima_results *r = fit_case(c, 12, opt);
     const sg_arima_fit *f = &r->fits[0];
     cr_assert_eq(f->status, SG_ARIMA_OK, "%s: %s", c->name, f->message);
     cr_assert_eq(f->n_coef, c->ncoef, "%s", c->name);
@@ -131,12 +132,17 @@ Test(arima_fit, matches_r_loglik_sigma2_and_coefficients) {
   }
 }
 
+/* R's own optimiser (the default) and LM both reach R's fits */
+Test(arima_fit, matches_r_loglik_sigma2_and_coefficients) { expect_r_fits(SG_ARIMA_OPT_BFGS); }
+
+Test(arima_fit, lm_matches_r_loglik_sigma2_and_coefficients) { expect_r_fits(SG_ARIMA_OPT_LM); }
+
 Test(arima_fit, forecasts_and_intervals_match_r_predict) {
   rcase cs[32];
   int n = load_cases(cs, 32);
   for (int i = 0; i < n; i++) {
     const rcase *c = &cs[i];
-    sg_arima_results *r = fit_case(c, 12);
+    sg_arima_results *r = fit_case(c, 12, SG_ARIMA_OPT_BFGS);
     cr_assert_eq(r->n_levels, 2);
     double z95 = 1.959963984540054;
     for (int k = 0; k < 12; k++) {

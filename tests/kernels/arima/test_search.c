@@ -252,7 +252,7 @@ Test(arima_search, stepwise_makes_auto_arimas_choices) {
     rows++;
   }
   fclose(f);
-  cr_assert_eq(rows, 4);
+  cr_assert_eq(rows, 5);
   cr_assert_gt(n94_n, 0);
   sg_arima_spec spec;
   sg_arima_spec_default(&spec);
