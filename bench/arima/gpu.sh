@@ -2,16 +2,19 @@
 # GPU figures for kernels/arima (run by bench/gpu.sh on a lent GPU machine): prints markdown.
 #   bash bench/arima/gpu.sh BUILD_DIR
 # 1. 100,000 simulated monthly series of length 120, full seasonal grid (p, q <= 5, P, Q <= 2,
-#    p + q + P + Q <= 5, with and without drift; CSS fits, exact-likelihood refit), target < 10 s.
+#    p + q + P + Q <= 5, with and without drift; CSS fits, exact-likelihood refit), target < 10 s,
+#    with the default optimizer (R's BFGS) and with LM.
 # 2. The same on the CPU backend for 1,000 series (per-series rate, for scale).
 # 3. M3 monthly (1,428 series, stepwise search) on the GPU.
 set -uo pipefail
 build=${1:?usage: gpu.sh BUILD_DIR}
 bin=$build/bench/shopgpu-arima-bench
 data=${SG_TIMESERIES:-../shared/data/timeseries}
-echo "##### 100,000 series x 120, full seasonal grid, cuda (target: < 10 s)"
-"$bin" synthetic --series 100000 --length 120 --grid --backend cuda
-echo
+for o in bfgs lm; do
+  echo "##### 100,000 series x 120, full seasonal grid, cuda, --optimizer $o (target: < 10 s)"
+  "$bin" synthetic --series 100000 --length 120 --grid --backend cuda --optimizer $o
+  echo
+done
 echo "##### 1,000 series x 120, full seasonal grid, cpu ($(nproc) cores)"
 "$bin" synthetic --series 1000 --length 120 --grid --backend cpu
 echo

@@ -81,9 +81,10 @@ typedef enum sg_arima_method {
 
 /* How each candidate's likelihood is maximised. BFGS: R's optim (vmmin: its line search,
  * numerical gradient and tolerances) on R's parametrisation, CSS then exact likelihood as
- * arima() does, so the fits and the models chosen are auto.arima's (M3: the same model for 97.7%
- * of the seasonal and 99.4% of the yearly series). LM: Levenberg-Marquardt on the residual
- * vector, seasonal MA parts kept invertible: 2-3x faster, the same model for ~93-98%. */
+ * arima() does, so the fits stop where R's stop and the models are auto.arima's (M3: the same
+ * model for 99.4% of the yearly, 98.7% of the quarterly, 97.8% of the monthly series). LM:
+ * Levenberg-Marquardt on the residual vector, seasonal MA parts kept invertible: about 2x faster,
+ * the same model as auto.arima for 98.9%, 98.0% and 93.2% of those series. */
 typedef enum sg_arima_optimizer { SG_ARIMA_OPT_BFGS = 0, SG_ARIMA_OPT_LM } sg_arima_optimizer;
 /* AUTO: try with and without (mean when d + D = 0, drift when d + D = 1; none when d + D > 1).
  * NONE: never. ALWAYS: always where allowed. */
