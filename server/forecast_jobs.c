@@ -11,8 +11,13 @@
 #include "common/size.h"
 #include "pb.h"
 #include "server.h"
+#include "util.h"
 
-#define SERIES_PER_STEP 32
+/* A step's wall time that the series per step aim at: short enough that cancel and the
+ * interactive work between steps wait little, long enough that every CPU thread gets whole
+ * series (an M4 hourly series takes ~0.4 s on one core) and a GPU step fills the device. */
+#define STEP_TARGET_S 0.1
+#define MIN_SERIES_PER_STEP 4
 
 struct sg_forecast_job {
   size_t n;
@@ -22,6 +27,7 @@ struct sg_forecast_job {
   sg_arima_input input;
   sg_arima_spec spec;
   sg_arima_job *job;
+  size_t per_step; /* series in the next step, from the measured cost of the last */
   sg_arima_results *results;
   /* the response, built once from results */
   Shopgpu__V1__SeriesForecast *rows, **row_ptrs;
@@ -129,6 +135,7 @@ sg_forecast_job *sg_forecast_job_new(const Shopgpu__V1__ForecastRequest *r, size
     sg_err_set(err, SG_OUT_OF_MEMORY, "forecast: out of memory");
     return NULL;
   }
+  f->per_step = MIN_SERIES_PER_STEP;
   if (spec_from(r->spec, &f->spec, err) != SG_OK || input_from(r, f, err) != SG_OK) {
     sg_forecast_job_free(f);
     return NULL;
@@ -136,13 +143,21 @@ sg_forecast_job *sg_forecast_job_new(const Shopgpu__V1__ForecastRequest *r, size
   return f;
 }
 
-/* One step: begin on the first (validation of the spec and every series happens there), then a
- * few dozen series. */
+/* One step: begin on the first (validation of the spec and every series happens there), then
+ * about STEP_TARGET_S of series: the count follows the measured cost (series lengths, seasons
+ * and the backend vary it by 1000x), growing at most twofold per step. */
 static sg_status forecast_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
   sg_forecast_job *f = sg_job_data(j);
   if (!f->job) SG_TRY(sg_arima_batch_begin(x, &f->input, &f->spec, &f->job, err));
   sg_arima_progress p;
-  SG_TRY(sg_arima_batch_step(f->job, SERIES_PER_STEP, &p, err));
+  int64_t t0 = sg_mono_us();
+  SG_TRY(sg_arima_batch_step(f->job, f->per_step, &p, err));
+  double took = (double)(sg_mono_us() - t0) * 1e-6;
+  if (took > 0) {
+    double want = (double)f->per_step * STEP_TARGET_S / took;
+    want = fmin(want, 2.0 * (double)f->per_step + 1.0);
+    f->per_step = want > MIN_SERIES_PER_STEP ? (size_t)want : MIN_SERIES_PER_STEP;
+  }
   sg_job_progress jp = {.done = p.done, .total = p.total};
   sg_job_set_progress(j, &jp);
   *done = p.done == p.total;

@@ -175,10 +175,10 @@ typedef struct sg_arima_job sg_arima_job;
 sg_status sg_arima_batch_begin(sg_exec *x, const sg_arima_input *input, const sg_arima_spec *spec,
                                sg_arima_job **job, sg_err *err);
 
-/* Processes up to max_series more series (0 = all that remain) and reports progress. A step of
- * a few hundred monthly series takes tens of milliseconds on the GPU, a few series per
- * millisecond per CPU core with the stepwise search. Device errors fail the step (the job can be
- * ended, not continued). */
+/* Processes up to max_series more series (0 = all that remain) and reports progress. With the
+ * stepwise search and the BFGS optimizer an M3 monthly series takes ~35 ms on one CPU core, an
+ * M4 hourly one ~0.4 s (the server sizes its steps from the measured time). Device errors fail
+ * the step (the job can be ended, not continued). */
 sg_status sg_arima_batch_step(sg_arima_job *job, size_t max_series, sg_arima_progress *progress,
                               sg_err *err);
 

@@ -1114,6 +1114,14 @@ def s_forecast(addr):
           "StartForecast runs as a job (%s)" % j.error_message)
     check(list(j.forecast.series[1].mean) == list(r.series[1].mean),
           "the job's forecast equals the direct one")
+    many = [FC.TimeSeries(id="m-%d" % i, values=seasonal_series(100 + i, 72)) for i in range(120)]
+    t = cl.call(FORECAST + "StartForecast", FC.ForecastRequest(spec=spec, series=many))
+    seen = list(cl.stream(JOBS + "Watch", JS.GetJobRequest(id=t.id), timeout=120))
+    dones = [u.progress.done for u in seen]
+    check(seen[-1].state == JS.JOB_STATE_SUCCEEDED and dones == sorted(dones) and
+          dones[-1] == 120, "a 120-series job ends with 120/120: %s" % dones)
+    steps = sorted({d for d in dones if 0 < d < 120})
+    check(len(steps) >= 6, "it advances in steps of about 0.1 s: %s" % steps)
     lm = cl.call(FORECAST + "Forecast", FC.ForecastRequest(
         spec=FC.ForecastSpec(horizon=6, season=12, optimizer=FC.ForecastSpec.LM),
         series=series[:5]), timeout=60)
