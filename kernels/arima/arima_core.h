@@ -363,64 +363,133 @@ SG__ARIMA_FN int sg__arima_solve(int k, double *A, double *b) {
   return 1;
 }
 
-/* Doubles of scratch sg__arima_q0 needs for a model with pf, r. */
+/* Longest AR or MA lag sg__arima_q0 takes (p + P m, q + Q m with m <= 52). */
+#define SG__ARIMA_Q0_MAXLAG 112
+/* AR parts up to this order get their autocovariances from a dense solve, longer (seasonal)
+ * ones from the Levinson recursions */
+#define SG__ARIMA_Q0_DENSE 8
+
+/* Doubles of scratch sg__arima_q0 needs for a model with pf, r (qf < r). */
 static SG_INLINE SG_HD int sg__arima_q0_scratch(int pf, int r) {
-  return (pf + 1) * (pf + 2) + 2 * (r + 2);
+  return 3 * (pf + 1) + 6 * (r + 2);
 }
 
 /* Stationary covariance P0 (r x r, row-major) of Harvey's state for unit innovation variance:
  * the solution of P = T P T' + R R' (what R's getQ0 computes). Row 0 comes from the ARMA
  * autocovariances gamma(k) and psi weights; the other rows from the fixed-point equation
  * P[i][l] = phi_i phi_l P00 + phi_i P[0][l+1] + phi_l P[0][i+1] + P[i+1][l+1] + R_i R_l,
- * solved backwards from row r-1. Returns 0 when the autocovariance system is singular. */
+ * solved backwards from row r-1. x = theta(B) u with u = e / phi(B), so gamma_x(k) =
+ * sum_d w_|d| gamma_u(k - d), w_d = sum_j theta_j theta_{j+d} (over the nonzero lags only);
+ * gamma_u(0..pf) from the dense (pf+1)^2 system for a short AR part, and for a seasonal one
+ * (pf = p + P m, up to 29) in O(pf^2) from its partial autocorrelations (Levinson step-down,
+ * then forward), then the AR recursion. (Levinson is less exact near a unit root, a relative
+ * residual of 1e-14 instead of 1e-15 for an AR(2) with roots at 1.003, and the Chandrasekhar
+ * filter needs Q0 to satisfy its equation closely.) Returns 0 when the AR part is not
+ * stationary (a partial autocorrelation reaches +-1).
+ * full = 0: row 0 only (P[0..r), all the Chandrasekhar filter needs), without the O(r^2) rest. */
 SG__ARIMA_FN int sg__arima_q0(const double *phi, int pf, const double *theta, int qf, int r,
-                              double *P, double *work) {
-  double *A = work, *g = A + (pf + 1) * (pf + 1), *psi = g + (pf + 1), *gam = psi + (r + 2);
+                              int full, double *P, double *work) {
+  int L = r + qf; /* gamma_u is needed at lags 0..r + qf */
+  double *kap = work, *a = kap + (pf + 1), *b = a + (pf + 1), *rho = b + (r + 1);
+  double *psi = rho + (L + 1), *gam = psi + (r + 2), *w = gam + (r + 2);
+  /* step-down: partial autocorrelations kap[1..pf] of phi */
+  for (int j = 1; j <= pf; j++)
+    a[j] = phi[j - 1];
+  for (int k = pf; k >= 1; k--) {
+    double kk = a[k], den = 1.0 - kk * kk;
+    if (!(den > 0.0)) return 0;
+    kap[k] = kk;
+    double inv = 1.0 / den;
+    for (int j = 1; j < k; j++)
+      b[j] = (a[j] + kk * a[k - j]) * inv;
+    for (int j = 1; j < k; j++)
+      a[j] = b[j];
+  }
+  double g0 = 1.0;
+  if (pf <= SG__ARIMA_Q0_DENSE) {
+    /* short AR part: gamma_u(0..pf) itself (g0 = 1) from the dense system, backward stable */
+    double A[(SG__ARIMA_Q0_DENSE + 1) * (SG__ARIMA_Q0_DENSE + 1)];
+    int k1 = pf + 1;
+    for (int i = 0; i < k1 * k1; i++)
+      A[i] = 0.0;
+    for (int row = 0; row < k1; row++) {
+      A[row * k1 + row] += 1.0;
+      for (int i = 1; i <= pf; i++)
+        A[row * k1 + (row >= i ? row - i : i - row)] -= phi[i - 1];
+      rho[row] = row == 0 ? 1.0 : 0.0;
+    }
+    if (!sg__arima_solve(k1, A, rho)) return 0;
+  } else {
+    /* Levinson forward: autocorrelations rho(1..pf) of u */
+    rho[0] = 1.0;
+    for (int k = 1; k <= pf; k++) {
+      double v = 1.0, s = 0.0; /* v: prediction error variance of order k - 1 (relative) */
+      for (int j = 1; j < k; j++) {
+        s += a[j] * rho[k - j];
+        v -= a[j] * rho[j];
+      }
+      rho[k] = s + kap[k] * v;
+      for (int j = 1; j < k; j++)
+        b[j] = a[j] - kap[k] * a[k - j];
+      for (int j = 1; j < k; j++)
+        a[j] = b[j];
+      a[k] = kap[k];
+    }
+    /* var(u) = 1 / (1 - sum phi_i rho_i), from the rho just computed rather than as
+     * 1 / prod(1 - kap^2): the lag-0 equation then holds to rounding */
+    for (int i = 1; i <= pf; i++)
+      g0 -= phi[i - 1] * rho[i];
+    g0 = 1.0 / g0;
+  }
+  /* the nonzero lags of phi, theta (with theta_0 = 1) and w: a seasonal model has few */
+  int iph[SG__ARIMA_Q0_MAXLAG], ith[SG__ARIMA_Q0_MAXLAG], iw[SG__ARIMA_Q0_MAXLAG];
+  int nph = 0, nth = 0, nw = 0;
+  for (int i = 1; i <= pf; i++)
+    if (phi[i - 1] != 0.0) iph[nph++] = i;
+  for (int d = 0; d <= qf; d++) {
+    b[d] = d == 0 ? 1.0 : theta[d - 1];
+    if (b[d] != 0.0) ith[nth++] = d;
+  }
+  for (int k = pf + 1; k <= L; k++) {
+    double s = 0.0;
+    for (int t = 0; t < nph; t++)
+      s += phi[iph[t] - 1] * rho[k - iph[t]];
+    rho[k] = s;
+  }
+  /* MA filter: w_d = sum_j theta_j theta_{j+d} (theta_0 = 1) */
+  for (int d = 0; d <= qf; d++)
+    w[d] = 0.0;
+  for (int x = 0; x < nth; x++)
+    for (int y = x; y < nth; y++)
+      w[ith[y] - ith[x]] += b[ith[x]] * b[ith[y]];
+  for (int d = 1; d <= qf; d++)
+    if (w[d] != 0.0) iw[nw++] = d;
+  for (int k = 0; k <= r; k++) {
+    double s = w[0] * rho[k];
+    for (int t = 0; t < nw; t++) {
+      int d = iw[t];
+      s += w[d] * (rho[k + d] + rho[k >= d ? k - d : d - k]);
+    }
+    gam[k] = g0 * s;
+  }
   /* psi weights 0..r */
   for (int j = 0; j <= r; j++) {
-    double v = j == 0 ? 1.0 : (j <= qf ? theta[j - 1] : 0.0);
-    for (int i = 1; i <= pf && i <= j; i++)
-      v += phi[i - 1] * psi[j - i];
+    double v = j <= qf ? b[j] : 0.0;
+    for (int t = 0; t < nph && iph[t] <= j; t++)
+      v += phi[iph[t] - 1] * psi[j - iph[t]];
     psi[j] = v;
-  }
-  /* gamma(0..pf): (p+1) x (p+1) system */
-  int k = pf + 1;
-  for (int i = 0; i < k * k; i++)
-    A[i] = 0.0;
-  for (int row = 0; row < k; row++) {
-    A[row * k + row] += 1.0;
-    for (int i = 1; i <= pf; i++) {
-      int lag = row - i < 0 ? i - row : row - i;
-      A[row * k + lag] -= phi[i - 1];
-    }
-    double rhs = 0.0;
-    for (int j = row; j <= qf; j++)
-      rhs += (j == 0 ? 1.0 : theta[j - 1]) * psi[j - row];
-    g[row] = rhs;
-  }
-  if (!sg__arima_solve(k, A, g)) return 0;
-  for (int j = 0; j <= r; j++) {
-    if (j <= pf) {
-      gam[j] = g[j];
-    } else {
-      double v = 0.0;
-      for (int i = 1; i <= pf; i++)
-        v += phi[i - 1] * gam[j - i];
-      for (int i = j; i <= qf; i++)
-        v += (i == 0 ? 1.0 : theta[i - 1]) * psi[i - j];
-      gam[j] = v;
-    }
   }
   /* row 0: Cov(x_t, a_t[j]) */
   for (int j = 0; j < r; j++) {
     double v = 0.0;
-    for (int kk = j + 1; kk <= r; kk++)
-      if (kk <= pf) v += phi[kk - 1] * gam[kk - j];
-    for (int kk = j; kk <= r - 1; kk++)
-      if (kk <= qf) v += (kk == 0 ? 1.0 : theta[kk - 1]) * psi[kk - j];
+    for (int t = 0; t < nph; t++) /* lags kk in j + 1..pf (<= r) */
+      if (iph[t] > j) v += phi[iph[t] - 1] * gam[iph[t] - j];
+    for (int t = 0; t < nth; t++) /* lags kk in j..qf (<= r - 1) */
+      if (ith[t] >= j) v += b[ith[t]] * psi[ith[t] - j];
     P[j] = v;
-    P[j * r] = v;
+    if (full) P[j * r] = v;
   }
+  if (!full) return 1;
   for (int i = r - 1; i >= 1; i--) {
     double phii = i < pf ? phi[i] : 0.0, Ri = i <= qf ? theta[i - 1] : 0.0;
     double p0i1 = i + 1 < r ? P[i + 1] : 0.0;
@@ -457,18 +526,20 @@ SG__ARIMA_FN int sg__arima_kalman_fast(const double *z, int n, const double *phi
   int r = pf > qf + 1 ? pf : qf + 1, r1 = r + 1;
   double *x = work, *g = x + r1, *Y = g + r1, *u = Y + r1, *ph = u + r1, *q0 = ph + r1,
          *q0w = q0 + r * r;
-  if (!sg__arima_q0(phi, pf, theta, qf, r, q0, q0w)) return 0;
+  if (!sg__arima_q0(phi, pf, theta, qf, r, 0, q0, q0w)) return 0;
   for (int i = 0; i < r1; i++) {
     ph[i] = i < pf ? phi[i] : 0.0;
     x[i] = u[i] = 0.0;
   }
   double F = q0[0];
-  for (int i = 0; i < r; i++) /* g = T Q0 e1 */
-    g[i] = ph[i] * q0[0] + (i + 1 < r ? q0[(i + 1) * r] : 0.0);
+  for (int i = 0; i < r; i++)                             /* g = T Q0 e1 */
+    g[i] = ph[i] * q0[0] + (i + 1 < r ? q0[i + 1] : 0.0); /* q0 symmetric: row 0 */
   g[r] = 0.0;
   for (int i = 0; i < r1; i++)
     Y[i] = g[i];
-  double M = -1.0 / F, ssq = 0.0, sumlog = 0.0;
+  /* sum log F as the log of products of up to 64 factors (each < 1e4: no overflow), one libm
+   * call per 64 steps */
+  double M = -1.0 / F, ssq = 0.0, sumlog = 0.0, prodF = 1.0;
   int nu = 0;
   for (int t = 0; t < n; t++) {
     if (!(F > 0.0) || !isfinite(F)) return 0;
@@ -476,7 +547,11 @@ SG__ARIMA_FN int sg__arima_kalman_fast(const double *z, int n, const double *phi
     if (F < 1e4) {
       nu++;
       ssq += v * v / F;
-      sumlog += log(F);
+      prodF *= F;
+      if ((nu & 63) == 0) {
+        sumlog += log(prodF);
+        prodF = 1.0;
+      }
       if (resid) resid[t] = v / sqrt(F);
     } else if (resid) {
       resid[t] = 0.0;
@@ -492,6 +567,7 @@ SG__ARIMA_FN int sg__arima_kalman_fast(const double *z, int n, const double *phi
     M = M * F / Fn;
     F = Fn;
   }
+  sumlog += log(prodF);
   *ssq_out = ssq;
   *sumlog_out = sumlog;
   if (nu_out) *nu_out = nu;
@@ -523,7 +599,7 @@ SG__ARIMA_FN int sg__arima_kalman(const double *z, int n, const double *phi, int
   int r = pf > qf + 1 ? pf : qf + 1, r1 = r + 1;
   double *P = work, *Pn = P + r1 * r1, *a = Pn + r1 * r1, *an = a + r1, *ph = an + r1;
   double *Rv = ph + r1, *p0 = Rv + r1, *M = p0 + r1, *q0 = M + r1, *q0w = q0 + r * r;
-  if (!sg__arima_q0(phi, pf, theta, qf, r, q0, q0w)) return 0;
+  if (!sg__arima_q0(phi, pf, theta, qf, r, 1, q0, q0w)) return 0;
   for (int i = 0; i < r1 * r1; i++)
     P[i] = Pn[i] = 0.0;
   for (int i = 0; i < r; i++)

@@ -355,3 +355,55 @@ Test(arima_fit, fast_filter_equals_the_covariance_recursion) {
                        sl2, sl1);
   }
 }
+
+/* The stationary state covariance solves P = T P T' + R R' (checked through T's structure: first
+ * column phi, ones above the diagonal) and its corner is the variance sum psi_j^2 of the MA(inf)
+ * form; a non-stationary AR part is refused. */
+Test(arima_fit, stationary_covariance_solves_the_lyapunov_equation) {
+  struct {
+    int p, q, P, Q, m;
+    double par[16];
+  } ms[] = {
+      {2, 0, 0, 0, 1, {1.992, -0.9931}},
+      {1, 1, 0, 0, 1, {0.9, -0.5}},
+      {0, 0, 2, 1, 12, {0.3, -0.4, -0.5}},
+      {2, 1, 1, 1, 12, {0.5, 0.2, -0.3, 0.6, -0.7}},
+      {5, 5, 2, 2, 12, {0.3, 0.1, -0.1, 0.05, 0.02, 0.2, 0.1, 0.1, 0.1, 0.1, 0.5, 0.3, -0.3, 0.2}},
+      {1, 1, 1, 0, 12, {0.98, -0.2, 0.95}},
+  };
+  static double P[64 * 64], TP[64 * 64], work[4096], psi[200000];
+  for (size_t k = 0; k < sizeof ms / sizeof ms[0]; k++) {
+    sg__arma_order o = {ms[k].p, ms[k].q, ms[k].P, ms[k].Q, ms[k].m, 0};
+    double phi[64], theta[64];
+    int pf = sg__arma_pf(o), qf = sg__arma_qf(o), r = sg__arma_r(o);
+    sg__arima_expand(o, ms[k].par, phi, theta);
+    cr_assert_leq(sg__arima_q0_scratch(pf, r), 4096);
+    cr_assert(sg__arima_q0(phi, pf, theta, qf, r, 1, P, work), "model %zu", k);
+    double big = 0.0, worst = 0.0;
+    for (int i = 0; i < r; i++)
+      for (int b = 0; b < r; b++)
+        TP[i * r + b] = (i < pf ? phi[i] : 0.0) * P[b] + (i + 1 < r ? P[(i + 1) * r + b] : 0.0);
+    for (int i = 0; i < r; i++)
+      for (int l = 0; l < r; l++) {
+        double tpt = (l < pf ? phi[l] : 0.0) * TP[i * r] + (l + 1 < r ? TP[i * r + l + 1] : 0.0);
+        double Ri = i == 0 ? 1.0 : (i <= qf ? theta[i - 1] : 0.0);
+        double Rl = l == 0 ? 1.0 : (l <= qf ? theta[l - 1] : 0.0);
+        worst = fmax(worst, fabs(P[i * r + l] - tpt - Ri * Rl));
+        big = fmax(big, fabs(P[i * r + l]));
+      }
+    cr_expect_leq(worst, 1e-13 * big, "model %zu: residual %.3g of %.3g", k, worst, big);
+    /* var x = sum psi_j^2: psi_j decays like the largest root^-j (1/1.003 for model 0) */
+    int J = 200000;
+    double v = 0.0;
+    for (int j = 0; j < J; j++) {
+      double s = j == 0 ? 1.0 : (j <= qf ? theta[j - 1] : 0.0);
+      for (int i = 1; i <= pf && i <= j; i++)
+        s += phi[i - 1] * psi[j - i];
+      psi[j] = s;
+      v += s * s;
+    }
+    cr_expect_float_eq(P[0], v, 1e-9 * v, "model %zu: var %.12g vs sum psi^2 %.12g", k, P[0], v);
+  }
+  double nonstat[2] = {1.2, -0.1}; /* 1 - 1.2 z + 0.1 z^2 has a root inside the unit circle */
+  cr_expect_not(sg__arima_q0(nonstat, 2, NULL, 0, 2, 1, P, work));
+}
