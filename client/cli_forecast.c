@@ -56,24 +56,16 @@ static int parse_exog(const char *text, fc_args *a) {
   }
 }
 
-static int parse_search(const char *text, fc_args *a) {
-  a->search = SHOPGPU__V1__FORECAST_SPEC__SEARCH__STEPWISE;
-  if (!text || strcmp(text, "stepwise") == 0) return SG_CLI_OK;
-  if (strcmp(text, "grid") == 0) {
-    a->search = SHOPGPU__V1__FORECAST_SPEC__SEARCH__GRID;
+/* --OPT as one of two names: the first (the default, also when absent) is value 0. */
+static int parse_choice(const char *opt, const char *text, const char *first, const char *second,
+                        int *out) {
+  *out = 0;
+  if (!text || strcmp(text, first) == 0) return SG_CLI_OK;
+  if (strcmp(text, second) == 0) {
+    *out = 1;
     return SG_CLI_OK;
   }
-  return sg_cli_usage("--search: \"%.64s\" is not grid or stepwise", text);
-}
-
-static int parse_optimizer(const char *text, fc_args *a) {
-  a->optimizer = SHOPGPU__V1__FORECAST_SPEC__OPTIMIZER__BFGS;
-  if (!text || strcmp(text, "bfgs") == 0) return SG_CLI_OK;
-  if (strcmp(text, "lm") == 0) {
-    a->optimizer = SHOPGPU__V1__FORECAST_SPEC__OPTIMIZER__LM;
-    return SG_CLI_OK;
-  }
-  return sg_cli_usage("--optimizer: \"%.64s\" is not bfgs or lm", text);
+  return sg_cli_usage("--%s: \"%.64s\" is not %s or %s", opt, text, first, second);
 }
 
 /* With --job the model options belong to the job already. */
@@ -108,8 +100,10 @@ static int read_args(sg_cli *cli, int argc, char **argv, fc_args *a) {
       sg_cli_opt_int(cli, "priority", -100, 100, &a->priority) != SG_CLI_OK ||
       (levels && parse_levels(levels, a) != SG_CLI_OK) ||
       (exog && parse_exog(exog, a) != SG_CLI_OK) ||
-      parse_search(sg_cli_opt_str(cli, "search"), a) != SG_CLI_OK ||
-      parse_optimizer(sg_cli_opt_str(cli, "optimizer"), a) != SG_CLI_OK)
+      parse_choice("search", sg_cli_opt_str(cli, "search"), "stepwise", "grid", &a->search) !=
+          SG_CLI_OK ||
+      parse_choice("optimizer", sg_cli_opt_str(cli, "optimizer"), "bfgs", "lm", &a->optimizer) !=
+          SG_CLI_OK)
     return SG_CLI_USAGE;
   if (a->job && !a->out) return sg_cli_usage("forecast --job: --out is required");
   if (a->out && cli->json && strcmp(a->out, "-") == 0)
@@ -132,8 +126,10 @@ static int build_request(fc_request *r, const shopgpu_ts *ts, fc_args *a, int se
   r->spec.season = (uint32_t)season;
   r->spec.levels = a->levels;
   r->spec.n_levels = (size_t)a->n_levels;
-  r->spec.search = (Shopgpu__V1__ForecastSpec__Search)a->search;
-  r->spec.optimizer = (Shopgpu__V1__ForecastSpec__Optimizer)a->optimizer;
+  r->spec.search = a->search ? SHOPGPU__V1__FORECAST_SPEC__SEARCH__GRID
+                             : SHOPGPU__V1__FORECAST_SPEC__SEARCH__STEPWISE;
+  r->spec.optimizer = a->optimizer ? SHOPGPU__V1__FORECAST_SPEC__OPTIMIZER__LM
+                                   : SHOPGPU__V1__FORECAST_SPEC__OPTIMIZER__BFGS;
   r->spec.n_xreg = (uint32_t)ts->n_exog;
   shopgpu__v1__forecast_request__init(&r->req);
   r->req.spec = &r->spec;

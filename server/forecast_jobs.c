@@ -15,7 +15,7 @@
 
 /* A step's wall time that the series per step aim at: short enough that cancel and the
  * interactive work between steps wait little, long enough that every CPU thread gets whole
- * series (an M4 hourly series takes ~0.4 s on one core) and a GPU step fills the device. */
+ * series (an M4 hourly series takes ~0.25 s on one core) and a GPU step fills the device. */
 #define STEP_TARGET_S 0.1
 #define MIN_SERIES_PER_STEP 4
 

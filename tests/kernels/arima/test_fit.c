@@ -324,11 +324,14 @@ Test(arima_fit, exact_likelihood_of_seasonal_models_equals_the_full_covariance_v
 /* The likelihood-only filter (Chandrasekhar recursions, O(r) per step) against the covariance
  * recursion the forecasts use, on the same data: the same ssq, sumlog and steps counted, near
  * a unit root (where the first steps' variance passes 1e4 and drop out) as well. */
+/* A seasonal ARMA model: orders, season and its coefficients (ar, ma, sar, sma). */
+typedef struct sarma_case {
+  int p, q, P, Q, m;
+  double par[16];
+} sarma_case;
+
 Test(arima_fit, fast_filter_equals_the_covariance_recursion) {
-  struct {
-    int p, q, P, Q, m;
-    double par[6];
-  } ms[] = {
+  static const sarma_case ms[] = {
       {2, 0, 0, 0, 1, {1.992, -0.9931}},
       {1, 1, 0, 0, 1, {0.9, -0.5}},
       {0, 0, 0, 1, 4, {-0.9}},
@@ -360,10 +363,7 @@ Test(arima_fit, fast_filter_equals_the_covariance_recursion) {
  * column phi, ones above the diagonal) and its corner is the variance sum psi_j^2 of the MA(inf)
  * form; a non-stationary AR part is refused. */
 Test(arima_fit, stationary_covariance_solves_the_lyapunov_equation) {
-  struct {
-    int p, q, P, Q, m;
-    double par[16];
-  } ms[] = {
+  static const sarma_case ms[] = {
       {2, 0, 0, 0, 1, {1.992, -0.9931}},
       {1, 1, 0, 0, 1, {0.9, -0.5}},
       {0, 0, 2, 1, 12, {0.3, -0.4, -0.5}},
