@@ -3,7 +3,6 @@
  * results go back as a ForecastResponse whose arrays point into the kernel's results. */
 #include "forecast_jobs.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +26,7 @@ struct sg_forecast_job {
   sg_arima_input input;
   sg_arima_spec spec;
   sg_arima_job *job;
-  size_t per_step; /* series in the next step, from the measured cost of the last */
+  int64_t per_step; /* series in the next step, from the measured cost of the last */
   sg_arima_results *results;
   /* the response, built once from results */
   Shopgpu__V1__SeriesForecast *rows, **row_ptrs;
@@ -151,13 +150,9 @@ static sg_status forecast_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
   if (!f->job) SG_TRY(sg_arima_batch_begin(x, &f->input, &f->spec, &f->job, err));
   sg_arima_progress p;
   int64_t t0 = sg_mono_us();
-  SG_TRY(sg_arima_batch_step(f->job, f->per_step, &p, err));
+  SG_TRY(sg_arima_batch_step(f->job, (size_t)f->per_step, &p, err));
   double took = (double)(sg_mono_us() - t0) * 1e-6;
-  if (took > 0) {
-    double want = (double)f->per_step * STEP_TARGET_S / took;
-    want = fmin(want, 2.0 * (double)f->per_step + 1.0);
-    f->per_step = want > MIN_SERIES_PER_STEP ? (size_t)want : MIN_SERIES_PER_STEP;
-  }
+  f->per_step = sg_step_units(f->per_step, took, STEP_TARGET_S, MIN_SERIES_PER_STEP);
   sg_job_progress jp = {.done = p.done, .total = p.total};
   sg_job_set_progress(j, &jp);
   *done = p.done == p.total;

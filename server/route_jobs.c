@@ -11,6 +11,7 @@
 #include "aco/aco.h"
 #include "pb.h"
 #include "server.h"
+#include "util.h"
 
 #define DEFAULT_TIME_LIMIT_S 10.0
 #define STEP_TARGET_S 0.02
@@ -154,10 +155,7 @@ static sg_status route_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
   SG_TRY(sg_aco_step(r->solver, r->per_step, &p, err));
   double took = p.elapsed_s - r->last_elapsed;
   r->last_elapsed = p.elapsed_s;
-  if (took > 0) {
-    double want = (double)r->per_step * STEP_TARGET_S / took;
-    r->per_step = (int64_t)fmax(1, fmin(want, 2.0 * (double)r->per_step + 1));
-  }
+  r->per_step = sg_step_units(r->per_step, took, STEP_TARGET_S, 1);
   double limit = r->params.time_limit_s;
   sg_job_progress jp = {.done = (uint64_t)(p.elapsed_s * 1000),
                         .total = limit > 0 ? (uint64_t)(limit * 1000) : 0,

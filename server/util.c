@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,12 @@ int64_t sg_mono_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t sg_step_units(int64_t cur, double took_s, double target_s, int64_t min_units) {
+  if (!(took_s > 0)) return cur;
+  double want = fmin((double)cur * target_s / took_s, 2.0 * (double)cur + 1.0);
+  return want > (double)min_units ? (int64_t)want : min_units;
 }
 
 sg_status sg_read_file(const char *path, size_t max_bytes, char **out, size_t *len, sg_err *err) {

@@ -9,6 +9,10 @@
 
 /* Monotonic clock in microseconds. */
 int64_t sg_mono_us(void);
+/* Units (series, iterations) for the next step of a batch job that aims at target_s a step:
+ * cur scaled by target_s / took_s (the last step's time), growing at most twofold (+1) a step,
+ * at least min_units; took_s <= 0 keeps cur. */
+int64_t sg_step_units(int64_t cur, double took_s, double target_s, int64_t min_units);
 /* Reads a whole file (at most max_bytes) into a NUL-terminated malloc'd buffer (*out, caller
  * frees). Errors name the path. */
 sg_status sg_read_file(const char *path, size_t max_bytes, char **out, size_t *len, sg_err *err);

@@ -1,4 +1,5 @@
-/* File helpers: atomic write replaces whole files, read caps sizes, mkdir -p is idempotent. */
+/* File helpers: atomic write replaces whole files, read caps sizes, mkdir -p is idempotent; batch
+ * step sizing follows the measured time. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,4 +68,12 @@ Test(util, mkdir_p_creates_nested_dirs_and_is_idempotent) {
   cr_assert_eq(sg_write_file_atomic(file, "x", 1, &e), SG_OK);
   snprintf(path, sizeof path, "%s/a/f/g", dir);
   cr_assert_neq(sg_mkdir_p(path, &e), SG_OK, "a file in the way is an error");
+}
+
+Test(util, step_units_follow_the_measured_time_within_bounds) {
+  cr_expect_eq(sg_step_units(10, 0.2, 0.1, 4), 5, "twice too slow: half the units");
+  cr_expect_eq(sg_step_units(10, 0.001, 0.1, 4), 21, "much too fast: at most 2x + 1");
+  cr_expect_eq(sg_step_units(10, 1.0, 0.1, 4), 4, "never below the minimum");
+  cr_expect_eq(sg_step_units(10, 0.0, 0.1, 4), 10, "no time measured: unchanged");
+  cr_expect_eq(sg_step_units(1, 0.04, 0.02, 1), 1);
 }

@@ -212,10 +212,12 @@ Test(arima_search, ragged_batch_reports_per_series_status_and_matches_single_fit
   sg_arima_results_free(res);
 }
 
-/* auto.arima's own choices on four M3 yearly series (auto.csv, made by make_fixtures.R): two
+/* auto.arima's own choices on five M3 yearly series (auto.csv, made by make_fixtures.R): two
  * where the null model without drift wins the start and the moves go on with drift, two where
- * candidates with a non-stationary CSS AR estimate must fail as in R. Same order, constant and
- * AICc. Then a fixed order on N94 whose CSS AR estimate is non-stationary is still fitted. */
+ * candidates with a non-stationary CSS AR estimate must fail as in R, and N478, where R's BFGS
+ * stops at an AR(2) with roots of modulus 1.020 (the optimum, at 1.003, would be rejected). Same
+ * order, constant and AICc. Then a fixed order on N94 whose CSS AR estimate is non-stationary is
+ * still fitted. */
 Test(arima_search, stepwise_makes_auto_arimas_choices) {
   FILE *f = fopen(SG_ARIMA_DATA_DIR "/auto.csv", "r");
   cr_assert_not_null(f);
