@@ -108,18 +108,20 @@ static void free_interactions(interactions *x) {
 
 /* The TrainConfig options. */
 static int train_config(sg_cli *cli, Shopgpu__V1__TrainConfig *cfg, int64_t *priority) {
-  int64_t dim = 0, epochs = 0, negatives = 0, seed = 0;
+  int64_t dim = 0, epochs = 0, negatives = 0, candidates = 0, seed = 0;
   double rate = 0;
   if (sg_cli_opt_int(cli, "dim", 1, 1024, &dim) != SG_CLI_OK ||
       sg_cli_opt_double(cli, "learning-rate", 1e-9, 100, &rate) != SG_CLI_OK ||
       sg_cli_opt_int(cli, "epochs", 1, 100000, &epochs) != SG_CLI_OK ||
       sg_cli_opt_int(cli, "negatives", 1, 1000, &negatives) != SG_CLI_OK ||
+      sg_cli_opt_int(cli, "negative-candidates", 1, 64, &candidates) != SG_CLI_OK ||
       sg_cli_opt_int(cli, "seed", 0, INT64_MAX, &seed) != SG_CLI_OK ||
       sg_cli_opt_int(cli, "priority", -100, 100, priority) != SG_CLI_OK)
     return SG_CLI_USAGE;
   cfg->dim = (uint32_t)dim;
   cfg->epochs = (uint32_t)epochs;
   cfg->negatives = (uint32_t)negatives;
+  cfg->negative_candidates = (uint32_t)candidates;
   cfg->seed = (uint64_t)seed;
   cfg->learning_rate = (float)rate;
   return SG_CLI_OK;

@@ -184,6 +184,13 @@ static sg_status train_config(const Shopgpu__V1__TrainConfig *c, int labelled,
     return sg_err_set(err, SG_INVALID_ARGUMENT,
                       "config.negatives: %u with labels (negatives are for implicit data)",
                       c->negatives);
+  if (c->negative_candidates > SG_CLICK_MAX_NEGATIVE_CANDIDATES)
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "config.negative_candidates: %u > %u",
+                      c->negative_candidates, SG_CLICK_MAX_NEGATIVE_CANDIDATES);
+  if (labelled && c->negative_candidates > 1)
+    return sg_err_set(err, SG_INVALID_ARGUMENT,
+                      "config.negative_candidates: %u with labels (nothing is sampled)",
+                      c->negative_candidates);
   if (c->batch_size > (1u << 20))
     return sg_err_set(err, SG_INVALID_ARGUMENT, "config.batch_size: %u > 2^20", c->batch_size);
   if (c->dim) cfg->dim = c->dim;
@@ -194,6 +201,7 @@ static sg_status train_config(const Shopgpu__V1__TrainConfig *c, int labelled,
                        ? SG_CLICK_SGD_MOMENTUM
                        : SG_CLICK_ADAM;
   if (c->negatives) cfg->negatives = c->negatives;
+  if (c->negative_candidates) cfg->negative_candidates = c->negative_candidates;
   if (c->batch_size) cfg->batch_size = c->batch_size;
   if (c->valid_fraction > 0) cfg->valid_fraction = c->valid_fraction;
   cfg->patience = c->patience;

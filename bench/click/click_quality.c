@@ -3,7 +3,8 @@
  * split: precision / recall / NDCG@k (sg_click_rank_eval) and the mean per-user AUC of test items
  * against every item outside the user's train and test sets.
  *   shopgpu-click-quality --users N --items N --train FILE --test FILE [--k 10] [--dim 32]
- *       [--epochs 20] [--lr 0.01] [--l2 1e-4] [--negatives 4] [--batch 1024] [--valid 0.05]
+ *       [--epochs 20] [--lr 0.01] [--l2 1e-4] [--negatives 4] [--negative-candidates 1]
+ *       [--batch 1024] [--valid 0.05]
  *       [--patience 3] [--auc-stop] [--no-interaction] [--seed 1] [--backend cpu|cuda]
  *       [--out FILE]
  * FILE: one "user,item" per line (0-based dense ids; lines that do not parse are skipped).
@@ -165,6 +166,8 @@ static int parse(int argc, char **argv, args *a) {
       a->cfg.lr = (float)atof(v);
     else if (!strcmp(o, "--l2"))
       a->cfg.l2 = (float)atof(v);
+    else if (!strcmp(o, "--negative-candidates"))
+      a->cfg.negative_candidates = (uint32_t)atol(v);
     else if (!strcmp(o, "--negatives"))
       a->cfg.negatives = (uint32_t)atol(v);
     else if (!strcmp(o, "--batch"))

@@ -27,9 +27,10 @@
 
 SG_BEGIN_DECLS
 
-#define SG_CLICK_MAX_DIM 1024u      /* largest vector dimension */
-#define SG_CLICK_MAX_K 1024u        /* largest k of a top-K request */
-#define SG_CLICK_NO_ITEM UINT32_MAX /* item id in top-K slots past a user's count */
+#define SG_CLICK_MAX_DIM 1024u               /* largest vector dimension */
+#define SG_CLICK_MAX_NEGATIVE_CANDIDATES 64u /* largest cfg.negative_candidates */
+#define SG_CLICK_MAX_K 1024u                 /* largest k of a top-K request */
+#define SG_CLICK_NO_ITEM UINT32_MAX          /* item id in top-K slots past a user's count */
 
 /* ---------------------------------------------------------------------------------------------
  * Model (host memory) */
@@ -158,6 +159,14 @@ typedef struct sg_click_train_config {
   float beta1, beta2, eps;      /* Adam (defaults 0.9, 0.999, 1e-8) */
   uint32_t negatives;           /* sampled negatives per positive when labels is NULL (default 4);
                                    must be 0 with labels */
+  uint32_t negative_candidates; /* implicit data: each negative is the highest-scoring of this
+                                   many uniform draws under the parameters at the epoch's start
+                                   (1 = uniform, the default; at most
+                                   SG_CLICK_MAX_NEGATIVE_CANDIDATES; must be 1 with labels).
+                                   Above 1 the last epoch is kept (not the best by validation
+                                   log loss, which uniform validation negatives make misleading)
+                                   and patience counts epochs without a new peak of validation
+                                   AUC. */
   float valid_fraction;         /* rows held out for validation, [0, 0.9] (default 0.1) */
   uint32_t patience;            /* stop after this many epochs without improvement; 0 = never */
   int stop_on_auc;              /* early-stop (and keep the best model) on AUC, not log loss */

@@ -45,6 +45,7 @@ static void trainer_free(sg_click_trainer *t) {
   free(t->perm);
   sg__click_plan_free(&t->plan);
   sg_click_model_free(&t->best);
+  sg_click_model_free(&t->snap);
   free(t);
 }
 
@@ -90,8 +91,15 @@ sg_click_trainer *sg_click_train_begin(sg_exec *x, const sg_click_data *data,
   uint32_t bs = cfg->batch_size < t->n_ex ? cfg->batch_size : t->n_ex;
   t->batches_per_epoch = (t->n_ex + bs - 1) / bs;
   if (sg__click_plan_init(&t->plan, bs, err) != SG_OK) goto fail;
-  if (t->n_val && sg_click_model_alloc(data->n_users, data->n_items, cfg->dim, cfg->interaction,
-                                       &t->best, err) != SG_OK) {
+  t->peak_auc = NAN;
+  if (t->n_val && cfg->negative_candidates <= 1 &&
+      sg_click_model_alloc(data->n_users, data->n_items, cfg->dim, cfg->interaction, &t->best,
+                           err) != SG_OK) {
+    goto fail;
+  }
+  if (cfg->negative_candidates > 1 &&
+      sg_click_model_alloc(data->n_users, data->n_items, cfg->dim, cfg->interaction, &t->snap,
+                           err) != SG_OK) {
     goto fail;
   }
   if (start_backend(t, err) != SG_OK) goto fail;
@@ -130,7 +138,9 @@ static void example(const sg_click_trainer *t, uint32_t epoch, uint32_t ex, uint
     return;
   }
   uint64_t stream = SG_CLICK_STREAM_NEG | ((uint64_t)epoch << 16);
-  *i = sg__click_negative(t, *u, stream, (uint64_t)p * (t->slots - 1) + (s - 1));
+  uint64_t index = (uint64_t)p * (t->slots - 1) + (s - 1);
+  *i = t->cfg.negative_candidates > 1 ? sg__click_scored_negative(t, &t->snap, *u, stream, index)
+                                      : sg__click_negative(t, *u, stream, index);
   *y = 0.0f;
 }
 
@@ -164,13 +174,31 @@ static int improved(const sg_click_trainer *t) {
   return p->valid_logloss < p->best_logloss;
 }
 
+/* With scored negatives the validation examples (uniform negatives) no longer measure the
+ * objective: their log loss rises while the ranking improves. The last epoch is kept and
+ * patience counts epochs without a new peak of the validation AUC. */
+static void end_epoch_scored(sg_click_trainer *t) {
+  sg_click_train_progress *p = &t->prog;
+  p->best_epoch = p->epoch;
+  p->best_logloss = p->valid_logloss;
+  p->best_auc = p->valid_auc;
+  if (isnan(t->peak_auc) || p->valid_auc > t->peak_auc) {
+    t->peak_auc = p->valid_auc;
+    t->bad_epochs = 0;
+  } else if (t->cfg.patience && ++t->bad_epochs >= t->cfg.patience) {
+    p->finished = p->stopped_early = 1;
+  }
+}
+
 static sg_status end_epoch(sg_click_trainer *t, sg_err *err) {
   sg_click_train_progress *p = &t->prog;
   p->epoch++;
   if (t->n_val) {
     SG_TRY(slot_logits(t, err));
     validation_metrics(t);
-    if (improved(t)) {
+    if (t->cfg.negative_candidates > 1) {
+      end_epoch_scored(t);
+    } else if (improved(t)) {
       p->best_epoch = p->epoch;
       p->best_logloss = p->valid_logloss;
       p->best_auc = p->valid_auc;
@@ -193,7 +221,11 @@ sg_status sg_click_train_step(sg_click_trainer *t, uint32_t max_minibatches,
   }
   sg_status st = SG_OK;
   for (uint32_t k = 0; k < max_minibatches && !t->prog.finished; k++) {
-    if (t->batch == 0) shuffle(t, t->prog.epoch);
+    if (t->batch == 0) {
+      shuffle(t, t->prog.epoch);
+      /* scored negatives use the parameters as they are at the epoch's start */
+      if (t->cfg.negative_candidates > 1 && (st = slot_export(t, &t->snap, err)) != SG_OK) break;
+    }
     if ((st = run_batch(t, err)) != SG_OK) break;
     t->prog.done++;
     if (++t->batch == t->batches_per_epoch) {
@@ -225,7 +257,7 @@ sg_status sg_click_train_end(sg_click_trainer *t, sg_click_model *model_out, sg_
     const sg_click_train_config *c = &t->cfg;
     st = sg_click_model_alloc(t->data.n_users, t->data.n_items, c->dim, c->interaction, model_out,
                               err);
-    if (st == SG_OK && t->prog.best_epoch > 0) {
+    if (st == SG_OK && t->prog.best_epoch > 0 && t->cfg.negative_candidates <= 1) {
       copy_model(model_out, &t->best);
     } else if (st == SG_OK) {
       st = slot_export(t, model_out, err);

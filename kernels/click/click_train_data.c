@@ -24,6 +24,7 @@ void sg_click_train_config_default(sg_click_train_config *cfg) {
   cfg->beta2 = 0.999f;
   cfg->eps = 1e-8f;
   cfg->negatives = 4;
+  cfg->negative_candidates = 1;
   cfg->valid_fraction = 0.1f;
   cfg->init_std = 0.1f;
 }
@@ -104,6 +105,16 @@ sg_status sg__click_check_config(const sg_click_train_config *c, const sg_click_
                       "cfg.negatives: %u is outside [1, 1000] for implicit positives",
                       c->negatives);
   }
+  if (c->negative_candidates == 0 || c->negative_candidates > SG_CLICK_MAX_NEGATIVE_CANDIDATES) {
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "cfg.negative_candidates: %u is outside [1, %u]",
+                      c->negative_candidates, SG_CLICK_MAX_NEGATIVE_CANDIDATES);
+  }
+  if (d->labels && c->negative_candidates != 1) {
+    return sg_err_set(err, SG_INVALID_ARGUMENT,
+                      "cfg.negative_candidates: %u with labelled data (must be 1: nothing is "
+                      "sampled)",
+                      c->negative_candidates);
+  }
   SG_TRY(check_unit("valid_fraction", c->valid_fraction, 0.0f, 0.9f, 0, err));
   SG_TRY(check_unit("init_std", c->init_std, 0.0f, 1e3f, 0, err));
   size_t bytes;
@@ -169,6 +180,26 @@ uint32_t sg__click_negative(const sg_click_trainer *t, uint32_t user, uint64_t s
     if (!sg__click_excluded(t->pos_items + lo, n, item)) break;
   }
   return item;
+}
+
+uint32_t sg__click_scored_negative(const sg_click_trainer *t, const sg_click_model *snap,
+                                   uint32_t user, uint64_t stream, uint64_t index) {
+  uint32_t m = t->cfg.negative_candidates, dim = snap->dim, best = 0;
+  const float *u = snap->U + (size_t)user * dim;
+  double best_z = 0.0;
+  for (uint32_t c = 0; c < m; c++) {
+    uint32_t item = sg__click_negative(t, user, stream, index * m + c);
+    const float *v = snap->V + (size_t)item * dim;
+    double z = 0.0;
+    for (uint32_t k = 0; k < dim; k++) {
+      z += ((snap->interaction ? (double)u[k] : 0.0) + (double)snap->w[k]) * (double)v[k];
+    }
+    if (c == 0 || z > best_z) {
+      best_z = z;
+      best = item;
+    }
+  }
+  return best;
 }
 
 static int is_valid_row(const sg_click_trainer *t, size_t r) {

@@ -27,8 +27,11 @@ struct sg_click_trainer {
   uint64_t step;                     /* optimizer steps taken */
   sg__click_plan plan;
   sg_click_train_progress prog;
-  sg_click_model best; /* host copy of the best epoch's parameters (with validation) */
+  sg_click_model best; /* host copy of the best epoch's parameters (with validation and
+                          uniform negatives) */
   uint32_t bad_epochs;
+  double peak_auc;     /* scored negatives: the highest validation AUC so far */
+  sg_click_model snap; /* scored negatives: the parameters at the epoch's start */
 };
 
 sg_status sg__click_check_data(const sg_click_data *d, sg_err *err);
@@ -40,6 +43,12 @@ sg_status sg__click_prepare(sg_click_trainer *t, sg_err *err);
  * SG_CLICK_NEG_TRIES times) while it hits one of the user's positives. */
 uint32_t sg__click_negative(const sg_click_trainer *t, uint32_t user, uint64_t stream,
                             uint64_t index);
+/* A scored negative: of cfg.negative_candidates draws of sg__click_negative (indices
+ * index * candidates + c), the one with the highest logit under snap, the first on ties. The user
+ * terms of the logit are the same for every candidate, so the score is (U_user + w) · V_item (or
+ * w · V_item without the interaction term), accumulated in double. */
+uint32_t sg__click_scored_negative(const sg_click_trainer *t, const sg_click_model *snap,
+                                   uint32_t user, uint64_t stream, uint64_t index);
 /* The starting model (allocated into m): cfg's matrices or Philox normal draws, w = 0, b at the
  * logit of the base rate. */
 sg_status sg__click_initial_model(const sg_click_trainer *t, sg_click_model *m, sg_err *err);

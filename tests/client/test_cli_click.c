@@ -305,6 +305,19 @@ Test(cli_click, model_train_from_csv_then_recommend_leaves_out_seen_items) {
   run_cli(&r, ARGS("--server", srv.addr, "model", "train", "--interactions", csv), NULL);
   cr_expect_eq(r.status, 2);
   cr_expect_neq(strstr(r.err, "model train: --name is required"), NULL, "%s", r.err);
+  run_cli(&r,
+          ARGS("--server", srv.addr, "model", "train", "--name", "h", "--interactions", csv,
+               "--epochs", "2", "--negative-candidates", "3"),
+          NULL);
+  cr_expect_eq(r.status, 0, "stderr: %s", r.err);
+  cr_expect_neq(strstr(r.out, "epochs       2"), NULL, "%s", r.out);
+  run_cli(&r,
+          ARGS("--server", srv.addr, "model", "train", "--name", "h", "--interactions", csv,
+               "--negative-candidates", "65"),
+          NULL);
+  cr_expect_eq(r.status, 2);
+  cr_expect_neq(strstr(r.err, "--negative-candidates: \"65\" is not an integer in 1..64"), NULL,
+                "%s", r.err);
   stop_server_checked();
 }
 

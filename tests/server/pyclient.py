@@ -880,6 +880,28 @@ def s_click_train(addr):
     bad = CK.TrainModelRequest(name="x", user_ids=[1, 2], item_ids=[1, 2], labels=[1, 2])
     e = expect_error(lambda: cl.call(CLICK + "TrainModel", bad), C.INVALID_ARGUMENT, "labels 2")
     check("labels[1]" in e.details(), e.details())
+    # hard negatives (each the best-scoring of 4 random items; here, where users have seen
+    # most of what they like, they teach the model against its own parity: only the plumbing is
+    # checked)
+    hard = CK.TrainConfig(dim=8, epochs=5, seed=3, learning_rate=0.05, negative_candidates=4,
+                          patience=0)
+    t = cl.call(CLICK + "TrainModel", CK.TrainModelRequest(name="parity-hard", user_ids=users,
+                                                           item_ids=items, config=hard))
+    j = wait_job(cl, t.id)
+    check(j.state == JS.JOB_STATE_SUCCEEDED and j.train_model.epochs_run == 5 and
+          not j.train_model.stopped_early,
+          "negative_candidates 4: 5 epochs (%s)" % j.error_message)
+    r = cl.call(CLICK + "Recommend", CK.RecommendRequest(model="parity-hard", user_ids=[0], k=5))
+    check(len(r.users[0].item_ids) == 5 and not (set(r.users[0].item_ids) & seen[0]),
+          "the hard-negative model recommends 5 unseen items")
+    for cfg, labels, want in ((CK.TrainConfig(negative_candidates=65), [],
+                               "config.negative_candidates: 65 > 64"),
+                              (CK.TrainConfig(negative_candidates=4), [1, 0],
+                               "config.negative_candidates: 4 with labels")):
+        bad = CK.TrainModelRequest(name="x", user_ids=[1, 2], item_ids=[1, 2], labels=labels,
+                                   config=cfg)
+        e = expect_error(lambda: cl.call(CLICK + "TrainModel", bad), C.INVALID_ARGUMENT, want)
+        check(want in e.details(), e.details())
 
 
 
