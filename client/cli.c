@@ -39,9 +39,11 @@ static const sg_cli_command commands[] = {
      "step-ms priority label"},
     {"model train",
      "--name NAME --interactions FILE.csv [--dim D] [--epochs E] [--negatives N] "
-     "[--negative-candidates M] [--seed S] [--learning-rate LR]",
+     "[--negative-candidates M] [--seed S] [--learning-rate LR] [--user-features U.npy] "
+     "[--item-features V.npy]",
      0, 0, "train a click model from a user_id,item_id[,label] CSV (a job)", sg_cli_cmd_model_train,
-     "name! interactions! dim epochs negatives negative-candidates seed learning-rate priority"},
+     "name! interactions! dim epochs negatives negative-candidates seed learning-rate priority "
+     "user-features item-features"},
     {"model upload",
      "--name NAME --user-vectors U.npy --item-vectors V.npy --weights W.npy --bias B "
      "[--no-interaction]",
@@ -88,7 +90,7 @@ static const struct {
     /* clang-format off */
     {"state", 1}, {"kind", 1}, {"limit", 1}, {"result", 0}, {"step-ms", 1}, {"priority", 1},
     {"label", 1}, {"name", 1}, {"interactions", 1}, {"dim", 1}, {"epochs", 1}, {"negatives", 1},
-    {"negative-candidates", 1},
+    {"negative-candidates", 1}, {"user-features", 1}, {"item-features", 1},
     {"seed", 1}, {"learning-rate", 1}, {"user-vectors", 1}, {"item-vectors", 1}, {"weights", 1},
     {"bias", 1}, {"no-interaction", 0}, {"version", 1}, {"model", 1}, {"pairs", 1}, {"out", 1},
     {"chunk", 1}, {"user", 1}, {"k", 1}, {"include-seen", 0}, {"no-publish", 0}, {"redis", 1},

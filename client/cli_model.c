@@ -146,6 +146,38 @@ static void print_trained(sg_cli *cli, const Shopgpu__V1__Job *job) {
           t->stopped_early ? " (stopped early)" : "", job->id);
 }
 
+/* --user-features / --item-features: a 2-D .npy, row r for the id r, read whole into f. */
+static int read_features(sg_cli *cli, const char *option, Shopgpu__V1__FeatureMatrix *f,
+                         Shopgpu__V1__FeatureMatrix **set) {
+  const char *path = sg_cli_opt_str(cli, option);
+  if (!path) return SG_CLI_OK;
+  shopgpu_status st;
+  shopgpu_npy *npy = shopgpu_npy_open(path, &st);
+  if (!npy) return sg_cli_rpc_error(cli, &st);
+  uint64_t rows = shopgpu_npy_rows(npy), cols = shopgpu_npy_cols(npy);
+  int rc = SG_CLI_OK;
+  if (shopgpu_npy_ndim(npy) != 2 || cols == 0 || cols > 1024 || rows > UINT32_MAX) {
+    st.code = GRPC_STATUS_INVALID_ARGUMENT;
+    snprintf(st.message, sizeof st.message,
+             "%s: shape (%" PRIu64 "%s): expected (ids, dim) with dim in 1..1024", path, rows,
+             shopgpu_npy_ndim(npy) == 2 ? ", ..." : ",");
+    rc = sg_cli_rpc_error(cli, &st);
+  } else if (!(f->values = malloc((rows ? rows : 1) * cols * sizeof *f->values))) {
+    st.code = GRPC_STATUS_RESOURCE_EXHAUSTED;
+    snprintf(st.message, sizeof st.message, "%s: out of memory", path);
+    rc = sg_cli_rpc_error(cli, &st);
+  } else if (shopgpu_npy_read(npy, f->values, rows, &st) != 0) {
+    rc = sg_cli_rpc_error(cli, &st);
+  } else {
+    f->rows = (uint32_t)rows;
+    f->cols = (uint32_t)cols;
+    f->n_values = rows * cols;
+    *set = f;
+  }
+  shopgpu_npy_close(npy);
+  return rc;
+}
+
 int sg_cli_cmd_model_train(sg_cli *cli, int argc, char **argv) {
   (void)argc;
   (void)argv;
@@ -167,9 +199,19 @@ int sg_cli_cmd_model_train(sg_cli *cli, int argc, char **argv) {
   req.n_labels = x.has_label ? x.n : 0;
   req.config = &cfg;
   req.priority = (int32_t)priority;
+  Shopgpu__V1__FeatureMatrix uf = SHOPGPU__V1__FEATURE_MATRIX__INIT,
+                             vf = SHOPGPU__V1__FEATURE_MATRIX__INIT;
+  rc = read_features(cli, "user-features", &uf, &req.user_features);
+  if (rc == SG_CLI_OK) rc = read_features(cli, "item-features", &vf, &req.item_features);
+  if (rc != SG_CLI_OK) {
+    free(uf.values), free(vf.values);
+    free_interactions(&x);
+    return rc;
+  }
   char id[SHOPGPU_JOB_ID_SIZE];
   shopgpu_status st;
   rc = shopgpu_click_train(cli->client, &req, id, cli->timeout_ms, &st);
+  free(uf.values), free(vf.values);
   free_interactions(&x);
   if (rc != 0) return sg_cli_rpc_error(cli, &st);
   Shopgpu__V1__Job *final = NULL;

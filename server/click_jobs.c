@@ -113,6 +113,7 @@ typedef struct train_job {
   uint32_t *users, *items; /* rows */
   uint8_t *labels;         /* or NULL: implicit */
   uint64_t *user_ids, *item_ids;
+  float *init_users, *init_items; /* starting vectors from the request's features, or NULL */
   sg_click_train_config cfg;
   sg_click_trainer *trainer;
   sg_click_train_progress progress;
@@ -123,6 +124,7 @@ static void train_cleanup(void *data) {
   train_job *t = data;
   if (t->trainer) sg_click_train_end(t->trainer, NULL, NULL);
   free(t->users), free(t->items), free(t->labels), free(t->user_ids), free(t->item_ids);
+  free(t->init_users), free(t->init_items);
   sg_model_unref(t->model);
   free(t);
 }
@@ -227,6 +229,47 @@ static sg_status train_check(const Shopgpu__V1__TrainModelRequest *r, sg_err *er
   return SG_OK;
 }
 
+/* The shape of a feature matrix and its agreement with config.dim (0: taken from cols). */
+static sg_status features_shape(const Shopgpu__V1__FeatureMatrix *f, const char *field,
+                                uint32_t config_dim, uint32_t *dim, sg_err *err) {
+  if (!f) return SG_OK;
+  if (f->cols == 0 || f->cols > SG_CLICK_MAX_DIM)
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "%s.cols: %u is outside [1, %u]", field, f->cols,
+                      SG_CLICK_MAX_DIM);
+  if (f->n_values != (size_t)f->rows * f->cols)
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "%s.values: %zu values for %u rows × %u cols",
+                      field, f->n_values, f->rows, f->cols);
+  if (config_dim && f->cols != config_dim)
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "%s.cols: %u != config.dim %u", field, f->cols,
+                      config_dim);
+  if (*dim && f->cols != *dim)
+    return sg_err_set(err, SG_INVALID_ARGUMENT,
+                      "item_features.cols: %u != user_features.cols %u (one dim for both)", f->cols,
+                      *dim);
+  for (size_t i = 0; i < f->n_values; i++)
+    if (!isfinite(f->values[i]))
+      return sg_err_set(err, SG_INVALID_ARGUMENT, "%s.values[%zu] (row %zu, column %zu) is %g",
+                        field, i, i / f->cols, i % f->cols, (double)f->values[i]);
+  *dim = f->cols;
+  return SG_OK;
+}
+
+/* The model's rows of a feature matrix: row r of the result is the matrix's row ids[r]. */
+static sg_status features_rows(const Shopgpu__V1__FeatureMatrix *f, const char *field,
+                               const char *what, const uint64_t *ids, uint32_t n, uint32_t dim,
+                               float **out, sg_err *err) {
+  if (!f) return SG_OK;
+  for (uint32_t r = 0; r < n; r++) /* ids are ascending: the last is the largest */
+    if (ids[r] >= f->rows)
+      return sg_err_set(err, SG_INVALID_ARGUMENT, "%s: %s id %llu has no row (%u rows)", field,
+                        what, (unsigned long long)ids[r], f->rows);
+  *out = malloc((size_t)n * dim * sizeof **out);
+  if (!*out) return sg_err_set(err, SG_OUT_OF_MEMORY, "%s: out of memory", field);
+  for (uint32_t r = 0; r < n; r++)
+    memcpy(*out + (size_t)r * dim, f->values + (size_t)ids[r] * dim, dim * sizeof **out);
+  return SG_OK;
+}
+
 static sg_status train_fill(train_job *t, const Shopgpu__V1__TrainModelRequest *r, sg_err *err) {
   size_t n = r->n_user_ids;
   t->users = malloc(n * sizeof *t->users);
@@ -242,6 +285,12 @@ static sg_status train_fill(train_job *t, const Shopgpu__V1__TrainModelRequest *
   t->data = (sg_click_data){nu, ni, n, t->users, t->items, t->labels};
   if (!t->labels && ni < 2)
     return sg_err_set(err, SG_INVALID_ARGUMENT, "item_ids: implicit data needs 2 or more items");
+  SG_TRY(features_rows(r->user_features, "user_features", "user", t->user_ids, nu, t->cfg.dim,
+                       &t->init_users, err));
+  SG_TRY(features_rows(r->item_features, "item_features", "item", t->item_ids, ni, t->cfg.dim,
+                       &t->init_items, err));
+  t->cfg.init_users = t->init_users;
+  t->cfg.init_items = t->init_items;
   return SG_OK;
 }
 
@@ -329,6 +378,10 @@ sg_status sg_train_prepare(sg_server *srv, const Shopgpu__V1__SubmitJobRequest *
   t->srv = srv;
   snprintf(t->name, sizeof t->name, "%s", r->name);
   sg_status st = train_config(r->config, r->n_labels > 0, &t->cfg, err);
+  uint32_t dim = 0, config_dim = r->config ? r->config->dim : 0;
+  if (st == SG_OK) st = features_shape(r->user_features, "user_features", config_dim, &dim, err);
+  if (st == SG_OK) st = features_shape(r->item_features, "item_features", config_dim, &dim, err);
+  if (st == SG_OK && dim) t->cfg.dim = dim;
   if (st == SG_OK) st = train_fill(t, r, err);
   if (st != SG_OK) {
     train_cleanup(t);

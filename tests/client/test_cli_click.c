@@ -318,6 +318,45 @@ Test(cli_click, model_train_from_csv_then_recommend_leaves_out_seen_items) {
   cr_expect_eq(r.status, 2);
   cr_expect_neq(strstr(r.err, "--negative-candidates: \"65\" is not an integer in 1..64"), NULL,
                 "%s", r.err);
+  /* starting vectors from features (row = id): a user's parity in one column, an item's in the
+   * other; kept by a vanishing learning rate, they rank a user's parity first */
+  static float fu[50 * 2], fv[40 * 2];
+  for (int i = 0; i < 50; i++)
+    fu[2 * i + i % 2] = 3.0f;
+  for (int i = 0; i < 40; i++)
+    fv[2 * i + i % 2] = 3.0f;
+  write_npy(aux("fu.npy"), 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (50, 2), }", fu,
+            sizeof fu);
+  write_npy(aux("fv.npy"), 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (40, 2), }", fv,
+            sizeof fv);
+  run_cli(&r,
+          ARGS("--server", srv.addr, "model", "train", "--name", "f", "--interactions", csv,
+               "--epochs", "1", "--learning-rate", "1e-9", "--user-features", aux("fu.npy"),
+               "--item-features", aux("fv.npy")),
+          NULL);
+  cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+  cr_expect_neq(strstr(r.out, "dim          2\n"), NULL, "%s", r.out);
+  run_cli(
+      &r,
+      ARGS("--server", srv.addr, "--json", "recommend", "--model", "f", "--user", "3", "-k", "6"),
+      NULL);
+  cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+  cr_expect_eq(
+      sg_test_run_python("-c", ARGS("import json,sys\n"
+                                    "got=[x['item'] for x in json.load(open(sys.argv[1]))"
+                                    "['items']]\n"
+                                    "assert len(got)==6 and all(i%2==1 for i in got), got\n",
+                                    r.out_path)),
+      0, "%s", r.out);
+  write_npy(aux("w1.npy"), 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", fu,
+            2 * sizeof(float));
+  run_cli(&r,
+          ARGS("--server", srv.addr, "model", "train", "--name", "f", "--interactions", csv,
+               "--user-features", aux("w1.npy")),
+          NULL);
+  cr_expect_eq(r.status, 1);
+  cr_expect_neq(strstr(r.err, "w1.npy: shape (2,): expected (ids, dim) with dim in 1..1024"), NULL,
+                "%s", r.err);
   stop_server_checked();
 }
 

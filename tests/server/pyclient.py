@@ -894,6 +894,50 @@ def s_click_train(addr):
     r = cl.call(CLICK + "Recommend", CK.RecommendRequest(model="parity-hard", user_ids=[0], k=5))
     check(len(r.users[0].item_ids) == 5 and not (set(r.users[0].item_ids) & seen[0]),
           "the hard-negative model recommends 5 unseen items")
+    # starting vectors from features: with a vanishing learning rate the model keeps them, so
+    # logit differences between a user's items equal the features' dot products
+    rng = random.Random(9)
+    fu = [[rng.gauss(0, 1) for _ in range(3)] for _ in range(61)]  # rows 0..60 (ids 0..59 used)
+    fv = [[rng.gauss(0, 1) for _ in range(3)] for _ in range(40)]
+    flat = lambda m: [x for row in m for x in row]
+    feats = dict(user_features=CK.FeatureMatrix(rows=61, cols=3, values=flat(fu)),
+                 item_features=CK.FeatureMatrix(rows=40, cols=3, values=flat(fv)))
+    t = cl.call(CLICK + "TrainModel", CK.TrainModelRequest(
+        name="feat", user_ids=users, item_ids=items,
+        config=CK.TrainConfig(epochs=1, learning_rate=1e-9, seed=1), **feats))
+    j = wait_job(cl, t.id)
+    check(j.state == JS.JOB_STATE_SUCCEEDED and j.train_model.model.dim == 3,
+          "training from 3-column features: dim 3 (%s)" % j.error_message)
+    pairs = [(u, i) for u in (0, 7, 59) for i in sorted(set(items))[:6]]
+    sc = cl.call(CLICK + "ScorePairs", CK.ScorePairsRequest(
+        model="feat", user_ids=[p[0] for p in pairs], item_ids=[p[1] for p in pairs])).scores
+    logit = [math.log(p / (1 - p)) for p in sc]
+    worst = 0.0
+    for a in range(len(pairs)):
+        for b in range(len(pairs)):
+            if pairs[a][0] != pairs[b][0]:
+                continue
+            u = fu[pairs[a][0]]
+            want = sum(x * (y - z) for x, y, z in zip(u, fv[pairs[a][1]], fv[pairs[b][1]]))
+            worst = max(worst, abs((logit[a] - logit[b]) - want))
+    check(worst < 1e-3, "logit differences equal the features' dot products (max error %.2g)"
+          % worst)
+    for extra, want in (
+            (dict(user_features=CK.FeatureMatrix(rows=50, cols=3, values=[0.0] * 150)),
+             "user_features: user id 50 has no row (50 rows)"),
+            (dict(item_features=CK.FeatureMatrix(rows=40, cols=3, values=[0.0] * 119)),
+             "item_features.values: 119 values for 40 rows × 3 cols"),
+            (dict(user_features=CK.FeatureMatrix(rows=61, cols=3, values=flat(fu)),
+                  item_features=CK.FeatureMatrix(rows=40, cols=2, values=[0.0] * 80)),
+             "item_features.cols: 2 != user_features.cols 3"),
+            (dict(item_features=CK.FeatureMatrix(rows=40, cols=3,
+                                                 values=[0.0] * 7 + [math.nan] + [0.0] * 112)),
+             "item_features.values[7] (row 2, column 1) is nan"),
+            (dict(config=CK.TrainConfig(dim=4), item_features=feats["item_features"]),
+             "item_features.cols: 3 != config.dim 4")):
+        bad = CK.TrainModelRequest(name="x", user_ids=users, item_ids=items, **extra)
+        e = expect_error(lambda: cl.call(CLICK + "TrainModel", bad), C.INVALID_ARGUMENT, want)
+        check(want in e.details(), e.details())
     for cfg, labels, want in ((CK.TrainConfig(negative_candidates=65), [],
                                "config.negative_candidates: 65 > 64"),
                               (CK.TrainConfig(negative_candidates=4), [1, 0],
