@@ -39,11 +39,12 @@ static const sg_cli_command commands[] = {
      "step-ms priority label"},
     {"model train",
      "--name NAME --interactions FILE.csv [--dim D] [--epochs E] [--negatives N] "
-     "[--negative-candidates M] [--seed S] [--learning-rate LR] [--user-features U.npy] "
+     "[--negative-candidates M] [--seed S] [--learning-rate LR] [--l2 L] [--batch-size B] "
+     "[--optimizer adam|sgd] [--valid-fraction F] [--patience P] [--user-features U.npy] "
      "[--item-features V.npy]",
      0, 0, "train a click model from a user_id,item_id[,label] CSV (a job)", sg_cli_cmd_model_train,
-     "name! interactions! dim epochs negatives negative-candidates seed learning-rate priority "
-     "user-features item-features"},
+     "name! interactions! dim epochs negatives negative-candidates seed learning-rate l2 "
+     "batch-size optimizer valid-fraction patience priority user-features item-features"},
     {"model upload",
      "--name NAME --user-vectors U.npy --item-vectors V.npy --weights W.npy --bias B "
      "[--no-interaction]",
@@ -90,7 +91,8 @@ static const struct {
     /* clang-format off */
     {"state", 1}, {"kind", 1}, {"limit", 1}, {"result", 0}, {"step-ms", 1}, {"priority", 1},
     {"label", 1}, {"name", 1}, {"interactions", 1}, {"dim", 1}, {"epochs", 1}, {"negatives", 1},
-    {"negative-candidates", 1}, {"user-features", 1}, {"item-features", 1},
+    {"negative-candidates", 1}, {"user-features", 1}, {"item-features", 1}, {"l2", 1},
+    {"batch-size", 1}, {"valid-fraction", 1}, {"patience", 1},
     {"seed", 1}, {"learning-rate", 1}, {"user-vectors", 1}, {"item-vectors", 1}, {"weights", 1},
     {"bias", 1}, {"no-interaction", 0}, {"version", 1}, {"model", 1}, {"pairs", 1}, {"out", 1},
     {"chunk", 1}, {"user", 1}, {"k", 1}, {"include-seen", 0}, {"no-publish", 0}, {"redis", 1},
@@ -475,6 +477,18 @@ int sg_cli_opt_u64(const sg_cli *cli, const char *name, uint64_t *out) {
 
 int64_t sg_cli_stream_timeout(const sg_cli *cli) {
   return cli->timeout_given ? cli->timeout_ms : SHOPGPU_TIMEOUT_NONE;
+}
+
+int sg_cli_opt_choice(const sg_cli *cli, const char *name, const char *first, const char *second,
+                      int *out) {
+  const char *text = sg_cli_opt_str(cli, name);
+  *out = 0;
+  if (!text || strcmp(text, first) == 0) return SG_CLI_OK;
+  if (strcmp(text, second) == 0) {
+    *out = 1;
+    return SG_CLI_OK;
+  }
+  return sg_cli_usage("--%s: \"%.64s\" is not %s or %s", name, text, first, second);
 }
 
 int sg_cli_opt_int(const sg_cli *cli, const char *name, int64_t min, int64_t max, int64_t *out) {

@@ -69,6 +69,9 @@ int sg_cli_parse_int(const char *what, const char *text, int64_t min, int64_t ma
 int sg_cli_opt_u64(const sg_cli *cli, const char *name, uint64_t *out);
 /* The same for a finite decimal number. */
 int sg_cli_opt_double(const sg_cli *cli, const char *name, double min, double max, double *out);
+/* --name as one of two words: the first (the default, also when absent) is 0, the second 1. */
+int sg_cli_opt_choice(const sg_cli *cli, const char *name, const char *first, const char *second,
+                      int *out);
 
 /* The deadline of a call that streams data as long as it takes (score, model upload, reading
  * recommendations): --timeout when it was given, else none. */

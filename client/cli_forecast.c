@@ -56,18 +56,6 @@ static int parse_exog(const char *text, fc_args *a) {
   }
 }
 
-/* --OPT as one of two names: the first (the default, also when absent) is value 0. */
-static int parse_choice(const char *opt, const char *text, const char *first, const char *second,
-                        int *out) {
-  *out = 0;
-  if (!text || strcmp(text, first) == 0) return SG_CLI_OK;
-  if (strcmp(text, second) == 0) {
-    *out = 1;
-    return SG_CLI_OK;
-  }
-  return sg_cli_usage("--%s: \"%.64s\" is not %s or %s", opt, text, first, second);
-}
-
 /* With --job the model options belong to the job already. */
 static int check_job_mode(const sg_cli *cli) {
   static const char *const model_opts[] = {"horizon", "season",    "level",
@@ -100,10 +88,8 @@ static int read_args(sg_cli *cli, int argc, char **argv, fc_args *a) {
       sg_cli_opt_int(cli, "priority", -100, 100, &a->priority) != SG_CLI_OK ||
       (levels && parse_levels(levels, a) != SG_CLI_OK) ||
       (exog && parse_exog(exog, a) != SG_CLI_OK) ||
-      parse_choice("search", sg_cli_opt_str(cli, "search"), "stepwise", "grid", &a->search) !=
-          SG_CLI_OK ||
-      parse_choice("optimizer", sg_cli_opt_str(cli, "optimizer"), "bfgs", "lm", &a->optimizer) !=
-          SG_CLI_OK)
+      sg_cli_opt_choice(cli, "search", "stepwise", "grid", &a->search) != SG_CLI_OK ||
+      sg_cli_opt_choice(cli, "optimizer", "bfgs", "lm", &a->optimizer) != SG_CLI_OK)
     return SG_CLI_USAGE;
   if (a->job && !a->out) return sg_cli_usage("forecast --job: --out is required");
   if (a->out && cli->json && strcmp(a->out, "-") == 0)

@@ -193,6 +193,9 @@ static sg_status train_config(const Shopgpu__V1__TrainConfig *c, int labelled,
     return sg_err_set(err, SG_INVALID_ARGUMENT,
                       "config.negative_candidates: %u with labels (nothing is sampled)",
                       c->negative_candidates);
+  if (c->no_validation && c->valid_fraction > 0)
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "config.valid_fraction: %g with no_validation",
+                      (double)c->valid_fraction);
   if (c->batch_size > (1u << 20))
     return sg_err_set(err, SG_INVALID_ARGUMENT, "config.batch_size: %u > 2^20", c->batch_size);
   if (c->dim) cfg->dim = c->dim;
@@ -206,6 +209,7 @@ static sg_status train_config(const Shopgpu__V1__TrainConfig *c, int labelled,
   if (c->negative_candidates) cfg->negative_candidates = c->negative_candidates;
   if (c->batch_size) cfg->batch_size = c->batch_size;
   if (c->valid_fraction > 0) cfg->valid_fraction = c->valid_fraction;
+  if (c->no_validation) cfg->valid_fraction = 0.0f;
   cfg->patience = c->patience;
   cfg->seed = c->seed;
   cfg->interaction = !c->no_interaction;

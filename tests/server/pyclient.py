@@ -884,13 +884,15 @@ def s_click_train(addr):
     # most of what they like, they teach the model against its own parity: only the plumbing is
     # checked)
     hard = CK.TrainConfig(dim=8, epochs=5, seed=3, learning_rate=0.05, negative_candidates=4,
-                          patience=0)
+                          patience=0, no_validation=True)
     t = cl.call(CLICK + "TrainModel", CK.TrainModelRequest(name="parity-hard", user_ids=users,
                                                            item_ids=items, config=hard))
     j = wait_job(cl, t.id)
     check(j.state == JS.JOB_STATE_SUCCEEDED and j.train_model.epochs_run == 5 and
           not j.train_model.stopped_early,
           "negative_candidates 4: 5 epochs (%s)" % j.error_message)
+    check(math.isnan(j.train_model.model.valid_auc),
+          "no_validation: no validation AUC (%r)" % j.train_model.model.valid_auc)
     r = cl.call(CLICK + "Recommend", CK.RecommendRequest(model="parity-hard", user_ids=[0], k=5))
     check(len(r.users[0].item_ids) == 5 and not (set(r.users[0].item_ids) & seen[0]),
           "the hard-negative model recommends 5 unseen items")
@@ -941,7 +943,9 @@ def s_click_train(addr):
     for cfg, labels, want in ((CK.TrainConfig(negative_candidates=65), [],
                                "config.negative_candidates: 65 > 64"),
                               (CK.TrainConfig(negative_candidates=4), [1, 0],
-                               "config.negative_candidates: 4 with labels")):
+                               "config.negative_candidates: 4 with labels"),
+                              (CK.TrainConfig(no_validation=True, valid_fraction=0.2), [],
+                               "config.valid_fraction: 0.2 with no_validation")):
         bad = CK.TrainModelRequest(name="x", user_ids=[1, 2], item_ids=[1, 2], labels=labels,
                                    config=cfg)
         e = expect_error(lambda: cl.call(CLICK + "TrainModel", bad), C.INVALID_ARGUMENT, want)
