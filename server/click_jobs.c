@@ -263,7 +263,7 @@ static sg_status features_rows(const Shopgpu__V1__FeatureMatrix *f, const char *
                                const char *what, const uint64_t *ids, uint32_t n, uint32_t dim,
                                float **out, sg_err *err) {
   if (!f) return SG_OK;
-  for (uint32_t r = 0; r < n; r++) /* ids are ascending: the last is the largest */
+  for (uint32_t r = 0; r < n; r++) /* names the smallest id without a row */
     if (ids[r] >= f->rows)
       return sg_err_set(err, SG_INVALID_ARGUMENT, "%s: %s id %llu has no row (%u rows)", field,
                         what, (unsigned long long)ids[r], f->rows);
