@@ -39,12 +39,13 @@ static const sg_cli_command commands[] = {
      "step-ms priority label"},
     {"model train",
      "--name NAME --interactions FILE.csv [--dim D] [--epochs E] [--negatives N] "
-     "[--negative-candidates M] [--seed S] [--learning-rate LR] [--l2 L] [--batch-size B] "
-     "[--optimizer adam|sgd] [--valid-fraction F] [--patience P] [--user-features U.npy] "
+     "[--negative-candidates M] [--seed S] [--learning-rate LR] [--lr-schedule constant|cosine] "
+     "[--l2 L] [--batch-size B] [--optimizer adam|sgd] [--valid-fraction F] [--patience P] "
+     "[--user-features U.npy] "
      "[--item-features V.npy]",
      0, 0, "train a click model from a user_id,item_id[,label] CSV (a job)", sg_cli_cmd_model_train,
-     "name! interactions! dim epochs negatives negative-candidates seed learning-rate l2 "
-     "batch-size optimizer valid-fraction patience priority user-features item-features"},
+     "name! interactions! dim epochs negatives negative-candidates seed learning-rate lr-schedule "
+     "l2 batch-size optimizer valid-fraction patience priority user-features item-features"},
     {"model upload",
      "--name NAME --user-vectors U.npy --item-vectors V.npy --weights W.npy --bias B "
      "[--no-interaction]",
@@ -92,7 +93,7 @@ static const struct {
     {"state", 1}, {"kind", 1}, {"limit", 1}, {"result", 0}, {"step-ms", 1}, {"priority", 1},
     {"label", 1}, {"name", 1}, {"interactions", 1}, {"dim", 1}, {"epochs", 1}, {"negatives", 1},
     {"negative-candidates", 1}, {"user-features", 1}, {"item-features", 1}, {"l2", 1},
-    {"batch-size", 1}, {"valid-fraction", 1}, {"patience", 1},
+    {"batch-size", 1}, {"valid-fraction", 1}, {"patience", 1}, {"lr-schedule", 1},
     {"seed", 1}, {"learning-rate", 1}, {"user-vectors", 1}, {"item-vectors", 1}, {"weights", 1},
     {"bias", 1}, {"no-interaction", 0}, {"version", 1}, {"model", 1}, {"pairs", 1}, {"out", 1},
     {"chunk", 1}, {"user", 1}, {"k", 1}, {"include-seen", 0}, {"no-publish", 0}, {"redis", 1},

@@ -110,7 +110,7 @@ static void free_interactions(interactions *x) {
 static int train_config(sg_cli *cli, Shopgpu__V1__TrainConfig *cfg, int64_t *priority) {
   int64_t dim = 0, epochs = 0, negatives = 0, candidates = 0, seed = 0, batch = 0, patience = 0;
   double rate = 0, l2 = -1, valid = -1;
-  int sgd = 0;
+  int sgd = 0, cosine = 0;
   if (sg_cli_opt_int(cli, "dim", 1, 1024, &dim) != SG_CLI_OK ||
       sg_cli_opt_double(cli, "learning-rate", 1e-9, 100, &rate) != SG_CLI_OK ||
       sg_cli_opt_int(cli, "epochs", 1, 10000, &epochs) != SG_CLI_OK ||
@@ -120,6 +120,7 @@ static int train_config(sg_cli *cli, Shopgpu__V1__TrainConfig *cfg, int64_t *pri
       sg_cli_opt_double(cli, "l2", 0, 1e6, &l2) != SG_CLI_OK ||
       sg_cli_opt_int(cli, "batch-size", 1, 1 << 20, &batch) != SG_CLI_OK ||
       sg_cli_opt_choice(cli, "optimizer", "adam", "sgd", &sgd) != SG_CLI_OK ||
+      sg_cli_opt_choice(cli, "lr-schedule", "constant", "cosine", &cosine) != SG_CLI_OK ||
       sg_cli_opt_double(cli, "valid-fraction", 0, 0.9, &valid) != SG_CLI_OK ||
       sg_cli_opt_int(cli, "patience", 0, 10000, &patience) != SG_CLI_OK ||
       sg_cli_opt_int(cli, "priority", -100, 100, priority) != SG_CLI_OK)
@@ -134,6 +135,8 @@ static int train_config(sg_cli *cli, Shopgpu__V1__TrainConfig *cfg, int64_t *pri
   cfg->batch_size = (uint32_t)batch;
   cfg->optimizer = sgd ? SHOPGPU__V1__TRAIN_CONFIG__OPTIMIZER__SGD_MOMENTUM
                        : SHOPGPU__V1__TRAIN_CONFIG__OPTIMIZER__ADAM;
+  cfg->lr_schedule = cosine ? SHOPGPU__V1__TRAIN_CONFIG__LR_SCHEDULE__COSINE
+                            : SHOPGPU__V1__TRAIN_CONFIG__LR_SCHEDULE__CONSTANT;
   cfg->no_validation = valid == 0;
   cfg->valid_fraction = valid > 0 ? (float)valid : 0.0f;
   cfg->patience = (uint32_t)patience;

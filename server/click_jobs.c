@@ -198,6 +198,10 @@ static sg_status train_config(const Shopgpu__V1__TrainConfig *c, int labelled,
                       (double)c->valid_fraction);
   if (c->batch_size > (1u << 20))
     return sg_err_set(err, SG_INVALID_ARGUMENT, "config.batch_size: %u > 2^20", c->batch_size);
+  if (c->lr_schedule != SHOPGPU__V1__TRAIN_CONFIG__LR_SCHEDULE__CONSTANT &&
+      c->lr_schedule != SHOPGPU__V1__TRAIN_CONFIG__LR_SCHEDULE__COSINE)
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "config.lr_schedule: %d is not CONSTANT or COSINE",
+                      (int)c->lr_schedule);
   if (c->dim) cfg->dim = c->dim;
   if (c->epochs) cfg->epochs = c->epochs;
   if (c->learning_rate > 0) cfg->lr = c->learning_rate;
@@ -205,6 +209,9 @@ static sg_status train_config(const Shopgpu__V1__TrainConfig *c, int labelled,
   cfg->optimizer = c->optimizer == SHOPGPU__V1__TRAIN_CONFIG__OPTIMIZER__SGD_MOMENTUM
                        ? SG_CLICK_SGD_MOMENTUM
                        : SG_CLICK_ADAM;
+  cfg->lr_schedule = c->lr_schedule == SHOPGPU__V1__TRAIN_CONFIG__LR_SCHEDULE__COSINE
+                         ? SG_CLICK_LR_COSINE
+                         : SG_CLICK_LR_CONSTANT;
   if (c->negatives) cfg->negatives = c->negatives;
   if (c->negative_candidates) cfg->negative_candidates = c->negative_candidates;
   if (c->batch_size) cfg->batch_size = c->batch_size;

@@ -3,7 +3,8 @@
  * split: precision / recall / NDCG@k (sg_click_rank_eval) and the mean per-user AUC of test items
  * against every item outside the user's train and test sets.
  *   shopgpu-click-quality --users N --items N --train FILE --test FILE [--k 10] [--dim 32]
- *       [--epochs 20] [--lr 0.01] [--l2 1e-4] [--negatives 4] [--negative-candidates 1]
+ *       [--epochs 20] [--lr 0.01] [--lr-schedule constant|cosine] [--l2 1e-4] [--negatives 4]
+ * [--negative-candidates 1]
  *       [--batch 1024] [--valid 0.05]
  *       [--patience 3] [--auc-stop] [--no-interaction] [--seed 1] [--backend cpu|cuda]
  *       [--out FILE]
@@ -164,6 +165,8 @@ static int parse(int argc, char **argv, args *a) {
       a->cfg.epochs = (uint32_t)atol(v);
     else if (!strcmp(o, "--lr"))
       a->cfg.lr = (float)atof(v);
+    else if (!strcmp(o, "--lr-schedule") && (!strcmp(v, "constant") || !strcmp(v, "cosine")))
+      a->cfg.lr_schedule = !strcmp(v, "cosine") ? SG_CLICK_LR_COSINE : SG_CLICK_LR_CONSTANT;
     else if (!strcmp(o, "--l2"))
       a->cfg.l2 = (float)atof(v);
     else if (!strcmp(o, "--negative-candidates"))

@@ -137,6 +137,14 @@ sg_status sg_click_topk_range(sg_exec *x, const sg_click_placed *p, uint32_t use
 
 typedef enum sg_click_optimizer { SG_CLICK_ADAM = 0, SG_CLICK_SGD_MOMENTUM = 1 } sg_click_optimizer;
 
+/* Learning rate over the run: constant, or cosine decay from lr at the first minibatch to 0 after
+ * the last planned one (lr_t = lr (1 + cos(pi t / T)) / 2, t = 0..T-1 minibatches of all planned
+ * epochs; early stopping does not shorten T). */
+typedef enum sg_click_lr_schedule {
+  SG_CLICK_LR_CONSTANT = 0,
+  SG_CLICK_LR_COSINE = 1
+} sg_click_lr_schedule;
+
 /* Training data (host, caller-owned; must stay alive until sg_click_train_end). */
 typedef struct sg_click_data {
   uint32_t n_users, n_items; /* the model's shape; ids must be below these */
@@ -148,15 +156,16 @@ typedef struct sg_click_data {
 } sg_click_data;
 
 typedef struct sg_click_train_config {
-  uint32_t dim;                 /* vector dimension (default 32) */
-  int interaction;              /* default 1 */
-  uint32_t epochs;              /* default 10 */
-  uint32_t batch_size;          /* examples per minibatch (default 1024) */
-  float lr;                     /* learning rate (default 0.01) */
-  float l2;                     /* L2 strength (default 1e-4) */
-  sg_click_optimizer optimizer; /* default SG_CLICK_ADAM */
-  float momentum;               /* SGD momentum (default 0.9) */
-  float beta1, beta2, eps;      /* Adam (defaults 0.9, 0.999, 1e-8) */
+  uint32_t dim;                     /* vector dimension (default 32) */
+  int interaction;                  /* default 1 */
+  uint32_t epochs;                  /* default 10 */
+  uint32_t batch_size;              /* examples per minibatch (default 1024) */
+  float lr;                         /* learning rate (default 0.01) */
+  sg_click_lr_schedule lr_schedule; /* default SG_CLICK_LR_CONSTANT */
+  float l2;                         /* L2 strength (default 1e-4) */
+  sg_click_optimizer optimizer;     /* default SG_CLICK_ADAM */
+  float momentum;                   /* SGD momentum (default 0.9) */
+  float beta1, beta2, eps;          /* Adam (defaults 0.9, 0.999, 1e-8) */
   uint32_t negatives;           /* sampled negatives per positive when labels is NULL (default 4);
                                    must be 0 with labels */
   uint32_t negative_candidates; /* implicit data: each negative is the highest-scoring of this

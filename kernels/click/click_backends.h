@@ -68,7 +68,8 @@ typedef struct sg__click_batch {
   const uint32_t *ui;
   const uint32_t *i_off;
   const uint32_t *i_ex;
-  uint64_t step; /* 1-based optimizer step (Adam bias correction) */
+  uint64_t step;  /* 1-based optimizer step (Adam bias correction) */
+  float lr_scale; /* this minibatch's learning rate is init.lr × lr_scale (the schedule) */
 } sg__click_batch;
 
 typedef struct sg_click_ops {

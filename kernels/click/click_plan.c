@@ -83,4 +83,5 @@ void sg__click_plan_group(sg__click_plan *pl, uint32_t n, uint64_t step) {
   b->i_off = pl->i_off;
   b->i_ex = pl->i_ex;
   b->step = step;
+  b->lr_scale = 1.0f;
 }

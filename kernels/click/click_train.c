@@ -144,6 +144,14 @@ static void example(const sg_click_trainer *t, uint32_t epoch, uint32_t ex, uint
   *y = 0.0f;
 }
 
+/* The schedule's factor for minibatch t->step (1-based) of the planned run. */
+static float lr_scale(const sg_click_trainer *t) {
+  if (t->cfg.lr_schedule != SG_CLICK_LR_COSINE) return 1.0f;
+  double total = (double)t->batches_per_epoch * t->cfg.epochs;
+  double x = (double)(t->step - 1) / total;
+  return (float)(0.5 * (1.0 + cos(3.14159265358979323846 * (x < 1.0 ? x : 1.0))));
+}
+
 static sg_status run_batch(sg_click_trainer *t, sg_err *err) {
   uint32_t bs = t->plan.cap;
   uint32_t lo = t->batch * bs, hi = t->n_ex - lo < bs ? t->n_ex : lo + bs;
@@ -153,6 +161,7 @@ static sg_status run_batch(sg_click_trainer *t, sg_err *err) {
             &t->plan.labels[e - lo]);
   }
   sg__click_plan_group(&t->plan, hi - lo, ++t->step);
+  t->plan.batch.lr_scale = lr_scale(t);
   return slot_batch(t, err);
 }
 

@@ -83,6 +83,10 @@ sg_status sg__click_check_config(const sg_click_train_config *c, const sg_click_
     return sg_err_set(err, SG_INVALID_ARGUMENT, "cfg.lr: %g is not a positive number",
                       (double)c->lr);
   }
+  if (c->lr_schedule != SG_CLICK_LR_CONSTANT && c->lr_schedule != SG_CLICK_LR_COSINE) {
+    return sg_err_set(err, SG_INVALID_ARGUMENT,
+                      "cfg.lr_schedule: %d is not constant (0) or cosine (1)", (int)c->lr_schedule);
+  }
   SG_TRY(check_unit("l2", c->l2, 0.0f, 1e6f, 0, err));
   if (c->optimizer != SG_CLICK_ADAM && c->optimizer != SG_CLICK_SGD_MOMENTUM) {
     return sg_err_set(err, SG_INVALID_ARGUMENT,

@@ -131,11 +131,12 @@ static void update_row(const step_consts *k, float *theta, float *m, float *v, c
   }
 }
 
-static step_consts consts_for(const sg__click_train_init *cfg, uint64_t step) {
+static step_consts consts_for(const sg__click_train_init *cfg, const sg__click_batch *bt) {
   step_consts k = {cfg->lr, cfg->beta1, cfg->beta2,    cfg->eps,
                    1.0f,    1.0f,       cfg->momentum, cfg->optimizer == SG_CLICK_ADAM};
-  k.bc1 = (float)(1.0 - pow((double)cfg->beta1, (double)step));
-  k.bc2 = (float)(1.0 - pow((double)cfg->beta2, (double)step));
+  k.lr *= bt->lr_scale;
+  k.bc1 = (float)(1.0 - pow((double)cfg->beta1, (double)bt->step));
+  k.bc2 = (float)(1.0 - pow((double)cfg->beta2, (double)bt->step));
   return k;
 }
 
@@ -161,7 +162,7 @@ sg_status sg__click_cpu_train_batch(sg_exec *x, void *state, const sg__click_bat
   uint32_t dim = t->prm.dim;
   float gb;
   sg__click_cpu_grad(x->threads, &t->prm, bt, t->cfg.l2, t->g, t->gU, t->gV, t->gw, &gb, NULL);
-  step_consts k = consts_for(&t->cfg, bt->step);
+  step_consts k = consts_for(&t->cfg, bt);
 #pragma omp parallel num_threads(x->threads > 0 ? x->threads                                       \
                                                 : 1) if ((size_t)bt->n * dim >= PARALLEL_WORK)
   {

@@ -294,11 +294,12 @@ static sg_status upload_plan(cuda_train *t, cudaStream_t s, const sg__click_batc
   return SG_OK;
 }
 
-static step_consts consts_for(const sg__click_train_init *c, uint64_t step) {
+static step_consts consts_for(const sg__click_train_init *c, const sg__click_batch *bt) {
   step_consts k = {c->lr, c->beta1, c->beta2,    c->eps,
                    1.0f,  1.0f,     c->momentum, c->optimizer == SG_CLICK_ADAM};
-  k.bc1 = (float)(1.0 - pow((double)c->beta1, (double)step));
-  k.bc2 = (float)(1.0 - pow((double)c->beta2, (double)step));
+  k.lr *= bt->lr_scale;
+  k.bc1 = (float)(1.0 - pow((double)c->beta1, (double)bt->step));
+  k.bc2 = (float)(1.0 - pow((double)c->beta2, (double)bt->step));
   return k;
 }
 
@@ -337,7 +338,7 @@ sg_status sg__click_cuda_train_batch(sg_exec *x, void *state, const sg__click_ba
   dev_batch b;
   SG_TRY(upload_plan(t, s, bt, &b, err));
   SG_TRY(gradients(t, s, bt, &b, err));
-  step_consts k = consts_for(&t->cfg, bt->step);
+  step_consts k = consts_for(&t->cfg, bt);
   uint32_t dim = t->cfg.dim;
   apply_rows_kernel<<<warp_grid(bt->n_uu), 256, 0, s>>>(t->U, t->mU, t->vU, b.uu, bt->n_uu, dim,
                                                         t->gU, k);

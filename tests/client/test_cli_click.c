@@ -308,7 +308,8 @@ Test(cli_click, model_train_from_csv_then_recommend_leaves_out_seen_items) {
   run_cli(&r,
           ARGS("--server", srv.addr, "model", "train", "--name", "h", "--interactions", csv,
                "--epochs", "2", "--negative-candidates", "3", "--l2", "0.01", "--batch-size", "64",
-               "--optimizer", "sgd", "--valid-fraction", "0", "--patience", "2"),
+               "--optimizer", "sgd", "--valid-fraction", "0", "--patience", "2", "--lr-schedule",
+               "cosine"),
           NULL);
   cr_expect_eq(r.status, 0, "stderr: %s", r.err);
   cr_expect_neq(strstr(r.out, "epochs       2"), NULL, "%s", r.out);
@@ -325,6 +326,13 @@ Test(cli_click, model_train_from_csv_then_recommend_leaves_out_seen_items) {
           NULL);
   cr_expect_eq(r.status, 2);
   cr_expect_neq(strstr(r.err, "--optimizer: \"rmsprop\" is not adam or sgd"), NULL, "%s", r.err);
+  run_cli(&r,
+          ARGS("--server", srv.addr, "model", "train", "--name", "h", "--interactions", csv,
+               "--lr-schedule", "step"),
+          NULL);
+  cr_expect_eq(r.status, 2);
+  cr_expect_neq(strstr(r.err, "--lr-schedule: \"step\" is not constant or cosine"), NULL, "%s",
+                r.err);
   /* starting vectors from features (row = id): a user's parity in one column, an item's in the
    * other; kept by a vanishing learning rate, they rank a user's parity first */
   static float fu[50 * 2], fv[40 * 2];

@@ -896,6 +896,19 @@ def s_click_train(addr):
     r = cl.call(CLICK + "Recommend", CK.RecommendRequest(model="parity-hard", user_ids=[0], k=5))
     check(len(r.users[0].item_ids) == 5 and not (set(r.users[0].item_ids) & seen[0]),
           "the hard-negative model recommends 5 unseen items")
+    # the cosine schedule reaches the trainer: the same run with it ends elsewhere (smaller steps)
+    hard.lr_schedule = CK.TrainConfig.COSINE
+    t = cl.call(CLICK + "TrainModel", CK.TrainModelRequest(name="parity-hard-cos", user_ids=users,
+                                                           item_ids=items, config=hard))
+    j = wait_job(cl, t.id)
+    check(j.state == JS.JOB_STATE_SUCCEEDED, "lr_schedule COSINE trains (%s)" % j.error_message)
+    probe = CK.ScorePairsRequest(user_ids=[0, 1, 2], item_ids=sorted(set(items))[:3])
+    probe.model = "parity-hard"
+    a = cl.call(CLICK + "ScorePairs", probe).scores
+    probe.model = "parity-hard-cos"
+    c = cl.call(CLICK + "ScorePairs", probe).scores
+    check(max(abs(x - y) for x, y in zip(a, c)) > 1e-4,
+          "COSINE and CONSTANT schedules give different models (%r vs %r)" % (list(a), list(c)))
     # starting vectors from features: with a vanishing learning rate the model keeps them, so
     # logit differences between a user's items equal the features' dot products
     rng = random.Random(9)
@@ -945,7 +958,9 @@ def s_click_train(addr):
                               (CK.TrainConfig(negative_candidates=4), [1, 0],
                                "config.negative_candidates: 4 with labels"),
                               (CK.TrainConfig(no_validation=True, valid_fraction=0.2), [],
-                               "config.valid_fraction: 0.2 with no_validation")):
+                               "config.valid_fraction: 0.2 with no_validation"),
+                              (CK.TrainConfig(lr_schedule=7), [],
+                               "config.lr_schedule: 7 is not CONSTANT or COSINE")):
         bad = CK.TrainModelRequest(name="x", user_ids=[1, 2], item_ids=[1, 2], labels=labels,
                                    config=cfg)
         e = expect_error(lambda: cl.call(CLICK + "TrainModel", bad), C.INVALID_ARGUMENT, want)

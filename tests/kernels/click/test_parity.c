@@ -249,6 +249,18 @@ Test(click_parity, sgd_training_matches_cpu_and_adam_metrics_agree) {
   cr_assert(du < 1e-4 && dv < 1e-4 && dw < 1e-4 && db < 1e-4);
   sg_click_model_free(&mc);
   sg_click_model_free(&mg);
+  /* the cosine schedule's factor reaches the device's update too */
+  cfg.epochs = 2;
+  cfg.lr_schedule = SG_CLICK_LR_COSINE;
+  mc = train_on(cpu.x, &l.d, &cfg, &pc);
+  mg = train_on(gx, &l.d, &cfg, &pg);
+  du = max_diff(mc.U, mg.U, 300 * 8);
+  dv = max_diff(mc.V, mg.V, 200 * 8);
+  printf("sgd, cosine schedule: max |cpu - cuda|: U %.3g V %.3g\n", du, dv);
+  cr_assert(du < 1e-4 && dv < 1e-4);
+  sg_click_model_free(&mc);
+  sg_click_model_free(&mg);
+  cfg.lr_schedule = SG_CLICK_LR_CONSTANT;
   cfg.optimizer = SG_CLICK_ADAM;
   cfg.lr = 0.01f;
   cfg.epochs = 4;

@@ -501,6 +501,59 @@ Test(click_train, starts_from_the_given_matrices) {
   sg_click_model_free(&truth);
 }
 
+/* With one minibatch per epoch, 2 epochs: step 1 is the same under both schedules (cosine factor
+ * cos(0) = 1), so the models after it agree, and so do the gradient and the optimizer state that
+ * step 2 uses; cosine's step 2 has factor (1 + cos(pi / 2)) / 2 = 1/2, so its move from the
+ * 1-epoch model must be half the constant schedule's, coordinate by coordinate. */
+/* Parameter j of a model with dim 4, in the order U, V, w, b. */
+static double param(const sg_click_model *m, size_t j) {
+  size_t nu = (size_t)m->n_users * 4, nv = (size_t)m->n_items * 4;
+  if (j < nu) return m->U[j];
+  if (j < nu + nv) return m->V[j - nu];
+  if (j < nu + nv + 4) return m->w[j - nu - nv];
+  return m->b;
+}
+
+static void cosine_halves_the_second_step(sg_click_optimizer opt, float lr) {
+  sg_click_model truth = truth_model(11);
+  clicklog l = draw_log(&truth, 800, 11);
+  sg_click_data d = {80, 60, l.n, l.users, l.items, l.labels};
+  sg_click_train_config cfg = small_cfg(11);
+  cfg.dim = 4;
+  cfg.batch_size = 800;
+  cfg.valid_fraction = 0.0f;
+  cfg.optimizer = opt;
+  cfg.lr = lr;
+  cfg.epochs = 1;
+  sg_click_model m1 = train(cpu.x, &d, &cfg, NULL);
+  cfg.epochs = 2;
+  sg_click_model mc = train(cpu.x, &d, &cfg, NULL);
+  cfg.lr_schedule = SG_CLICK_LR_COSINE;
+  sg_click_model mh = train(cpu.x, &d, &cfg, NULL);
+  size_t nu = 80 * 4, nv = 60 * 4, moved = 0;
+  double worst = 0.0;
+  for (size_t j = 0; j < nu + nv + 4 + 1; j++) { /* U, V, w, b */
+    double a = param(&m1, j), c = param(&mc, j), h = param(&mh, j);
+    double full = c - a, half = h - a;
+    if (fabs(full) > 1e-4) moved++;
+    double err = fabs(half - 0.5 * full);
+    if (err > worst) worst = err;
+  }
+  cr_assert_gt(moved, (nu + nv) / 2, "step 2 moved only %zu coordinates", moved);
+  cr_assert_leq(worst, 2e-6, "cosine step 2 is not half the constant one (worst %g)", worst);
+  sg_click_model_free(&m1);
+  sg_click_model_free(&mc);
+  sg_click_model_free(&mh);
+  log_free(&l);
+  sg_click_model_free(&truth);
+}
+
+Test(click_train, cosine_schedule_scales_the_step) {
+  cosine_halves_the_second_step(SG_CLICK_ADAM, 0.05f);
+  /* SGD's steps are the mean gradient's size (about 1e-4 per row here): a larger rate */
+  cosine_halves_the_second_step(SG_CLICK_SGD_MOMENTUM, 50.0f);
+}
+
 Test(click_train, rejects_bad_data_and_config_naming_the_field) {
   uint32_t users[4] = {0, 1, 2, 9}, items[4] = {0, 1, 2, 3};
   uint8_t labels[4] = {0, 1, 2, 1};
@@ -524,8 +577,9 @@ Test(click_train, rejects_bad_data_and_config_naming_the_field) {
               {"cfg.batch_size: 0 is outside [1, 16777216]"},
               {"cfg.init_cols: 16 != cfg.dim 6 (project the features to dim columns)"},
               {"cfg.negative_candidates: 0 is outside [1, 64]"},
-              {"cfg.negative_candidates: 4 with labelled data (must be 1: nothing is sampled)"}};
-  for (int t = 0; t < 15; t++) {
+              {"cfg.negative_candidates: 4 with labelled data (must be 1: nothing is sampled)"},
+              {"cfg.lr_schedule: 5 is not constant (0) or cosine (1)"}};
+  for (int t = 0; t < 16; t++) {
     sg_click_data d = {5, 6, 3, users, items, labels};
     sg_click_train_config cfg;
     sg_click_train_config_default(&cfg);
@@ -550,6 +604,7 @@ Test(click_train, rejects_bad_data_and_config_naming_the_field) {
       break;
     case 13: cfg.negative_candidates = 0; break;
     case 14: cfg.negative_candidates = 4; break;
+    case 15: cfg.lr_schedule = (sg_click_lr_schedule)5; break;
     }
     if (t != 2) labels[2] = 0;
     if (t == 1) labels[3] = 1;
