@@ -4,6 +4,7 @@
  * bounded number of minibatches so a scheduler can interleave other work and cancel between
  * steps. Also sg_click_gradient, the gradient training uses, for checks. */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,7 +157,12 @@ static sg_status run_batch(sg_click_trainer *t, sg_err *err) {
   uint32_t bs = t->plan.cap;
   uint32_t lo = t->batch * bs, hi = t->n_ex - lo < bs ? t->n_ex : lo + bs;
   uint32_t epoch = t->prog.epoch;
-  for (uint32_t e = lo; e < hi; e++) {
+  /* a scored negative costs M dot products: spread the batch over the exec's threads (each
+   * example fills its own slot from its own Philox draws, so the thread count changes nothing) */
+  int threads = t->x->threads > 0 ? t->x->threads : omp_get_max_threads();
+#pragma omp parallel for num_threads(threads)                                                      \
+    schedule(static) if (t->cfg.negative_candidates > 1 && threads > 1 && hi - lo >= 32)
+  for (long long e = lo; e < (long long)hi; e++) {
     example(t, epoch, t->perm[e], &t->plan.users[e - lo], &t->plan.items[e - lo],
             &t->plan.labels[e - lo]);
   }

@@ -190,14 +190,16 @@ uint32_t sg__click_scored_negative(const sg_click_trainer *t, const sg_click_mod
                                    uint32_t user, uint64_t stream, uint64_t index) {
   uint32_t m = t->cfg.negative_candidates, dim = snap->dim, best = 0;
   const float *u = snap->U + (size_t)user * dim;
+  double uw[SG_CLICK_MAX_DIM]; /* the user's side of the score, once for all candidates */
+  for (uint32_t k = 0; k < dim; k++)
+    uw[k] = (snap->interaction ? (double)u[k] : 0.0) + (double)snap->w[k];
   double best_z = 0.0;
   for (uint32_t c = 0; c < m; c++) {
     uint32_t item = sg__click_negative(t, user, stream, index * m + c);
     const float *v = snap->V + (size_t)item * dim;
     double z = 0.0;
-    for (uint32_t k = 0; k < dim; k++) {
-      z += ((snap->interaction ? (double)u[k] : 0.0) + (double)snap->w[k]) * (double)v[k];
-    }
+    for (uint32_t k = 0; k < dim; k++)
+      z += uw[k] * (double)v[k];
     if (c == 0 || z > best_z) {
       best_z = z;
       best = item;
