@@ -41,8 +41,7 @@ static const sg_cli_command commands[] = {
      "--name NAME --interactions FILE.csv [--dim D] [--epochs E] [--negatives N] "
      "[--negative-candidates M] [--seed S] [--learning-rate LR] [--lr-schedule constant|cosine] "
      "[--l2 L] [--batch-size B] [--optimizer adam|sgd] [--valid-fraction F] [--patience P] "
-     "[--user-features U.npy] "
-     "[--item-features V.npy]",
+     "[--user-features U.npy] [--item-features V.npy]",
      0, 0, "train a click model from a user_id,item_id[,label] CSV (a job)", sg_cli_cmd_model_train,
      "name! interactions! dim epochs negatives negative-candidates seed learning-rate lr-schedule "
      "l2 batch-size optimizer valid-fraction patience priority user-features item-features"},

@@ -313,26 +313,21 @@ Test(cli_click, model_train_from_csv_then_recommend_leaves_out_seen_items) {
           NULL);
   cr_expect_eq(r.status, 0, "stderr: %s", r.err);
   cr_expect_neq(strstr(r.out, "epochs       2"), NULL, "%s", r.out);
-  run_cli(&r,
-          ARGS("--server", srv.addr, "model", "train", "--name", "h", "--interactions", csv,
-               "--negative-candidates", "65"),
-          NULL);
-  cr_expect_eq(r.status, 2);
-  cr_expect_neq(strstr(r.err, "--negative-candidates: \"65\" is not an integer in 1..64"), NULL,
-                "%s", r.err);
-  run_cli(&r,
-          ARGS("--server", srv.addr, "model", "train", "--name", "h", "--interactions", csv,
-               "--optimizer", "rmsprop"),
-          NULL);
-  cr_expect_eq(r.status, 2);
-  cr_expect_neq(strstr(r.err, "--optimizer: \"rmsprop\" is not adam or sgd"), NULL, "%s", r.err);
-  run_cli(&r,
-          ARGS("--server", srv.addr, "model", "train", "--name", "h", "--interactions", csv,
-               "--lr-schedule", "step"),
-          NULL);
-  cr_expect_eq(r.status, 2);
-  cr_expect_neq(strstr(r.err, "--lr-schedule: \"step\" is not constant or cosine"), NULL, "%s",
-                r.err);
+  static const struct {
+    const char *flag, *value, *want;
+  } usage[] = {
+      {"--negative-candidates", "65", "--negative-candidates: \"65\" is not an integer in 1..64"},
+      {"--optimizer", "rmsprop", "--optimizer: \"rmsprop\" is not adam or sgd"},
+      {"--lr-schedule", "step", "--lr-schedule: \"step\" is not constant or cosine"},
+  };
+  for (size_t i = 0; i < sizeof usage / sizeof usage[0]; i++) {
+    run_cli(&r,
+            ARGS("--server", srv.addr, "model", "train", "--name", "h", "--interactions", csv,
+                 usage[i].flag, usage[i].value),
+            NULL);
+    cr_expect_eq(r.status, 2, "%s", usage[i].flag);
+    cr_expect_neq(strstr(r.err, usage[i].want), NULL, "%s", r.err);
+  }
   /* starting vectors from features (row = id): a user's parity in one column, an item's in the
    * other; kept by a vanishing learning rate, they rank a user's parity first */
   static float fu[50 * 2], fv[40 * 2];
