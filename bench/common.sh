@@ -3,6 +3,7 @@
 # sets here, build (the build directory: an existing path, or relative to the repository root),
 # server and loadgen, and exits 2 when they are not built; warns when build is not Release.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+python=${SG_PYTHON:-/usr/bin/python3} # a Python with grpc and google.protobuf
 build=${1:-build}
 [ -d "$build" ] || build=$here/../$build
 server=$build/server/shopgpu-server

@@ -12,12 +12,13 @@
 # Env: USERS (1000000), K (50), CLIENTS (50), DURATION (5), PACED (0.25,0.5).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+python=${SG_PYTHON:-/usr/bin/python3} # a Python with grpc and google.protobuf
 build=${1:-build}
 [ -d "$build" ] || build=$here/../$build
 users=${USERS:-1000000} k=${K:-50} clients=${CLIENTS:-50} duration=${DURATION:-5}
 paced=${PACED:-0.25,0.5}
 tmp=$(mktemp -d)
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes \
   --logfile "$tmp/redis.log" --pidfile "$tmp/redis.pid"
 pid=""
@@ -61,17 +62,17 @@ export PYTHONPATH=$build/python
 pid=$!
 for _ in $(seq 300); do [ "$({ wc -l <"$tmp/ready"; } 2>/dev/null)" = 2 ] && break; sleep 0.05; done
 addr=$(head -1 "$tmp/ready")
-/usr/bin/python3 "$here/sched_setup.py" "$addr" upload shop 10000 5000 32 3
-job=$(/usr/bin/python3 "$here/sched_setup.py" "$addr" recommend-all shop 10)
+"$python" "$here/sched_setup.py" "$addr" upload shop 10000 5000 32 3
+job=$("$python" "$here/sched_setup.py" "$addr" recommend-all shop 10)
 for _ in $(seq 600); do
-  st=$(/usr/bin/python3 "$here/sched_setup.py" "$addr" state "$job")
+  st=$("$python" "$here/sched_setup.py" "$addr" state "$job")
   case "$st" in JOB_STATE_RUNNING*|JOB_STATE_QUEUED*) sleep 0.2 ;; *) break ;; esac
 done
 echo "recommend-all: $st"
 echo
 "$build/bench/shopgpu-loadgen" --server "$addr" --method recommend --model shop --users 10000 \
   --k 10 --concurrency 16 --duration "$duration" --warmup 1 2>"$tmp/lg.log" | grep '^|'
-metrics=$(/usr/bin/python3 -c "import urllib.request,sys; print(urllib.request.urlopen('http://$(sed -n 2p "$tmp/ready")/metrics').read().decode())")
+metrics=$("$python" -c "import urllib.request,sys; print(urllib.request.urlopen('http://$(sed -n 2p "$tmp/ready")/metrics').read().decode())")
 echo
 echo "cache counters after the run: $(echo "$metrics" | grep -E 'event="(hits|misses)"' | tr '\n' ' ')"
 kill -TERM "$pid"; wait "$pid"; pid=""

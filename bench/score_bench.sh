@@ -23,7 +23,7 @@ pid=$!
 for _ in $(seq 300); do [ -s "$tmp/ready" ] && break; sleep 0.05; done
 addr=$(head -1 "$tmp/ready")
 "$build/bench/shopgpu-probe" --backend "$backend" 2>/dev/null | grep -E '^(machine|gpu|build|backend):'
-/usr/bin/python3 "$here/sched_setup.py" "$addr" upload m "$users" "$items" "$dim" 1
+"$python" "$here/sched_setup.py" "$addr" upload m "$users" "$items" "$dim" 1
 echo
 echo "| method | calls | concurrency | connections | calls done | errors | QPS | p50 ms | p90 ms | p99 ms | max ms | pairs/s |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"

@@ -27,7 +27,7 @@ run() {
   local shape=$1
   shift
   local line
-  line=$("$bin" --csv "$@" | grep '^RESULT,') || { echo "| run failed: $* | | | | | | | | | |"; status=1; return; }
+  line=$(timeout 40 "$bin" --csv "$@" | grep '^RESULT,') || { echo "| run failed: $* | | | | | | | | | |"; status=1; return; }
   IFS=, read -r _ name _ _ cost gap tbest t1 _ _ iters _ _ <<<"$line"
   local backend seed limit
   backend=$(sed -n 's/.*--backend \([a-z]*\).*/\1/p' <<<"$*")

@@ -7,18 +7,28 @@
 # 2. The same on the CPU backend for 1,000 series (per-series rate, for scale).
 # 3. M3 monthly (1,428 series, stepwise search) on the GPU.
 set -uo pipefail
+status=0
 build=${1:?usage: gpu.sh BUILD_DIR}
 bin=$build/bench/shopgpu-arima-bench
 data=${SG_TIMESERIES:-../shared/data/timeseries}
+# try LIMIT_S CMD...: one run, stopped at LIMIT_S so that a slow one leaves time for the rest
+try() {
+  local limit=$1 rc
+  shift
+  timeout "$limit" "$@"
+  rc=$?
+  [ $rc -eq 0 ] || { echo "**failed or stopped at $limit s (exit status $rc)**"; status=1; }
+}
 for o in bfgs lm; do
   echo "##### 100,000 series x 120, full seasonal grid, cuda, --optimizer $o (target: < 10 s)"
-  "$bin" synthetic --series 100000 --length 120 --grid --backend cuda --optimizer $o
+  try 120 "$bin" synthetic --series 100000 --length 120 --grid --backend cuda --optimizer $o
   echo
 done
 echo "##### 1,000 series x 120, full seasonal grid, cpu ($(nproc) cores)"
-"$bin" synthetic --series 1000 --length 120 --grid --backend cpu
+try 60 "$bin" synthetic --series 1000 --length 120 --grid --backend cpu
 echo
 if [ -d "$data" ]; then
   echo "##### M3 monthly, stepwise, cuda"
-  "$bin" speed --data "$data" --backend cuda
+  try 60 "$bin" speed --data "$data" --backend cuda
 fi
+exit $status

@@ -25,7 +25,7 @@ run() {
   local label=$1
   shift
   local line
-  line=$("$bin" --csv "$@" | grep '^RESULT,') || { echo "| $label | run failed: $* | | | |"; status=1; return; }
+  line=$(timeout 60 "$bin" --csv "$@" | grep '^RESULT,') || { echo "| $label | run failed: $* | | | |"; status=1; return; }
   IFS=, read -r _ what backend users items dim npairs k seconds rate _ <<<"$line"
   secs[$label]=$seconds
   local unit="pairs/s"

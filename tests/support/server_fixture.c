@@ -146,17 +146,19 @@ void sg_test_server_cleanup(sg_test_server *s) {
 }
 
 int sg_test_run_python(const char *script, const char *const *args) {
+  const char *python = getenv("SHOPGPU_TEST_PYTHON");
+  if (!python || !*python) python = "/usr/bin/python3";
   pid_t pid = fork();
   if (pid == 0) {
     const char *argv[32];
     int n = 0;
-    argv[n++] = "/usr/bin/python3";
+    argv[n++] = python;
     argv[n++] = script;
     for (int i = 0; args && args[i] && n < 31; i++)
       argv[n++] = args[i];
     argv[n] = NULL;
     setenv("PYTHONPATH", SG_PYTHON_DIR, 1);
-    execv("/usr/bin/python3", (char *const *)(void *)argv);
+    execv(python, (char *const *)(void *)argv);
     _exit(127);
   }
   int status;

@@ -26,7 +26,8 @@ int sg_test_server_stop(sg_test_server *s, int sig, double timeout_s);
 void sg_test_server_cleanup(sg_test_server *s);
 /* 1 when the server process is still running. */
 int sg_test_server_alive(sg_test_server *s);
-/* Runs `python3 SCRIPT args...` (Debian's /usr/bin/python3 with the generated modules on
+/* Runs `python3 SCRIPT args...` (Debian's /usr/bin/python3, or $SHOPGPU_TEST_PYTHON where a
+ * machine's own Python has grpc and protobuf and Debian's has not, with the generated modules on
  * PYTHONPATH) and returns its exit status; its output goes to the test's stdout. */
 int sg_test_run_python(const char *script, const char *const *args);
 
