@@ -160,7 +160,7 @@ if [ $full = 1 ]; then
   if [ -n "$python" ]; then
     # issue 4 on the GPU: batching on/off, and p99 while a SolveRoutes job holds the GPU
     step "scheduler: batching, p99 under a routing job (BACKEND=$sbackend LONG_JOB=route)" 150 \
-      env BACKEND=$sbackend LONG_JOB=route DURATION=$dur NICES=10 FLOOR=0 bash bench/sched_bench.sh "$build"
+      env BACKEND=$sbackend LONG_JOB=route DURATION=$dur NICES=10 bash bench/sched_bench.sh "$build"
     step "ScorePairs over gRPC, 1M pairs per call (BACKEND=$sbackend)" 90 \
       env BACKEND=$sbackend DURATION=$dur CONCURRENCY="1 4" bash bench/score_bench.sh "$build"
   else

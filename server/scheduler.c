@@ -526,9 +526,13 @@ static sg_status start_worker(sg_sched *s, worker *w, sg_err *err) {
   w->s = s;
   w->exec = sg_exec_create(s->cfg.backend, err);
   if (!w->exec) return err ? err->code : SG_INTERNAL;
+  /* the cores divided among the workers: each worker's OpenMP team (the batch steps' included)
+   * gets its share, so that a batch job leaves the other workers' cores to interactive work */
+  sg_exec_set_threads(w->exec, s->cfg.cpu_threads);
   if (s->cfg.fallback) {
     w->fallback = sg_exec_create(s->cfg.fallback, err);
     if (!w->fallback) return err ? err->code : SG_INTERNAL;
+    sg_exec_set_threads(w->fallback, s->cfg.cpu_threads);
   }
   if (s->cfg.batch_nice > 0 && pthread_create(&w->low.thread, NULL, stepper_main, w) == 0)
     w->low.started = 1; /* without it, batch steps run on the worker itself */
@@ -546,6 +550,10 @@ sg_sched *sg_sched_create(const sg_sched_config *cfg, sg_err *err) {
   }
   s->cfg = *cfg;
   if (s->cfg.workers < 1) s->cfg.workers = 1;
+  if (s->cfg.cpu_threads <= 0) {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    s->cfg.cpu_threads = cores / s->cfg.workers > 0 ? (int)(cores / s->cfg.workers) : 1;
+  }
   if (s->cfg.aging_s <= 0) s->cfg.aging_s = 5;
   s->boost = s->cfg.aging_s;
   s->prio_step = s->cfg.aging_s / 400; /* priorities shift ±aging/4 */

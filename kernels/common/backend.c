@@ -193,6 +193,12 @@ void sg_exec_destroy(sg_exec *x) {
 
 sg_backend *sg_exec_backend(const sg_exec *x) { return x->be; }
 
+void sg_exec_set_threads(sg_exec *x, int threads) {
+  if (x && threads > 0) x->threads = threads;
+}
+
+int sg_exec_threads(const sg_exec *x) { return x && x->threads > 0 ? x->threads : 1; }
+
 sg_status sg__op_begin(sg_exec *x, int has_slot, const char *op, sg_err *err) {
   if (!x) return sg_err_set(err, SG_INVALID_ARGUMENT, "%s: exec is NULL", op);
   if (!has_slot) {

@@ -119,6 +119,12 @@ int sg_cuda_built(void);
 sg_exec *sg_exec_create(sg_backend *be, sg_err *err);
 void sg_exec_destroy(sg_exec *x);
 sg_backend *sg_exec_backend(const sg_exec *x);
+/* OpenMP threads this exec's CPU work uses (the CPU backend's ops; a CUDA exec's host-side work),
+ * instead of the backend's cpu_threads: a scheduler that runs several execs at once divides the
+ * cores among them. threads <= 0 leaves it as it is. */
+void sg_exec_set_threads(sg_exec *x, int threads);
+/* The OpenMP threads this exec uses (at least 1). */
+int sg_exec_threads(const sg_exec *x);
 
 SG_END_DECLS
 

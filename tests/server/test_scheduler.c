@@ -372,6 +372,52 @@ Test(scheduler, batch_steps_run_at_the_batch_nice_value_and_interactive_jobs_do_
   finish_sched(s);
 }
 
+/* The OpenMP threads of the exec that ran the step, into the job's int. */
+static sg_status threads_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
+  (void)err;
+  *(int *)sg_job_data(j) = sg_exec_threads(x);
+  *done = 1;
+  return SG_OK;
+}
+static const sg_job_ops threads_ops = {.kind = "threads", .step = threads_step};
+
+/* The exec of every worker gets cfg.cpu_threads (default: the cores divided among the workers),
+ * whatever the backend's own cpu_threads says (here: all the process may use). */
+Test(scheduler, workers_divide_the_cores) {
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  struct {
+    int workers, cpu_threads, want;
+  } cases[] = {{2, 3, 3}, {1, 0, (int)cores}, {2, 0, cores / 2 > 0 ? (int)(cores / 2) : 1},
+               {(int)cores + 1, 0, 1}};
+  for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+    sg_err e = {0};
+    sg_backend_config bc = {.kind = SG_BACKEND_CPU, .cpu_threads = 0};
+    sg_backend *be = sg_backend_open(&bc, &e);
+    cr_assert_not_null(be, "%s", e.msg);
+    sg_sched_config cfg = {.backend = be,
+                           .workers = cases[c].workers,
+                           .cpu_threads = cases[c].cpu_threads,
+                           .queue_limit = {64, 64}};
+    sg_sched *s = sg_sched_create(&cfg, &e);
+    cr_assert_not_null(s, "%s", e.msg);
+    for (int cls = 0; cls < 2; cls++) { /* interactive on the worker, batch on its stepper */
+      int seen = -1;
+      sg_job_spec spec = {.ops = &threads_ops, .data = &seen,
+                          .cls = cls ? SG_JOB_BATCH : SG_JOB_INTERACTIVE};
+      sg_job *j = NULL;
+      cr_assert_eq(sg_sched_submit(s, &spec, &j, &e), SG_OK, "%s", e.msg);
+      sg_job_wait(j);
+      cr_assert_eq(sg_job_state_of(j), SG_JOB_SUCCEEDED);
+      sg_job_unref(j);
+      cr_assert_eq(seen, cases[c].want, "case %zu (%d workers, cpu_threads %d, %ld cores): %d",
+                   c, cases[c].workers, cases[c].cpu_threads, cores, seen);
+    }
+    sg_sched_stop(s);
+    sg_sched_destroy(s);
+    sg_backend_close(be);
+  }
+}
+
 static atomic_int flood_stop;
 static void *flood(void *arg) {
   sg_sched *s = arg;
