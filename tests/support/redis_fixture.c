@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,8 +49,12 @@ int sg_test_redis_start(sg_test_redis *r, int port, const char *const *extra) {
   for (int i = 0; extra && extra[i] && n < 31; i++)
     argv[n++] = extra[i];
   argv[n] = NULL;
+  pid_t parent = getpid();
   r->pid = fork();
   if (r->pid == 0) {
+    /* dies with the test process, so a failed assertion (which skips the cleanup) leaves no
+     * server behind; fork and exec run on the test's own thread */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
     execvp("redis-server", (char *const *)(void *)argv);
     _exit(127);
   }

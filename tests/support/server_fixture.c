@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,8 +74,12 @@ int sg_test_server_start(sg_test_server *s, const char *const *extra) {
   for (int i = 0; extra && extra[i] && n < 63; i++)
     argv[n++] = extra[i];
   argv[n] = NULL;
+  pid_t parent = getpid();
   s->pid = fork();
   if (s->pid == 0) {
+    /* dies with the test process, so a failed assertion (which skips the cleanup) leaves no
+     * server behind; fork and exec run on the test's own thread */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
     int fd = open(s->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd >= 0) {
       dup2(fd, STDERR_FILENO);
