@@ -501,10 +501,6 @@ Test(click_train, starts_from_the_given_matrices) {
   sg_click_model_free(&truth);
 }
 
-/* With one minibatch per epoch, 2 epochs: step 1 is the same under both schedules (cosine factor
- * cos(0) = 1), so the models after it agree, and so do the gradient and the optimizer state that
- * step 2 uses; cosine's step 2 has factor (1 + cos(pi / 2)) / 2 = 1/2, so its move from the
- * 1-epoch model must be half the constant schedule's, coordinate by coordinate. */
 /* Parameter j of a model with dim 4, in the order U, V, w, b. */
 static double param(const sg_click_model *m, size_t j) {
   size_t nu = (size_t)m->n_users * 4, nv = (size_t)m->n_items * 4;
@@ -514,6 +510,10 @@ static double param(const sg_click_model *m, size_t j) {
   return m->b;
 }
 
+/* With one minibatch per epoch, 2 epochs: step 1 is the same under both schedules (cosine factor
+ * cos(0) = 1), so the models after it agree, and so do the gradient and the optimizer state that
+ * step 2 uses; cosine's step 2 has factor (1 + cos(pi / 2)) / 2 = 1/2, so its move from the
+ * 1-epoch model must be half the constant schedule's, coordinate by coordinate. */
 static void cosine_halves_the_second_step(sg_click_optimizer opt, float lr) {
   sg_click_model truth = truth_model(11);
   clicklog l = draw_log(&truth, 800, 11);
