@@ -41,7 +41,7 @@ static const sg_cli_command commands[] = {
      "--name NAME --interactions FILE.csv [--dim D] [--epochs E] [--negatives N] "
      "[--negative-candidates M] [--seed S] [--learning-rate LR] [--lr-schedule constant|cosine] "
      "[--l2 L] [--batch-size B] [--optimizer adam|sgd] [--valid-fraction F] [--patience P] "
-     "[--user-features U.npy] [--item-features V.npy]",
+     "[--user-features U.npy] [--item-features V.npy] [--priority P]",
      0, 0, "train a click model from a user_id,item_id[,label] CSV (a job)", sg_cli_cmd_model_train,
      "name! interactions! dim epochs negatives negative-candidates seed learning-rate lr-schedule "
      "l2 batch-size optimizer valid-fraction patience priority user-features item-features"},
@@ -60,7 +60,8 @@ static const sg_cli_command commands[] = {
     {"recommend", "--model NAME --user ID [-k K] [--include-seen] [--version V]", 0, 0,
      "a user's top K items (default 10), best first", sg_cli_cmd_recommend,
      "model! user! k include-seen version"},
-    {"recommend-all", "--model NAME -k K [--out FILE.csv] [--no-publish] [--version V]", 0, 0,
+    {"recommend-all",
+     "--model NAME -k K [--out FILE.csv] [--no-publish] [--version V] [--priority P]", 0, 0,
      "top K of every user, published to Redis (a job); --out writes them", sg_cli_cmd_recommend_all,
      "model! k! out no-publish version priority"},
     {"rec-get", "--redis ADDR --model M --user U [--redis-password-file FILE] [--redis-db N]", 0, 0,

@@ -17,7 +17,7 @@
 typedef struct score_io {
   shopgpu_ids_csv *in;
   FILE *out;
-  uint64_t pairs;
+  uint64_t pairs, read; /* scored, read from the file */
   uint32_t version;
   int in_failed; /* st says why */
   shopgpu_status st;
@@ -27,6 +27,7 @@ static long next_pairs(void *arg, uint64_t *users, uint64_t *items, size_t cap) 
   score_io *s = arg;
   long n = shopgpu_ids_csv_read(s->in, users, items, NULL, cap, &s->st);
   if (n < 0) s->in_failed = 1;
+  if (n > 0) s->read += (uint64_t)n;
   return n;
 }
 
@@ -75,6 +76,12 @@ static int score_into(sg_cli *cli, score_io *s, sg_cli_out *o, int64_t chunk, in
   fputs("user_id,item_id,score\n", o->f);
   shopgpu_status st;
   int rc = shopgpu_click_score_stream(cli->client, &stream, sg_cli_stream_timeout(cli), &st);
+  if (rc == 0 && s->read == 0) { /* an empty stream succeeds, but an empty file is a mistake */
+    snprintf(st.message, sizeof st.message, "%s: no pairs after the header",
+             sg_cli_opt_str(cli, "pairs"));
+    st.code = GRPC_STATUS_INVALID_ARGUMENT;
+    return sg_cli_rpc_error(cli, &st);
+  }
   if (rc == 0) return SG_CLI_OK;
   if (s->in_failed) return sg_cli_rpc_error(cli, &s->st);
   if (ferror(o->f)) {

@@ -168,6 +168,7 @@ static sg_status dense_rows(const uint64_t *ids, size_t n, const char *field, ui
 static sg_status train_config(const Shopgpu__V1__TrainConfig *c, int labelled,
                               sg_click_train_config *cfg, sg_err *err) {
   sg_click_train_config_default(cfg);
+  if (labelled) cfg->negatives = 0; /* a click log has its own negatives: nothing is sampled */
   if (!c) return SG_OK;
   if (c->dim > SG_CLICK_MAX_DIM)
     return sg_err_set(err, SG_INVALID_ARGUMENT, "config.dim: %u > %u", c->dim, SG_CLICK_MAX_DIM);
@@ -511,9 +512,9 @@ static const sg_job_ops recs_ops = {
 sg_status sg_recommend_all_prepare(sg_server *srv, const Shopgpu__V1__SubmitJobRequest *req,
                                    sg_job_spec *spec, sg_err *err) {
   const Shopgpu__V1__RecommendAllRequest *q = req->recommend_all;
-  uint32_t k = q->k ? q->k : 10;
-  if (k > SG_CLICK_MAX_K)
-    return sg_err_set(err, SG_INVALID_ARGUMENT, "k: %u > %u", k, SG_CLICK_MAX_K);
+  uint32_t k = q->k;
+  if (k == 0 || k > SG_CLICK_MAX_K)
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "k: %u is outside 1..%u", k, SG_CLICK_MAX_K);
   recs_job *r = calloc(1, sizeof *r);
   if (!r) return sg_err_set(err, SG_OUT_OF_MEMORY, "recommend_all: out of memory");
   sg_status st = sg_models_get(srv->models, q->model, q->version, &r->model, err);

@@ -143,14 +143,14 @@ static sg_status exclusions(sg_recommend_job *r, sg_err *err) {
 
 static sg_recommend_job *recommend_job_for(sg_server *srv, const Shopgpu__V1__RecommendRequest *q,
                                            sg_err *err) {
-  uint32_t k = q->k ? q->k : 10;
+  uint32_t k = q->k;
   if (q->n_user_ids == 0 || q->n_user_ids > MAX_RECOMMEND_USERS) {
     sg_err_set(err, SG_INVALID_ARGUMENT, "user_ids: %zu users (1..%d per call)", q->n_user_ids,
                MAX_RECOMMEND_USERS);
     return NULL;
   }
-  if (k > SG_CLICK_MAX_K) {
-    sg_err_set(err, SG_INVALID_ARGUMENT, "k: %u > %u", k, SG_CLICK_MAX_K);
+  if (k == 0 || k > SG_CLICK_MAX_K) {
+    sg_err_set(err, SG_INVALID_ARGUMENT, "k: %u is outside 1..%u", k, SG_CLICK_MAX_K);
     return NULL;
   }
   sg_recommend_job *r = calloc(1, sizeof *r);
@@ -253,9 +253,9 @@ static void reply_recommendations(sg_job *job, void *arg) {
 /* Answers from Redis when every user has a fresh list of at least k items: 1 when it did. */
 static int answer_from_cache(sg_call *call, const Shopgpu__V1__RecommendRequest *q) {
   sg_server *srv = sg_call_app(call);
-  uint32_t k = q->k ? q->k : 10;
-  if (!sg_cache_enabled(srv->cache) || q->include_seen || !q->n_user_ids || k > SG_CLICK_MAX_K ||
-      q->n_user_ids > 64)
+  uint32_t k = q->k;
+  if (!sg_cache_enabled(srv->cache) || q->include_seen || !q->n_user_ids || !k ||
+      k > SG_CLICK_MAX_K || q->n_user_ids > 64)
     return 0;
   sg_model *m = NULL;
   if (sg_models_get(srv->models, q->model, q->version, &m, NULL) != SG_OK) return 0;

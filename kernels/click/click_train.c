@@ -201,7 +201,8 @@ static void end_epoch_scored(sg_click_trainer *t) {
     t->peak_auc = p->valid_auc;
     t->bad_epochs = 0;
   } else if (t->cfg.patience && ++t->bad_epochs >= t->cfg.patience) {
-    p->finished = p->stopped_early = 1;
+    p->finished = 1;
+    p->stopped_early = p->epoch < t->cfg.epochs;
   }
 }
 
@@ -220,7 +221,8 @@ static sg_status end_epoch(sg_click_trainer *t, sg_err *err) {
       t->bad_epochs = 0;
       SG_TRY(slot_export(t, &t->best, err));
     } else if (t->cfg.patience && ++t->bad_epochs >= t->cfg.patience) {
-      p->finished = p->stopped_early = 1;
+      p->finished = 1;
+      p->stopped_early = p->epoch < t->cfg.epochs; /* patience ran out before the last epoch */
     }
   }
   if (p->epoch >= t->cfg.epochs) p->finished = 1;

@@ -1,7 +1,8 @@
 /* The shopgpu CLI's click commands against a real server: model upload from .npy files written
  * here (scores checked against the double reference), the score CSV round trip (header, order,
  * bad lines named, no half file), recommend --json's exact shape, model train from a CSV then
- * recommend without seen items, recommend-all --out, model list and delete, usage errors. */
+ * recommend without seen items, model train from a labelled click log, recommend-all --out, model
+ * list and delete, usage errors. */
 #include "cli_run.h"
 #include "click_test.h"
 
@@ -176,6 +177,7 @@ Test(cli_click, score_errors_name_the_line_and_leave_no_file) {
       {"user_id,item_id\n0,1,1\n", ":2: 3 fields, the header has 2", 1},
       {"user_id,item_id\n0,1\n0,77\n",
        "chunk 0 (pairs 0..1 of the stream): item_ids[1]: unknown id 77", 0},
+      {"user_id,item_id\n", ": no pairs after the header", 1},
   };
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
     const char *in = aux("in.csv");
@@ -367,6 +369,56 @@ Test(cli_click, model_train_from_csv_then_recommend_leaves_out_seen_items) {
   cr_expect_eq(r.status, 1);
   cr_expect_neq(strstr(r.err, "w1.npy: shape (2,): expected (ids, dim) with dim in 1..1024"), NULL,
                 "%s", r.err);
+  stop_server_checked();
+}
+
+/* A click log: 1,200 impressions of 50 users x 40 items, clicked when the parities agree, with
+ * 10% of the labels flipped. */
+static const char *write_labelled_csv(void) {
+  const char *path = aux("clicks.csv");
+  FILE *f = fopen(path, "w");
+  fputs("user_id,item_id,label\n", f);
+  for (int k = 0; k < 1200; k++) {
+    unsigned u = (unsigned)(rng_next() % 50), i = (unsigned)(rng_next() % 40);
+    int label = (u % 2 == i % 2) ^ (rng_next() % 10 == 0);
+    fprintf(f, "%u,%u,%d\n", u, i, label);
+  }
+  fclose(f);
+  return path;
+}
+
+Test(cli_click, model_train_from_a_labelled_click_log) {
+  make_aux_dir();
+  start_server(CPU);
+  const char *csv = write_labelled_csv();
+  cli_run r;
+  run_cli(&r,
+          ARGS("--server", srv.addr, "model", "train", "--name", "clicks", "--interactions", csv,
+               "--dim", "8", "--epochs", "20", "--seed", "5", "--learning-rate", "0.05"),
+          NULL);
+  cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+  const char *a = strstr(r.out, "valid_auc    ");
+  double auc = 0;
+  cr_assert(a && sscanf(a + 13, "%lf", &auc) == 1, "%s", r.out);
+  /* 10% flipped labels cap the AUC near 0.9; a model that learnt nothing sits at 0.5 */
+  cr_expect_gt(auc, 0.8, "%s", r.out);
+  run_cli(&r,
+          ARGS("--server", srv.addr, "--json", "recommend", "--model", "clicks", "--user", "7",
+               "-k", "5", "--include-seen"),
+          NULL);
+  cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+  cr_expect_eq(sg_test_run_python(
+                   "-c", ARGS("import json,sys\n"
+                              "got=[x['item'] for x in json.load(open(sys.argv[1]))['items']]\n"
+                              "assert len(got)==5 and all(i%2==1 for i in got), got\n",
+                              r.out_path)),
+               0, "%s", r.out);
+  run_cli(&r,
+          ARGS("--server", srv.addr, "model", "train", "--name", "clicks", "--interactions", csv,
+               "--negatives", "2"),
+          NULL);
+  cr_expect_eq(r.status, 1);
+  cr_expect_neq(strstr(r.err, "negatives"), NULL, "%s", r.err);
   stop_server_checked();
 }
 

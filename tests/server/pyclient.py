@@ -798,7 +798,13 @@ def s_click(addr):
         (CLICK + "ScorePairs", CK.ScorePairsRequest(model="../x", user_ids=[1], item_ids=[1]),
          C.INVALID_ARGUMENT, "model"),
         (CLICK + "Recommend", CK.RecommendRequest(model="m1", user_ids=[uids[0]], k=1025),
-         C.INVALID_ARGUMENT, "k"),
+         C.INVALID_ARGUMENT, "k: 1025"),
+        (CLICK + "Recommend", CK.RecommendRequest(model="m1", user_ids=[uids[0]]),
+         C.INVALID_ARGUMENT, "k: 0"),
+        (CLICK + "Recommend", CK.RecommendRequest(model="zz", user_ids=[1], k=3),
+         C.NOT_FOUND, "model"),
+        (CLICK + "RecommendAll", CK.RecommendAllRequest(model="m1"), C.INVALID_ARGUMENT, "k: 0"),
+        (CLICK + "RecommendAll", CK.RecommendAllRequest(model="zz", k=3), C.NOT_FOUND, "model"),
         (CLICK + "Recommend", CK.RecommendRequest(model="m1"), C.INVALID_ARGUMENT, "user_ids"),
     ]
     for path, req, code, word in bad:
@@ -809,6 +815,11 @@ def s_click(addr):
     e = expect_error(lambda: upload_model(cl, "bad", [nan] + U[1:], V, w, b, uids, iids),
                      C.INVALID_ARGUMENT, "UploadModel with a NaN")
     check("nan" in e.details() and "U[" in e.details(), "names the NaN: %r" % e.details())
+    inf = V[1][:]
+    inf[0] = float("inf")
+    e = expect_error(lambda: upload_model(cl, "bad", U, [V[0], inf] + V[2:], w, b, uids, iids),
+                     C.INVALID_ARGUMENT, "UploadModel with an Inf")
+    check("inf" in e.details() and "V[" in e.details(), "names the Inf: %r" % e.details())
     e = expect_error(lambda: upload_model(cl, "bad", U, V, w[:3], b, uids, iids),
                      C.INVALID_ARGUMENT, "UploadModel with 3 weights for dim 6")
     check("weights" in e.details(), e.details())
