@@ -37,6 +37,7 @@ struct sg_job {
   sg_job_progress progress;
   sg_err error;
   int64_t queued_us, started_us, finished_us;
+  int on_fallback; /* a step ran on the cpu fallback: the later ones do too (its state is there) */
 };
 
 typedef struct heap {
@@ -311,16 +312,24 @@ static int admit(sg_job *j) {
   return 1;
 }
 
+/* The exec for w's next call: the fallback once the primary backend is lost. */
+static sg_exec *exec_for(const worker *w) {
+  if (w->fallback && !sg_backend_healthy(sg_exec_backend(w->exec))) return w->fallback;
+  return w->exec;
+}
+
 /* Runs one step, retrying on the fallback exec after a device OOM in a job's first step (no
- * device state exists yet) or when the primary backend is lost. */
+ * device state exists yet) or when the primary backend is lost; a job that went to the fallback
+ * stays there. */
 static sg_status run_step(worker *w, sg_job *j, int first, int *done, sg_err *err) {
-  sg_exec *x = w->exec;
-  if (w->fallback && !sg_backend_healthy(sg_exec_backend(w->exec))) x = w->fallback;
+  sg_exec *x = j->on_fallback && w->fallback ? w->fallback : exec_for(w);
+  if (x == w->fallback) j->on_fallback = 1;
   sg_status st = j->ops->step(j, x, done, err);
   if (st == SG_DEVICE_OOM && first && w->fallback && x != w->fallback) {
     SG_WARN("sched", "%s job: %s; retrying on the cpu (--fallback cpu)", j->ops->kind,
             sg_err_message(err));
     sg_err_clear(err);
+    j->on_fallback = 1;
     st = j->ops->step(j, w->fallback, done, err);
   }
   return st;
@@ -386,8 +395,9 @@ static void run_merged(worker *w, sg_job **jobs, size_t n) {
     if (admit(jobs[i])) jobs[live++] = jobs[i];
   if (!live) return;
   sg_err err = {0};
-  sg_status st = jobs[0]->ops->run_batch(jobs, live, w->exec, &err);
-  if (st == SG_DEVICE_OOM && w->fallback) {
+  sg_exec *x = exec_for(w);
+  sg_status st = jobs[0]->ops->run_batch(jobs, live, x, &err);
+  if (st == SG_DEVICE_OOM && w->fallback && x != w->fallback) {
     sg_err_clear(&err);
     st = jobs[0]->ops->run_batch(jobs, live, w->fallback, &err);
   }

@@ -506,13 +506,45 @@ static sg_job *run_draw(sg_sched *s) {
   return j;
 }
 
+/* three steps, each drawing on the exec it is given */
+typedef struct draws_data {
+  float out[4];
+  int steps;
+} draws_data;
+static sg_status draws_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
+  draws_data *d = sg_job_data(j);
+  *done = ++d->steps == 3;
+  return sg_rng_uniform(x, 1, 0, 0, 4, d->out, err);
+}
+static size_t draw_units(const sg_job *j) { return (void)j, 1; }
+static int draw_batchable(const sg_job *a, const sg_job *b) { return a != b; }
+static sg_status draw_batch(sg_job *const *jobs, size_t n, sg_exec *x, sg_err *err) {
+  for (size_t k = 0; k < n; k++) {
+    draws_data *d = sg_job_data(jobs[k]);
+    SG_TRY(sg_rng_uniform(x, 1, 0, 0, 4, d->out, err));
+    d->steps = 3;
+  }
+  return SG_OK;
+}
+static const sg_job_ops draws_ops = {.kind = "draws",
+                                     .step = draws_step,
+                                     .cleanup = free,
+                                     .batch_units = draw_units,
+                                     .batchable = draw_batchable,
+                                     .run_batch = draw_batch};
+
 static sg_sched *start_fake(sg_backend **gpu, int with_fallback) {
   sg_err e = {0};
   sg_backend_config bc = {.kind = SG_BACKEND_CPU, .cpu_threads = 1};
   cpu = sg_backend_open(&bc, &e);
   *gpu = sg_backend_open_ops(&fake_gpu, SG_BACKEND_CUDA, NULL, &e);
-  sg_sched_config cfg = {
-      .backend = *gpu, .fallback = with_fallback ? cpu : NULL, .workers = 1, .queue_limit = {8, 8}};
+  sg_sched_config cfg = {.backend = *gpu,
+                         .fallback = with_fallback ? cpu : NULL,
+                         .workers = 1,
+                         .queue_limit = {8, 8},
+                         .max_batch = 64,
+                         .batch_window_us = 1000};
+  gate_open = gate_entered = 0;
   return sg_sched_create(&cfg, &e);
 }
 
@@ -539,6 +571,51 @@ Test(scheduler, device_oom_is_resource_exhausted_without_fallback_and_cpu_with_i
   sg_sched_destroy(s);
   sg_backend_close(gpu);
   sg_backend_close(cpu);
+}
+
+Test(scheduler, a_job_moved_to_the_fallback_by_an_oom_runs_its_later_steps_there_too) {
+  unsetenv("SG_FAKE");
+  sg_backend *gpu;
+  sg_sched *s = start_fake(&gpu, 1);
+  draws_data *d = calloc(1, sizeof *d);
+  sg_job *j = submit(s, &draws_ops, d, SG_JOB_BATCH, 0);
+  sg_job_wait(j);
+  cr_assert_eq(sg_job_state_of(j), SG_JOB_SUCCEEDED, "%s", sg_job_error(j).msg);
+  cr_expect_eq(d->steps, 3);
+  sg_job_unref(j);
+  sg_sched_stop(s);
+  sg_sched_destroy(s);
+  sg_backend_close(gpu);
+  sg_backend_close(cpu);
+}
+
+Test(scheduler, merged_calls_use_the_fallback_once_the_device_is_lost) {
+  setenv("SG_FAKE", "lost", 1);
+  sg_backend *gpu;
+  sg_sched *s = start_fake(&gpu, 1);
+  sg_job *j = run_draw(s);
+  cr_assert_not(sg_backend_healthy(gpu));
+  sg_job_unref(j);
+  sg_job *g = hold_worker(s), *h[3];
+  for (int k = 0; k < 3; k++)
+    h[k] = submit(s, &draws_ops, calloc(1, sizeof(draws_data)), SG_JOB_INTERACTIVE, 0);
+  open_gate();
+  sg_job_wait(g);
+  sg_job_unref(g);
+  for (int k = 0; k < 3; k++) {
+    sg_job_wait(h[k]);
+    cr_expect_eq(sg_job_state_of(h[k]), SG_JOB_SUCCEEDED, "%d: %s", k, sg_job_error(h[k]).msg);
+    sg_job_unref(h[k]);
+  }
+  uint64_t calls, merged;
+  sg_sched_batch_counts(s, &calls, &merged);
+  cr_expect_eq(merged, 3, "the three ran as one merged call (%llu calls, %llu jobs)",
+               (unsigned long long)calls, (unsigned long long)merged);
+  sg_sched_stop(s);
+  sg_sched_destroy(s);
+  sg_backend_close(gpu);
+  sg_backend_close(cpu);
+  unsetenv("SG_FAKE");
 }
 
 Test(scheduler, a_sticky_device_error_marks_the_backend_lost_and_later_jobs_use_the_fallback) {
