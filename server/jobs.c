@@ -49,7 +49,7 @@ typedef struct entry {
 struct sg_jobs {
   sg_server *srv;
   char dir[SG_PATH_MAX + 8];
-  int64_t ttl_s;
+  int64_t ttl_ms; /* 0 = keep forever */
   pthread_mutex_t mu;
   entry *head;
   size_t count;
@@ -141,16 +141,25 @@ static sg_status persist(const sg_jobs *jobs, const entry *e, Shopgpu__V1__Job *
   return write_message(jobs, e->id, "job.pb", &job.base, err);
 }
 
+/* Removes the job's directory with every file in it: job.pb, request.pb and whatever its kind
+ * stored there (recommend-all's lists), temp files of an interrupted write too. */
 static void remove_files(const sg_jobs *jobs, const char *id) {
-  char path[SG_PATH_MAX + 64];
-  const char *files[] = {"job.pb", "request.pb"};
-  for (size_t i = 0; i < SG_ARRAY_LEN(files); i++) {
-    path_of(jobs, id, files[i], path, sizeof path);
-    unlink(path);
+  char dir[SG_PATH_MAX + 64], path[SG_PATH_MAX + 128];
+  path_of(jobs, id, NULL, dir, sizeof dir);
+  DIR *d = opendir(dir);
+  if (!d) {
+    if (errno != ENOENT) SG_WARN("jobs", "cannot open %s: %s", dir, strerror(errno));
+    return;
   }
-  path_of(jobs, id, NULL, path, sizeof path);
-  if (rmdir(path) != 0 && errno != ENOENT)
-    SG_WARN("jobs", "cannot remove %s: %s", path, strerror(errno));
+  for (struct dirent *de; (de = readdir(d));) {
+    if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+    snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+    if (unlink(path) != 0 && errno != ENOENT)
+      SG_WARN("jobs", "cannot remove %s: %s", path, strerror(errno));
+  }
+  closedir(d);
+  if (rmdir(dir) != 0 && errno != ENOENT)
+    SG_WARN("jobs", "cannot remove %s: %s", dir, strerror(errno));
 }
 
 /* ---- watchers ---- */
@@ -300,9 +309,9 @@ static void reply_entry(sg_call *call, const entry *copy) {
 
 /* ---- TTL ---- */
 
-static void sweep_expired(sg_jobs *jobs) {
-  if (jobs->ttl_s <= 0) return;
-  int64_t cutoff = unix_ms() - jobs->ttl_s * 1000;
+void sg_jobs_sweep(sg_jobs *jobs) {
+  if (jobs->ttl_ms <= 0) return;
+  int64_t cutoff = unix_ms() - jobs->ttl_ms;
   pthread_mutex_lock(&jobs->mu);
   for (entry **pp = &jobs->head; *pp;) {
     entry *e = *pp;
@@ -397,7 +406,7 @@ static sg_status start_entry(sg_jobs *jobs, entry *e, const Shopgpu__V1__SubmitJ
 static sg_status start(sg_jobs *jobs, const Shopgpu__V1__SubmitJobRequest *req, entry *copy,
                        sg_err *err) {
   const sg_submit_kind *kind = NULL;
-  sweep_expired(jobs);
+  sg_jobs_sweep(jobs);
   entry *e = calloc(1, sizeof *e);
   sg_job_spec spec = {0};
   if (!e) return sg_err_set(err, SG_OUT_OF_MEMORY, "jobs: out of memory");
@@ -461,6 +470,7 @@ sg_status sg_jobs_result_dir(sg_jobs *jobs, const char *id, const char *kind, ch
 
 void sg_jobs_get(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__GetJobRequest *req) {
   sg_err err = {0};
+  sg_jobs_sweep(jobs);
   pthread_mutex_lock(&jobs->mu);
   entry *e = find(jobs, req->id, &err);
   entry copy;
@@ -489,6 +499,7 @@ void sg_jobs_get(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__GetJobRequest 
 
 void sg_jobs_cancel(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__GetJobRequest *req) {
   sg_err err = {0};
+  sg_jobs_sweep(jobs);
   pthread_mutex_lock(&jobs->mu);
   entry *e = find(jobs, req->id, &err);
   sg_job *job = e ? e->job : NULL;
@@ -510,6 +521,7 @@ void sg_jobs_cancel(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__GetJobReque
 
 void sg_jobs_list(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__ListJobsRequest *req) {
   sg_err err = {0};
+  sg_jobs_sweep(jobs);
   size_t limit = req->limit ? req->limit : LIST_DEFAULT;
   if (limit > LIST_MAX) {
     sg_err_set(&err, SG_INVALID_ARGUMENT, "limit: %u > %d", req->limit, LIST_MAX);
@@ -545,6 +557,7 @@ void sg_jobs_list(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__ListJobsReque
 
 void sg_jobs_watch(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__GetJobRequest *req) {
   sg_err err = {0};
+  sg_jobs_sweep(jobs);
   watcher *w = calloc(1, sizeof *w);
   watch_ref *ref = sg_call_alloc(call, sizeof *ref);
   pthread_mutex_lock(&jobs->mu);
@@ -587,6 +600,18 @@ size_t sg_jobs_count(sg_jobs *jobs) {
 /* ---- open and close ---- */
 
 /* Loads DIR/<id>/job.pb into a new entry; marks jobs that never finished as failed. */
+/* A job directory without job.pb (a crash between creating it and the first write, or a
+ * deletion cut short) holds nothing a client can reach: removed. 1 when id was one. */
+static int orphan(sg_jobs *jobs, const char *id) {
+  char path[SG_PATH_MAX + 64];
+  sg_err err = {0};
+  path_of(jobs, id, "job.pb", path, sizeof path);
+  if (check_id(id, &err) != SG_OK || access(path, F_OK) == 0 || errno != ENOENT) return 0;
+  SG_WARN("jobs", "%s: a job directory without job.pb; removed", id);
+  remove_files(jobs, id);
+  return 1;
+}
+
 static entry *load_entry(sg_jobs *jobs, const char *id) {
   char path[SG_PATH_MAX + 64], *buf;
   size_t len;
@@ -646,14 +671,14 @@ static void insert_sorted(sg_jobs *jobs, entry *e) {
   jobs->count++;
 }
 
-sg_jobs *sg_jobs_open(sg_server *srv, const char *data_dir, int64_t ttl_s, sg_err *err) {
+sg_jobs *sg_jobs_open(sg_server *srv, const char *data_dir, double ttl_s, sg_err *err) {
   sg_jobs *jobs = calloc(1, sizeof *jobs);
   if (!jobs) {
     sg_err_set(err, SG_OUT_OF_MEMORY, "jobs: out of memory");
     return NULL;
   }
   jobs->srv = srv;
-  jobs->ttl_s = ttl_s;
+  jobs->ttl_ms = ttl_s > 0 ? (int64_t)(ttl_s * 1000 + 0.5) : 0;
   pthread_mutex_init(&jobs->mu, NULL);
   snprintf(jobs->dir, sizeof jobs->dir, "%s/jobs", data_dir);
   DIR *d = sg_mkdir_p(jobs->dir, err) == SG_OK ? opendir(jobs->dir) : NULL;
@@ -664,11 +689,12 @@ sg_jobs *sg_jobs_open(sg_server *srv, const char *data_dir, int64_t ttl_s, sg_er
   }
   for (struct dirent *de; (de = readdir(d));) {
     if (de->d_name[0] == '.') continue;
+    if (orphan(jobs, de->d_name)) continue;
     entry *e = load_entry(jobs, de->d_name);
     if (e) insert_sorted(jobs, e);
   }
   closedir(d);
-  sweep_expired(jobs);
+  sg_jobs_sweep(jobs);
   SG_INFO("jobs", "%zu job(s) in %s", jobs->count, jobs->dir);
   return jobs;
 }

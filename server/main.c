@@ -121,7 +121,7 @@ static sg_status open_compute(sg_server *srv, sg_err *err) {
     SG_INFO("main", "scheduler: %d cpu worker(s), %d OpenMP thread(s) each", workers, threads);
   srv->models = sg_models_open(srv->cfg.data_dir, srv->backend, srv->fallback, err);
   if (!srv->models) return err->code;
-  srv->jobs = sg_jobs_open(srv, srv->cfg.data_dir, (int64_t)srv->cfg.job_ttl_s, err);
+  srv->jobs = sg_jobs_open(srv, srv->cfg.data_dir, srv->cfg.job_ttl_s, err);
   return srv->jobs ? SG_OK : err->code;
 }
 
@@ -210,14 +210,15 @@ static int catch_signals(void) {
   return fds[0];
 }
 
-/* Blocks until a signal arrived (possibly before this call); returns its number. */
-static int wait_signal(int fd) {
+/* Blocks until a signal arrived (possibly before this call); returns its number. Meanwhile it
+ * deletes expired jobs every few seconds, so an idle server frees their disk space too. */
+static int wait_signal(int fd, sg_jobs *jobs) {
   struct pollfd p = {.fd = fd, .events = POLLIN};
   unsigned char b = 0;
   for (;;) {
     if (read(fd, &b, 1) == 1) return b;
     if (errno != EAGAIN && errno != EINTR) return SIGTERM;
-    poll(&p, 1, -1);
+    if (poll(&p, 1, 5000) == 0 && jobs) sg_jobs_sweep(jobs);
   }
 }
 
@@ -233,7 +234,7 @@ static int serve(sg_server *srv, const secrets *sec, int sig_fd) {
           SG_COMMIT, sg_rpc_address(srv->rpc), sec->tls_cert ? " (tls)" : "",
           sg_backend_name(srv->backend), srv->cfg.threads,
           sec->n_tokens ? ", bearer tokens required" : "", srv->metrics ? ", metrics on" : "");
-  int sig = wait_signal(sig_fd);
+  int sig = wait_signal(sig_fd, srv->jobs);
   SG_INFO("main", "%s: shutting down (grace %.1f s)", strsignal(sig), srv->cfg.shutdown_grace_s);
   stop(srv, srv->cfg.shutdown_grace_s);
   return 0;

@@ -1,9 +1,10 @@
 /* The Jobs service through the independent Python client: submit, watch, result, cancel, list,
- * priorities, bad requests, and a restart on the same data dir with a finished and a running job.
- */
+ * priorities, bad requests, a restart on the same data dir with a finished and a running job,
+ * and the TTL. */
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "pyclient.h"
 #include "server_fixture.h"
@@ -44,4 +45,30 @@ Test(jobs, finished_jobs_survive_a_restart_and_a_running_one_is_reported_failed)
 
 Test(jobs, after_a_crash_the_job_that_was_running_is_reported_failed) {
   restart_keeps_jobs(SIGKILL);
+}
+
+/* --job-ttl deletes a finished job's directory with every file in it, on an idle server too; a
+ * directory without job.pb (a crash mid-create, or the files an older build failed to delete) is
+ * removed at start. */
+Test(jobs, the_ttl_deletes_finished_jobs_with_their_files) {
+  sg_test_server a, b;
+  cr_assert_eq(sg_test_server_start(&a, NULL), 0);
+  cr_assert_eq(sg_test_server_stop(&a, SIGTERM, 20), 0);
+  static const char orphan[] = "0123456789abcdef0123456789abcdef";
+  char path[512];
+  snprintf(path, sizeof path, "%s/jobs/%s", a.dir, orphan);
+  cr_assert_eq(mkdir(path, 0755), 0, "%s", path);
+  snprintf(path, sizeof path, "%s/jobs/%s/recommendations.bin", a.dir, orphan);
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f);
+  fputs("left over", f);
+  fclose(f);
+  const char *flags[] = {"--data-dir", a.dir, "--job-ttl", "0.8", "--backend", "cpu", NULL};
+  cr_assert_eq(sg_test_server_start(&b, flags), 0);
+  const char *args[] = {a.dir, orphan, NULL};
+  int rc = sg_test_pyclient(&b, "jobs_ttl", args);
+  cr_expect_eq(rc, 0, "pyclient jobs_ttl exited %d", rc);
+  cr_expect_eq(sg_test_server_stop(&b, SIGTERM, 20), 0, "server exit status");
+  sg_test_server_cleanup(&b);
+  sg_test_server_cleanup(&a);
 }
