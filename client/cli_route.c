@@ -123,7 +123,8 @@ static void json_trace(sg__json *j, const Shopgpu__V1__SolveRoutesResponse *r) {
   sg__json_end_array(j);
 }
 
-/* {"problem","n","cost","routes","feasible","time_s","trace","name","iterations"}. */
+/* {"problem","n","cost","routes","feasible","time_s","trace","name","iterations"}; cost is null
+ * when not feasible: the server then sends 0, which a reader would take for a real cost. */
 static void print_json(sg_cli *cli, const Shopgpu__V1__SolveRoutesResponse *r) {
   sg__json j;
   sg__json_init(&j, cli->out);
@@ -133,7 +134,10 @@ static void print_json(sg_cli *cli, const Shopgpu__V1__SolveRoutesResponse *r) {
   sg__json_key(&j, "n");
   sg__json_uint(&j, r->n);
   sg__json_key(&j, "cost");
-  sg__json_double(&j, r->cost);
+  if (r->feasible)
+    sg__json_double(&j, r->cost);
+  else
+    sg__json_null(&j);
   sg__json_key(&j, "routes");
   json_routes(&j, r);
   sg__json_key(&j, "feasible");
@@ -156,14 +160,17 @@ static void print_nodes(FILE *out, const Shopgpu__V1__Route *route) {
   fputc('\n', out);
 }
 
+/* Without a feasible solution the cost line says so (the server's cost is then 0) and the routes
+ * listed are the best plan found, which breaks a limit. */
 static void print_human(FILE *out, const Shopgpu__V1__SolveRoutesResponse *r) {
   char cost[32];
   sg__double_text(cost, sizeof cost, r->cost);
   fprintf(out,
           "name        %s\nproblem     %s\nn           %u\ncost        %s\nfeasible    %s\n"
           "time        %.3f s\niterations  %" PRId64 "\nroutes      %zu\n",
-          r->name[0] ? r->name : "-", r->problem, r->n, r->feasible ? cost : "-",
-          r->feasible ? "yes" : "no", r->time_s, r->iterations, r->n_routes);
+          r->name[0] ? r->name : "-", r->problem, r->n,
+          r->feasible ? cost : "none (no feasible solution found)", r->feasible ? "yes" : "no",
+          r->time_s, r->iterations, r->n_routes);
   int tsp = strcmp(r->problem, "tsp") == 0;
   for (size_t i = 0; i < r->n_routes; i++) {
     if (tsp)

@@ -68,6 +68,13 @@ static sg_status spec_from(const Shopgpu__V1__ForecastSpec *s, sg_arima_spec *o,
   if (s->max_seasonal_p) o->max_P = (int)s->max_seasonal_p;
   if (s->max_seasonal_q) o->max_Q = (int)s->max_seasonal_q;
   if (s->max_order) o->max_order = (int)s->max_order;
+  /* checked before the cast: d = 2^32 - 1 would become -1, which means automatic */
+  if (s->fix_d && s->d > SG_ARIMA_MAX_D)
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "spec.d: %u is outside 0..%d", s->d,
+                      SG_ARIMA_MAX_D);
+  if (s->fix_seasonal_d && s->seasonal_d > SG_ARIMA_MAX_SD)
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "spec.seasonal_d: %u is outside 0..%d",
+                      s->seasonal_d, SG_ARIMA_MAX_SD);
   if (s->fix_d) o->d = (int)s->d;
   if (s->fix_seasonal_d) o->D = (int)s->seasonal_d;
   o->p = (int)s->p, o->q = (int)s->q, o->P = (int)s->seasonal_p, o->Q = (int)s->seasonal_q;

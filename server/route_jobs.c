@@ -48,6 +48,14 @@ static void *dup_array(const void *src, size_t n, size_t size) {
   return p;
 }
 
+/* An optional per-node field: empty, or one value per node. */
+static sg_status per_node(const char *field, size_t got, size_t n, sg_err *err) {
+  if (got && got != n)
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "problem.%s: %zu values for %zu nodes", field, got,
+                      n);
+  return SG_OK;
+}
+
 /* The structured form: copies and lengths; everything else is checked by sg_aco_problem_check. */
 static sg_status structured(const Shopgpu__V1__RoutingProblem *p, sg_route_job *r, sg_err *err) {
   int explicit_ = p->metric == SHOPGPU__V1__ROUTING_PROBLEM__METRIC__EXPLICIT;
@@ -61,10 +69,9 @@ static sg_status structured(const Shopgpu__V1__RoutingProblem *p, sg_route_job *
     return sg_err_set(err, SG_INVALID_ARGUMENT,
                       "problem.matrix: %zu values for n = %zu (%zu, n <= %d)", p->n_matrix, n,
                       n * n, SG_ACO_MATRIX_MAX_N);
-  if ((p->n_ids && p->n_ids != n) || (p->n_demand && p->n_demand != n) ||
-      (p->n_service_time && p->n_service_time != n))
-    return sg_err_set(err, SG_INVALID_ARGUMENT,
-                      "problem: ids, demand and service_time need one value per node (%zu)", n);
+  SG_TRY(per_node("ids", p->n_ids, n, err));
+  SG_TRY(per_node("demand", p->n_demand, n, err));
+  SG_TRY(per_node("service_time", p->n_service_time, n, err));
   r->x = dup_array(p->x, p->n_x, sizeof(double));
   r->y = dup_array(p->y, p->n_y, sizeof(double));
   r->matrix = dup_array(p->matrix, p->n_matrix, sizeof(double));
@@ -73,6 +80,10 @@ static sg_status structured(const Shopgpu__V1__RoutingProblem *p, sg_route_job *
   if (p->n_demand && (r->demand = malloc(n * sizeof(int))))
     for (size_t i = 0; i < n; i++)
       r->demand[i] = p->demand[i];
+  /* a NULL copy of a non-empty field is a failed malloc; the caller frees what was copied */
+  if ((p->n_x && !r->x) || (p->n_y && !r->y) || (p->n_matrix && !r->matrix) ||
+      (p->n_ids && !r->ids) || (p->n_service_time && !r->service) || (p->n_demand && !r->demand))
+    return sg_err_set(err, SG_OUT_OF_MEMORY, "problem: out of memory copying %zu nodes", n);
   r->problem = (sg_aco_problem){.n = (int)n,
                                 .metric = (sg_aco_metric)p->metric,
                                 .x = r->x,

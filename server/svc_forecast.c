@@ -29,7 +29,14 @@ static void reply_forecast(sg_job *job, void *arg) {
 void sg_svc_forecast_forecast(sg_call *call, const ProtobufCMessage *req) {
   sg_server *srv = sg_call_app(call);
   sg_err err = {0};
-  sg_forecast_job *f = sg_forecast_job_new((const void *)req, DIRECT_MAX_SERIES, &err);
+  const Shopgpu__V1__ForecastRequest *q = (const void *)req;
+  if (q->priority < SG_PRIORITY_MIN || q->priority > SG_PRIORITY_MAX) {
+    sg_err_set(&err, SG_INVALID_ARGUMENT, "priority: %d is outside %d..%d", q->priority,
+               SG_PRIORITY_MIN, SG_PRIORITY_MAX);
+    sg_call_reply(call, NULL, &err);
+    return;
+  }
+  sg_forecast_job *f = sg_forecast_job_new(q, DIRECT_MAX_SERIES, &err);
   if (!f) {
     sg_call_reply(call, NULL, &err);
     return;
@@ -38,6 +45,7 @@ void sg_svc_forecast_forecast(sg_call *call, const ProtobufCMessage *req) {
   sg_job_spec spec = {.ops = &sg_forecast_job_ops,
                       .data = f,
                       .cls = SG_JOB_BATCH,
+                      .priority = q->priority,
                       .deadline_us = left == INT64_MAX ? 0 : sg_mono_us() + left * 1000,
                       .cancel_src = sg_call_cancel_flag(call),
                       .on_done = reply_forecast,

@@ -24,6 +24,13 @@ static void reply_routes(sg_job *job, void *arg) {
 void sg_svc_routing_solve(sg_call *call, const ProtobufCMessage *req) {
   sg_server *srv = sg_call_app(call);
   sg_err err = {0};
+  const Shopgpu__V1__SolveRoutesRequest *q = (const void *)req;
+  if (q->priority < SG_PRIORITY_MIN || q->priority > SG_PRIORITY_MAX) {
+    sg_err_set(&err, SG_INVALID_ARGUMENT, "priority: %d is outside %d..%d", q->priority,
+               SG_PRIORITY_MIN, SG_PRIORITY_MAX);
+    sg_call_reply(call, NULL, &err);
+    return;
+  }
   int64_t left = sg_call_remaining_ms(call);
   /* leave a tenth of the deadline (and at least 50 ms) to queue, answer and send */
   double max_s = left == INT64_MAX ? INFINITY : fmax(0.01, (double)left * 0.9e-3 - 0.05);
@@ -35,6 +42,7 @@ void sg_svc_routing_solve(sg_call *call, const ProtobufCMessage *req) {
   sg_job_spec spec = {.ops = &sg_route_job_ops,
                       .data = r,
                       .cls = SG_JOB_BATCH,
+                      .priority = q->priority,
                       .deadline_us = left == INT64_MAX ? 0 : sg_mono_us() + left * 1000,
                       .cancel_src = sg_call_cancel_flag(call),
                       .on_done = reply_routes,

@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -215,13 +216,49 @@ static sg_status run_range(sg_arima_job *j, size_t first, size_t count, sg_err *
               r->mean + first * h, r->lower + first * hl, r->upper + first * hl, err);
 }
 
+/* Series i's first non-finite future regressor: 1 and its step *k and column *c, else 0. */
+static int future_bad(const sg_arima_input *in, int h, size_t i, int *k, int *c) {
+  const double *xf = in->xreg_future + i * (size_t)h * (size_t)in->n_xreg;
+  for (int t = 0; t < h * in->n_xreg; t++) {
+    if (!isfinite(xf[t])) {
+      *k = t / in->n_xreg, *c = t % in->n_xreg;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* A non-finite future regressor makes the series missing, as one in its past does
+ * (sg__arima_prepare): its forecast could only be NaN. Checked here on the host because the
+ * per-series pipeline shared with the GPU sees xreg_future only after the search; such series
+ * are not fitted, and the good ones run in the contiguous ranges between them. */
+static sg_status run_checked(sg_arima_job *j, size_t first, size_t count, sg_err *err) {
+  sg_arima_results *r = j->res;
+  size_t h = (size_t)r->h, hl = h * (size_t)r->n_levels, at = first, end = first + count;
+  for (size_t i = first; i < end && j->in.n_xreg > 0; i++) {
+    int k, c;
+    if (!future_bad(&j->in, r->h, i, &k, &c)) continue;
+    if (i > at) SG_TRY(run_range(j, at, i - at, err));
+    at = i + 1;
+    sg_arima_fit *f = &r->fits[i];
+    f->status = SG_ARIMA_MISSING;
+    snprintf(f->message, sizeof f->message, "xreg_future[%d][%d] (step, column) is not finite", k,
+             c);
+    for (size_t t = 0; t < h; t++)
+      r->mean[i * h + t] = NAN;
+    for (size_t t = 0; t < hl; t++)
+      r->lower[i * hl + t] = r->upper[i * hl + t] = NAN;
+  }
+  return at < end ? run_range(j, at, end - at, err) : SG_OK;
+}
+
 sg_status sg_arima_batch_step(sg_arima_job *job, size_t max_series, sg_arima_progress *progress,
                               sg_err *err) {
   if (!job) return sg_err_set(err, SG_INVALID_ARGUMENT, "arima: job is NULL");
   size_t left = job->in.n_series - job->next;
   size_t count = max_series == 0 || max_series > left ? left : max_series;
   if (count > 0) {
-    SG_TRY(run_range(job, job->next, count, err));
+    SG_TRY(run_checked(job, job->next, count, err));
     for (size_t i = job->next; i < job->next + count; i++)
       job->ok += job->res->fits[i].status == SG_ARIMA_OK;
     job->next += count;

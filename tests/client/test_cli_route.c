@@ -2,7 +2,8 @@
  * calls; `shopgpu route` on burma14 (reaches its optimum 3323; the --json shape checked by
  * Python), on the CVRP P-n16-k8 (every customer once, loads within capacity, the cost recomputed
  * here from the file's coordinates with TSPLIB rounding or, with --exact, none; not below the
- * proven optimum 450), seeded runs that repeat, --detach and long limits as jobs, bad files. */
+ * proven optimum 450), seeded runs that repeat, --detach and long limits as jobs, an infeasible
+ * CVRP (no cost: null in JSON), bad files. */
 #include "cli_run.h"
 #include "click_test.h"
 
@@ -317,6 +318,41 @@ Test(cli_route, a_limit_over_60_s_runs_as_a_job_with_the_best_cost_shown) {
   run_cli(&r, ARGS("--server", srv.addr, "jobs", "list", "--kind", "solve_routes"), NULL);
   cr_assert_eq(r.status, 0, "stderr: %s", r.err);
   expect_has(r.out, "solve_routes");
+  stop_server_checked();
+}
+
+/* Three customers of demand 6 and capacity 10: no two share a vehicle, so VEHICLES 2 passes the
+ * up-front check (2 x 10 >= 18) yet no plan is feasible; VEHICLES 1 fails that check. */
+#define SIXES(vehicles)                                                                            \
+  "NAME : sixes\nTYPE : CVRP\nDIMENSION : 4\nEDGE_WEIGHT_TYPE : EUC_2D\nCAPACITY : 10\n"           \
+  "VEHICLES : " vehicles "\nNODE_COORD_SECTION\n1 0 0\n2 0 5\n3 5 0\n4 5 5\n"                      \
+  "DEMAND_SECTION\n1 0\n2 6\n3 6\n4 6\nDEPOT_SECTION\n1\n-1\nEOF\n"
+
+Test(cli_route, an_infeasible_cvrp_has_no_cost) {
+  make_aux_dir();
+  start_server(CPU);
+  char two[160], one[160];
+  write_aux_file("two.vrp", SIXES("2"), two, sizeof two);
+  write_aux_file("one.vrp", SIXES("1"), one, sizeof one);
+  cli_run r;
+  run_cli(&r, ARGS("--server", srv.addr, "route", one, "--iterations", "5"), NULL);
+  cr_expect_eq(r.status, 1);
+  expect_has(r.err, "INVALID_ARGUMENT");
+  expect_has(r.err, "max_vehicles: 1 x capacity 10 < total demand 18");
+  run_cli(&r,
+          ARGS("--server", srv.addr, "--json", "route", two, "--iterations", "20", "--seed", "1"),
+          NULL);
+  cr_expect_eq(r.status, 1, "no feasible solution is a negative answer");
+  cr_expect_str_eq(r.err, "shopgpu: no feasible solution found within the limits\n");
+  const char *script = "import json,sys\n"
+                       "d=json.load(open(sys.argv[1]))\n"
+                       "assert d['cost'] is None and d['feasible'] is False, d\n"
+                       "assert d['problem']=='cvrp' and d['trace']==[], d\n"
+                       "assert sorted(c for rt in d['routes'] for c in rt)==[2,3,4], d\n";
+  cr_expect_eq(sg_test_run_python("-c", ARGS(script, r.out_path)), 0, "json check: %s", r.out);
+  run_cli(&r, ARGS("--server", srv.addr, "route", two, "--iterations", "20", "--seed", "1"), NULL);
+  cr_expect_eq(r.status, 1);
+  expect_has(r.out, "\ncost        none (no feasible solution found)\nfeasible    no\n");
   stop_server_checked();
 }
 

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "check.h"
 #include "common/backend.h"
@@ -129,8 +128,7 @@ Test(aco_parity, cuda_defaults_reach_the_optimum) {
 Test(aco_parity, large_uncached_instances_are_valid_and_close) {
   int n = 5000;
   double *xs = malloc(n * sizeof *xs), *ys = malloc(n * sizeof *ys);
-  uint64_t seed = (uint64_t)time(NULL);
-  printf("seed %llu\n", (unsigned long long)seed);
+  uint64_t seed = 5000; /* fixed, so that a failure repeats */
   srand((unsigned)seed);
   for (int i = 0; i < n; i++) {
     xs[i] = rand() % 100000;

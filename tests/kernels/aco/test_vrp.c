@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "check.h"
 #include "common/backend.h"
@@ -165,8 +164,7 @@ Test(aco_vrp, large_random_instances_are_valid) {
   int n = 3001;
   double *xs = malloc(n * sizeof *xs), *ys = malloc(n * sizeof *ys);
   int *d = malloc(n * sizeof *d);
-  uint64_t seed = (uint64_t)time(NULL);
-  printf("seed %llu\n", (unsigned long long)seed);
+  uint64_t seed = 3001; /* fixed, so that a failure repeats */
   srand((unsigned)seed);
   for (int i = 0; i < n; i++) {
     xs[i] = rand() % 100000;

@@ -158,3 +158,32 @@ Test(arima_input, per_series_problems_are_statuses) {
   cr_expect(strstr(r->fits[0].message, "xreg"), "%s", r->fits[0].message);
   sg_arima_results_free(r);
 }
+
+Test(arima_input, nonfinite_future_xreg_is_missing) {
+  /* the middle series has NaN at future step 1 (and Inf at 2): missing like a NaN in the past
+   * regressors; the others around it are still fitted (the batch runs in ranges around it) */
+  double y[36], xr[36];
+  for (int t = 0; t < 36; t++) {
+    y[t] = 10.0 + (double)(t % 12 % 5) + 2.0 * (t % 2) + 0.3 * (t % 12);
+    xr[t] = (double)(t % 2);
+  }
+  double xf[9] = {0, 1, 0, 1, NAN, INFINITY, 0, 1, 0};
+  size_t off[4] = {0, 12, 24, 36};
+  sg_arima_input in = {
+      .n_series = 3, .values = y, .offsets = off, .n_xreg = 1, .xreg = xr, .xreg_future = xf};
+  sg_arima_spec s;
+  sg_arima_spec_default(&s);
+  s.h = 3;
+  sg_arima_results *r;
+  sg_err e = {0};
+  cr_assert_eq(sg_arima_batch_run(x, &in, &s, &r, &e), SG_OK, "%s", e.msg);
+  cr_expect_eq(r->fits[0].status, SG_ARIMA_OK, "%s", r->fits[0].message);
+  cr_expect(isfinite(r->mean[2]) && isfinite(r->upper[5]));
+  cr_expect_eq(r->fits[1].status, SG_ARIMA_MISSING, "%s", r->fits[1].message);
+  cr_expect(strstr(r->fits[1].message, "xreg_future[1][0]"), "%s", r->fits[1].message);
+  cr_expect_eq(r->fits[1].models_fitted, 0);
+  cr_expect(isnan(r->mean[3 + 1]) && isnan(r->lower[1 * 6]) && isnan(r->upper[1 * 6 + 5]));
+  cr_expect_eq(r->fits[2].status, SG_ARIMA_OK, "%s", r->fits[2].message);
+  cr_expect(isfinite(r->mean[2 * 3 + 2]) && isfinite(r->lower[2 * 6 + 5]));
+  sg_arima_results_free(r);
+}

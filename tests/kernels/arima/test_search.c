@@ -150,9 +150,11 @@ Test(arima_search, recovers_orders_of_simulated_processes) {
     free(v);
   }
   printf("orders recovered: %d / %d, differencing: %d / %d\n", right, total, right_d, total);
-  /* measured over seeds: exact orders 33-50 %, d and D 77-87 % (AICc often adds an AR or MA
-   * term that the sample supports); the bounds catch a broken search, not AICc's variance */
-  cr_expect_geq(right * 3, total, "orders recovered in %d of %d (seed %llu)", right, total,
+  /* measured over seeds 1-20: exact orders 12-20 of 30 (16 with the default seed), d and D
+   * 23-27 of 30 (AICc often adds an AR or MA term that the sample supports). The bound, 40 %,
+   * holds for every one of those seeds: it catches a broken search, not AICc's variance (a
+   * majority bound would sit at the default seed's count exactly, and fail on 6 seeds of 20). */
+  cr_expect_geq(right * 5, total * 2, "orders recovered in %d of %d (seed %llu)", right, total,
                 (unsigned long long)seed);
   cr_expect_geq(right_d * 4, total * 3, "d and D right in %d of %d", right_d, total);
 }
