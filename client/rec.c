@@ -23,7 +23,7 @@ static int answer(shopgpu_rec *out, int code, const char *fmt, ...) {
 static void reset(shopgpu_rec *out) {
   out->model_version = 0;
   out->published_at_ms = 0;
-  out->k = out->total = 0;
+  out->k = out->total = out->flags = 0;
   out->reason[0] = '\0';
 }
 
@@ -61,6 +61,7 @@ int shopgpu_rec_decode(const void *blob, size_t len, shopgpu_rec *out) {
   out->model_version = get_u32(p + 8);
   out->published_at_ms = (uint64_t)get_u32(p + 12) | (uint64_t)get_u32(p + 16) << 32;
   out->total = k;
+  out->flags = (uint32_t)p[6] | (uint32_t)p[7] << 8;
   copy_entries(p + SHOPGPU_REC_HEADER_BYTES, out);
   return SHOPGPU_REC_FOUND;
 }

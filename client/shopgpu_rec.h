@@ -1,8 +1,8 @@
 /* Storefront lookups of the recommendation lists shopgpu-server publishes to Redis (RecommendAll,
  * and Recommend's write-backs), read with the caller's own hiredis connection: one GET per page
  * view, no gRPC, no server. Key shopgpu:rec:<model>:<user>, a little-endian blob: magic
- * 0x43524753, format 1, flags, model version, publish time (ms), k, then k × (uint32 item,
- * float32 score), best first (README "Hot recommendations in Redis"). */
+ * 0x43524753, format 1, flags (bit 0: complete), model version, publish time (ms), k, then k ×
+ * (uint32 item, float32 score), best first (README "Hot recommendations in Redis"). */
 #ifndef SHOPGPU_REC_H
 #define SHOPGPU_REC_H
 
@@ -17,6 +17,9 @@ extern "C" {
 #define SHOPGPU_REC_MAGIC 0x43524753u /* bytes "SGRC" */
 #define SHOPGPU_REC_FORMAT 1
 #define SHOPGPU_REC_HEADER_BYTES 24
+/* flags: the list holds every item the user can be recommended (fewer than the k it was computed
+ * for were left), so it is the whole answer for any k */
+#define SHOPGPU_REC_COMPLETE 1u
 
 /* shopgpu_rec_lookup's answers. */
 enum {
@@ -38,6 +41,7 @@ typedef struct shopgpu_rec {
   uint64_t published_at_ms; /* out: when it was published, ms since the Unix epoch */
   uint32_t k;               /* out: entries written, best first: min(total, capacity) */
   uint32_t total;           /* out: entries in the stored list */
+  uint32_t flags;           /* out: SHOPGPU_REC_COMPLETE or 0 */
   char reason[128];         /* out: on a miss or an error, why (lowercase), else "" */
 } shopgpu_rec;
 

@@ -53,11 +53,11 @@ static void put_u16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
 static void put_u32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static void put_u64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
 
-size_t sg_rec_encode(uint8_t *buf, uint32_t model_version, uint64_t published_ms,
+size_t sg_rec_encode(uint8_t *buf, uint32_t model_version, uint64_t published_ms, unsigned flags,
                      const uint32_t *items, const float *scores, uint32_t n) {
   put_u32(buf, SG_REC_MAGIC);
   put_u16(buf + 4, SG_REC_FORMAT);
-  put_u16(buf + 6, 0);
+  put_u16(buf + 6, (uint16_t)flags);
   put_u32(buf + 8, model_version);
   put_u64(buf + 12, published_ms);
   put_u32(buf + 20, n);
@@ -69,12 +69,14 @@ size_t sg_rec_encode(uint8_t *buf, uint32_t model_version, uint64_t published_ms
 }
 
 int sg_rec_decode(const uint8_t *buf, size_t len, uint32_t *model_version, uint64_t *published_ms,
-                  uint32_t *k) {
+                  uint32_t *k, unsigned *flags) {
   uint32_t magic, n;
-  uint16_t format;
+  uint16_t format, fl;
   if (len < SG_REC_HEADER_BYTES) return 0;
   memcpy(&magic, buf, 4);
   memcpy(&format, buf + 4, 2);
+  memcpy(&fl, buf + 6, 2);
+  if (flags) *flags = fl;
   memcpy(model_version, buf + 8, 4);
   memcpy(published_ms, buf + 12, 8);
   memcpy(&n, buf + 20, 4);
@@ -132,6 +134,14 @@ static redisContext *connect_one(sg_cache *c) {
   return ctx;
 }
 
+/* The next wait before a new connection is tried: doubling from BACKOFF_MIN_US to
+ * BACKOFF_MAX_US while failures follow one another (c->mu held). */
+static void back_off(sg_cache *c) {
+  c->backoff_us = c->backoff_us ? c->backoff_us * 2 : BACKOFF_MIN_US;
+  if (c->backoff_us > BACKOFF_MAX_US) c->backoff_us = BACKOFF_MAX_US;
+  c->retry_at_us = sg_mono_us() + c->backoff_us;
+}
+
 /* A connection from the pool, a new one, or NULL while backing off. */
 static redisContext *conn_get(sg_cache *c) {
   pthread_mutex_lock(&c->mu);
@@ -142,45 +152,57 @@ static redisContext *conn_get(sg_cache *c) {
   if (ctx || !may_connect) return ctx;
   ctx = connect_one(c);
   pthread_mutex_lock(&c->mu);
-  if (ctx) {
-    c->backoff_us = 0;
+  if (ctx)
     c->retry_at_us = 0; /* other threads may open their own connections at once */
-    if (!atomic_exchange(&c->connected, 1)) {
-      atomic_fetch_add(&c->stats.reconnects, 1);
-      SG_INFO("cache", "redis %s:%d connected", c->host, c->port);
-    }
-  } else {
-    c->backoff_us = c->backoff_us ? c->backoff_us * 2 : BACKOFF_MIN_US;
-    if (c->backoff_us > BACKOFF_MAX_US) c->backoff_us = BACKOFF_MAX_US;
-    c->retry_at_us = sg_mono_us() + c->backoff_us;
-  }
+  else
+    back_off(c);
   pthread_mutex_unlock(&c->mu);
+  if (!ctx) atomic_fetch_add(&c->stats.errors, 1);
   return ctx;
 }
 
-/* Returns ctx to the pool, or drops it after an error (ok = 0). */
+/* Returns ctx to the pool after a command answered (ok = 1), or drops it after an error. An
+ * error also drops the pooled connections and backs off as a failed connect does: a Redis that
+ * accepts connections but does not answer (stopped, swapping) would otherwise cost every
+ * request the command timeout. Only an answered command ends the backoff and counts as
+ * connected, since a connect alone proves little. */
 static void conn_put(sg_cache *c, redisContext *ctx, int ok) {
   if (!ctx) return;
+  redisContext *dropped[POOL_MAX];
+  size_t n_dropped = 0;
   if (ok && !ctx->err) {
     pthread_mutex_lock(&c->mu);
+    c->backoff_us = 0;
     if (c->n_pool < POOL_MAX) {
       c->pool[c->n_pool++] = ctx;
       ctx = NULL;
     }
     pthread_mutex_unlock(&c->mu);
+    if (!atomic_exchange(&c->connected, 1)) {
+      atomic_fetch_add(&c->stats.reconnects, 1);
+      SG_INFO("cache", "redis %s:%d connected", c->host, c->port);
+    }
   } else {
     atomic_fetch_add(&c->stats.errors, 1);
     if (atomic_exchange(&c->connected, 0))
       SG_WARN("cache", "redis error: %s", ctx->err ? ctx->errstr : "bad reply");
+    pthread_mutex_lock(&c->mu);
+    while (c->n_pool)
+      dropped[n_dropped++] = c->pool[--c->n_pool];
+    back_off(c);
+    pthread_mutex_unlock(&c->mu);
   }
   if (ctx) redisFree(ctx);
+  for (size_t i = 0; i < n_dropped; i++)
+    redisFree(dropped[i]);
 }
 
 /* ---- lookups and write-backs ---- */
 
 void sg_cache_lookup(sg_cache *c, const char *model, uint32_t model_version, uint64_t user,
-                     uint32_t k, uint32_t *items, float *scores, int *hit) {
+                     uint32_t k, uint32_t *items, float *scores, uint32_t *n_out, int *hit) {
   *hit = 0;
+  *n_out = 0;
   if (!c || !c->enabled) return;
   redisContext *ctx = conn_get(c);
   if (!ctx) {
@@ -193,13 +215,15 @@ void sg_cache_lookup(sg_cache *c, const char *model, uint32_t model_version, uin
   int ok = r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_NIL);
   uint32_t version = 0, n = 0;
   uint64_t published;
+  unsigned flags = 0;
   if (ok && r->type == REDIS_REPLY_STRING) {
-    if (!sg_rec_decode((const uint8_t *)r->str, r->len, &version, &published, &n))
+    if (!sg_rec_decode((const uint8_t *)r->str, r->len, &version, &published, &n, &flags))
       atomic_fetch_add(&c->stats.bad_blobs, 1); /* a corrupted blob is a miss */
-    else if (version == model_version && n >= k)
+    else if (version == model_version && (n >= k || (flags & SG_REC_COMPLETE)))
       *hit = 1;
   }
-  for (uint32_t i = 0; *hit && i < k; i++) {
+  if (*hit) *n_out = n < k ? n : k;
+  for (uint32_t i = 0; i < *n_out; i++) {
     memcpy(&items[i], r->str + SG_REC_HEADER_BYTES + 8 * (size_t)i, 4);
     memcpy(&scores[i], r->str + SG_REC_HEADER_BYTES + 8 * (size_t)i + 4, 4);
   }
@@ -209,11 +233,12 @@ void sg_cache_lookup(sg_cache *c, const char *model, uint32_t model_version, uin
 }
 
 void sg_cache_write_back(sg_cache *c, const char *model, uint32_t model_version, uint64_t user,
-                         const uint32_t *items, const float *scores, uint32_t n) {
+                         const uint32_t *items, const float *scores, uint32_t n, uint32_t k_asked) {
   if (!c || !c->enabled) return;
   uint8_t *blob = malloc(SG_REC_HEADER_BYTES + 8 * (size_t)n);
   if (!blob) return;
-  size_t len = sg_rec_encode(blob, model_version, (uint64_t)unix_ms(), items, scores, n);
+  size_t len = sg_rec_encode(blob, model_version, (uint64_t)unix_ms(),
+                             n < k_asked ? SG_REC_COMPLETE : 0, items, scores, n);
   pthread_mutex_lock(&c->mu);
   if (c->count == QUEUE_MAX || c->stopping) {
     pthread_mutex_unlock(&c->mu);
@@ -302,9 +327,12 @@ sg_cache *sg_cache_open(const sg_cache_config *cfg, sg_err *err) {
   c->connect_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 200;
   c->command_ms = cfg->command_timeout_ms > 0 ? cfg->command_timeout_ms : 100;
   c->writer_started = pthread_create(&c->writer, NULL, writer_main, c) == 0;
-  redisContext *ctx = conn_get(c); /* say now whether Redis answers; not an error if not */
-  conn_put(c, ctx, 1);
-  if (!ctx) SG_WARN("cache", "redis %s not reachable yet: recommendations are computed", cfg->addr);
+  redisContext *ctx = conn_get(c); /* say now whether Redis answers (a failure is counted) */
+  redisReply *r = ctx ? redisCommand(ctx, "PING") : NULL;
+  int ok = r && r->type == REDIS_REPLY_STATUS;
+  if (r) freeReplyObject(r);
+  conn_put(c, ctx, ok);
+  if (!ok) SG_WARN("cache", "redis %s not reachable yet: recommendations are computed", cfg->addr);
   return c;
 }
 
@@ -449,8 +477,10 @@ sg_status sg_cache_publish_add(sg_cache_publisher *p, uint64_t user, const uint3
   size_t stride = SG_REC_HEADER_BYTES + 8 * (size_t)p->k;
   size_t slot = (size_t)p->fill * PUBLISH_BATCH + p->n;
   rec_key(p->keys[slot], p->model, user);
-  p->lens[slot] = sg_rec_encode(p->blobs + slot * stride, p->version, p->published_ms, items,
-                                scores, n);
+  /* fewer than k: the user has no more items to recommend (RecommendAll's lists are full
+   * otherwise), so the list answers any k */
+  p->lens[slot] = sg_rec_encode(p->blobs + slot * stride, p->version, p->published_ms,
+                                n < p->k ? SG_REC_COMPLETE : 0, items, scores, n);
   p->n++;
   return p->n == PUBLISH_BATCH ? flush(p, 0, err) : SG_OK;
 }

@@ -47,22 +47,28 @@ int sg_cache_enabled(const sg_cache *c);
 int sg_cache_connected(sg_cache *c);
 const sg_cache_stats *sg_cache_get_stats(const sg_cache *c);
 
+/* The blob's flags (offset 6). COMPLETE: the list holds every item the user can be recommended,
+ * fewer than the k it was computed for, so it answers any larger k too. */
+#define SG_REC_COMPLETE 1u
+
 /* Encodes one list; buf must hold SG_REC_HEADER_BYTES + 8 × n bytes. Item ids must fit 32 bits
  * (checked by the caller). Returns the length. */
-size_t sg_rec_encode(uint8_t *buf, uint32_t model_version, uint64_t published_ms,
+size_t sg_rec_encode(uint8_t *buf, uint32_t model_version, uint64_t published_ms, unsigned flags,
                      const uint32_t *items, const float *scores, uint32_t n);
-/* Validates a blob (magic, format, length = header + 8k); 0 when it is not a valid one. */
+/* Validates a blob (magic, format, length = header + 8k); 0 when it is not a valid one. flags
+ * may be NULL. */
 int sg_rec_decode(const uint8_t *buf, size_t len, uint32_t *model_version, uint64_t *published_ms,
-                  uint32_t *k);
+                  uint32_t *k, unsigned *flags);
 
-/* One user's cached list, when there is a valid blob for model_version with at least k entries:
- * *hit = 1 and items/scores (k each, caller-owned) filled; otherwise *hit = 0 (miss, bad blob or
- * Redis error: counted, never an error). */
+/* One user's cached list, when there is a valid blob for model_version with at least k entries,
+ * or a complete one with fewer: *hit = 1, *n = min(k, entries) and items/scores (caller-owned, k
+ * each) filled; otherwise *hit = 0 (miss, bad blob or Redis error: counted, never an error). */
 void sg_cache_lookup(sg_cache *c, const char *model, uint32_t model_version, uint64_t user,
-                     uint32_t k, uint32_t *items, float *scores, int *hit);
-/* Queues a write-back of one user's list (background thread; dropped when the queue is full). */
+                     uint32_t k, uint32_t *items, float *scores, uint32_t *n, int *hit);
+/* Queues a write-back of one user's list of n entries computed for k_asked (background thread;
+ * dropped when the queue is full); n < k_asked marks it complete. */
 void sg_cache_write_back(sg_cache *c, const char *model, uint32_t model_version, uint64_t user,
-                         const uint32_t *items, const float *scores, uint32_t n);
+                         const uint32_t *items, const float *scores, uint32_t n, uint32_t k_asked);
 
 /* Publishing a whole model's lists (RecommendAll): add users in any order; every 1,000 of them
  * go out as one pipelined batch of SET EX, and the replies of a batch are read only after the

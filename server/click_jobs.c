@@ -528,16 +528,19 @@ sg_status sg_recommend_all_prepare(sg_server *srv, const Shopgpu__V1__SubmitJobR
   r->k = k;
   r->include_seen = q->include_seen;
   r->srv = srv;
+  /* the cache holds the lists Recommend answers by default, seen items left out: lists that keep
+   * them would be served to callers that asked for them left out */
+  int publish = !q->no_publish && !q->include_seen && sg_cache_enabled(srv->cache);
   uint64_t max_item = 0;
   for (uint32_t i = 0; i < m->n_items; i++)
     if (r->model->item_ids[i] > max_item) max_item = r->model->item_ids[i];
-  if (!q->no_publish && sg_cache_enabled(srv->cache) && max_item > UINT32_MAX) {
+  if (publish && max_item > UINT32_MAX) {
     recs_cleanup(r);
     return sg_err_set(err, SG_INVALID_ARGUMENT,
                       "model: item id %llu does not fit the 32-bit Redis format (set no_publish)",
                       (unsigned long long)max_item);
   }
-  if (!q->no_publish && sg_cache_enabled(srv->cache)) {
+  if (publish) {
     r->pub = sg_cache_publish_begin(srv->cache, r->model->name, r->model->version, k, err);
     if (!r->pub) {
       recs_cleanup(r);

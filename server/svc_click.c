@@ -245,12 +245,13 @@ static void reply_recommendations(sg_job *job, void *arg) {
     for (uint32_t s = 0; s < r->counts[j]; s++)
       row[s] = (uint32_t)ids[j * r->k + s];
     sg_cache_write_back(srv->cache, r->model->name, r->model->version, uids[j], row,
-                        r->scores + j * r->k, r->counts[j]);
+                        r->scores + j * r->k, r->counts[j], r->k);
   }
   reply_lists(call, r->model, uids, r->n, r->k, ids, r->scores, r->counts, 0);
 }
 
-/* Answers from Redis when every user has a fresh list of at least k items: 1 when it did. */
+/* Answers from Redis when every user has a fresh list of at least k items, or a complete one of
+ * fewer (all the user's items): 1 when it did. */
 static int answer_from_cache(sg_call *call, const Shopgpu__V1__RecommendRequest *q) {
   sg_server *srv = sg_call_app(call);
   uint32_t k = q->k;
@@ -265,10 +266,12 @@ static int answer_from_cache(sg_call *call, const Shopgpu__V1__RecommendRequest 
   uint32_t *counts = sg_call_alloc(call, n * sizeof *counts), *row = sg_call_alloc(call, k * 4);
   int hit = items && scores && counts && row;
   for (size_t j = 0; hit && j < n; j++) {
-    sg_cache_lookup(srv->cache, m->name, m->version, q->user_ids[j], k, row, scores + j * k, &hit);
-    for (uint32_t s = 0; hit && s < k; s++)
+    uint32_t got = 0;
+    sg_cache_lookup(srv->cache, m->name, m->version, q->user_ids[j], k, row, scores + j * k, &got,
+                    &hit);
+    for (uint32_t s = 0; s < got; s++)
       items[j * k + s] = row[s];
-    if (hit) counts[j] = k;
+    counts[j] = got;
   }
   if (hit) reply_lists(call, m, q->user_ids, n, k, items, scores, counts, 1);
   sg_model_unref(m);

@@ -235,6 +235,11 @@ Test(io, rec_decode_fills_up_to_capacity_and_misses_bad_blobs) {
   cr_expect(rec.total == 5 && rec.k == 3, "the first 3 of 5");
   cr_expect(items[0] == 100 && items[2] == 102 && scores[1] == 0.5f);
   cr_expect_str_eq(rec.reason, "");
+  cr_expect_eq(rec.flags, 0);
+  b[6] = SHOPGPU_REC_COMPLETE;
+  cr_assert_eq(shopgpu_rec_decode(b, len, &rec), SHOPGPU_REC_FOUND, "%s", rec.reason);
+  cr_expect_eq(rec.flags, SHOPGPU_REC_COMPLETE, "the complete flag is read");
+  b[6] = 0;
   cr_expect_eq(shopgpu_rec_decode(b, len - 1, &rec), SHOPGPU_REC_MISS);
   cr_expect_neq(strstr(rec.reason, "63 bytes for k = 5 (64 expected)"), NULL, "%s", rec.reason);
   cr_expect_eq(rec.k, 0, "nothing found");

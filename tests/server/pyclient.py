@@ -707,6 +707,27 @@ def s_jobs_restart_after(addr, state_file):
     check(ids == [running_id, done_id], "List after restart: %s" % ids)
 
 
+def s_jobs_ttl(addr, data_dir, orphan_id):
+    """A server with --job-ttl 0.8 (a fraction of a second: it was once truncated to 0, keep
+    forever): an orphan job directory left in DATA_DIR/jobs is gone at start; a finished
+    RecommendAll job, its stored lists with it, is deleted by the server's own sweep while no call
+    touches the Jobs service, and Get then answers NOT_FOUND."""
+    jobs_dir = os.path.join(data_dir, "jobs")
+    check(not os.path.exists(os.path.join(jobs_dir, orphan_id)), "the orphan was removed at start")
+    cl = Client(addr)
+    U, V, w, b = random_model(5, 6, 5, 2)
+    upload_model(cl, "t", U, V, w, b, list(range(6)), list(range(5)))
+    t = cl.call(CLICK + "RecommendAll", CK.RecommendAllRequest(model="t", k=2, no_publish=True))
+    j = wait_job(cl, t.id)
+    check(j.state == JS.JOB_STATE_SUCCEEDED, "recommend-all succeeded (%d)" % j.state)
+    d = os.path.join(jobs_dir, t.id)
+    files = sorted(os.listdir(d))
+    check(len(files) >= 3 and "job.pb" in files, "the job's files: %s" % files)
+    took = wait_until(lambda: not os.path.exists(d), 15, "the sweep deletes the whole directory")
+    log("ok: deleted %.1f s after it ended, with %s" % (took, files))
+    expect_error(lambda: get_job(cl, t.id), C.NOT_FOUND, "Get of the expired job")
+
+
 # ---- click ----
 
 CK = click_pb2
@@ -844,6 +865,42 @@ def wait_job(cl, job_id, timeout_s=120):
         return j if j.state >= JS.JOB_STATE_SUCCEEDED else None
     wait_until(final, timeout_s, "job %s ends" % job_id)
     return get_job(cl, job_id, include_result=True)
+
+
+def s_click_batching(addr):
+    """Dynamic batching on the real ScorePairs kind (a 100 ms window, one worker): 24 calls sent
+    at once are merged into fewer kernel calls, and each still gets its own pairs' scores, equal
+    to the float64 reference, in its own order."""
+    cl = Client(addr)
+    nu, ni, d = 30, 20, 5
+    U, V, w, b = random_model(17, nu, ni, d)
+    uids, iids = [100 + u for u in range(nu)], [900 + i for i in range(ni)]
+    upload_model(cl, "mb", U, V, w, b, uids, iids)
+    rng = random.Random(4)
+    reqs = [[(rng.randrange(nu), rng.randrange(ni)) for _ in range(rng.randrange(1, 60))]
+            for _ in range(24)]
+    before = cl.info().batched_jobs
+    out, start = [None] * len(reqs), threading.Barrier(len(reqs))
+    def one(n):
+        pairs = reqs[n]
+        start.wait()
+        out[n] = cl.call(CLICK + "ScorePairs", CK.ScorePairsRequest(
+            model="mb", user_ids=[uids[u] for u, _ in pairs], item_ids=[iids[i] for _, i in pairs]))
+    threads = [threading.Thread(target=one, args=(n,)) for n in range(len(reqs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    worst = 0.0
+    for n, pairs in enumerate(reqs):
+        got = list(out[n].scores)
+        if len(got) != len(pairs):
+            raise Failed("call %d: %d scores for %d pairs" % (n, len(got), len(pairs)))
+        worst = max([worst] + [abs(s - sigmoid(logit(U, V, w, b, u, i)))
+                               for s, (u, i) in zip(got, pairs)])
+    check(worst < 1e-5, "every call got its own scores, worst error %.2g" % worst)
+    merged = cl.info().batched_jobs - before
+    check(merged >= 2, "%d of the 24 calls went through merged kernel calls" % merged)
 
 
 def s_click_train(addr):
@@ -1086,6 +1143,13 @@ def s_redis_publish(addr, metrics_addr, redis_addr, ttl):
     check(rec.from_cache, "Recommend k=3 on published k=4 lists comes from Redis")
     check(cl.info().jobs_done_interactive == before, "and ran no job on the backend")
     check(cache_stat(metrics_addr, "hits") == hits + 2, "two cache hits counted")
+    blob = r("GET", "shopgpu:rec:shop:12")
+    t = cl.call(CLICK + "RecommendAll", CK.RecommendAllRequest(model="shop", k=4,
+                                                               include_seen=True))
+    j = wait_job(cl, t.id)
+    check(j.state == JS.JOB_STATE_SUCCEEDED and j.recommend_all.published == 0,
+          "RecommendAll with include_seen publishes nothing (%d)" % j.recommend_all.published)
+    check(r("GET", "shopgpu:rec:shop:12") == blob, "the published lists are left as they were")
 
 
 def s_redis_cache_aside(addr, metrics_addr, redis_addr):
@@ -1108,6 +1172,16 @@ def s_redis_cache_aside(addr, metrics_addr, redis_addr):
     seen = cl.call(CLICK + "Recommend", CK.RecommendRequest(model="shop", user_ids=[15], k=5,
                                                             include_seen=True))
     check(not seen.from_cache, "include_seen bypasses the cache")
+    # a user with fewer items than k: the written-back list is marked complete and answers later
+    # calls for that k (or any larger one) from Redis
+    few = cl.call(CLICK + "Recommend", CK.RecommendRequest(model="shop", user_ids=[16], k=40))
+    check(not few.from_cache and len(few.users[0].item_ids) == 25, "k=40 of 25 items is computed")
+    wait_until(lambda: r("GET", "shopgpu:rec:shop:16") is not None, 5, "and written back")
+    check(struct.unpack_from("<H", r("GET", "shopgpu:rec:shop:16"), 6)[0] == 1,
+          "the blob's flags say complete")
+    again = cl.call(CLICK + "Recommend", CK.RecommendRequest(model="shop", user_ids=[16], k=50))
+    check(again.from_cache and list(again.users[0].item_ids) == list(few.users[0].item_ids),
+          "k=50 for that user is then a hit with the same 25 items")
 
 
 def s_redis_down(addr, metrics_addr, redis_port):
@@ -1123,6 +1197,7 @@ def s_redis_down(addr, metrics_addr, redis_port):
     check(j.state == JS.JOB_STATE_FAILED and j.error_code == C.UNAVAILABLE.value[0] and
           "redis" in j.error_message, "the publishing job fails: %s" % j.error_message)
     check(cache_stat(metrics_addr, "misses") >= 1, "misses counted")
+    check(cache_stat(metrics_addr, "errors") >= 1, "the failed connects are counted as errors")
 
 
 def s_redis_back(addr, metrics_addr, redis_addr):
@@ -1153,6 +1228,23 @@ def s_redis_auth(addr, metrics_addr, redis_addr, password, db):
     check(decode_recs(r("GET", "shopgpu:rec:shop:10"))[0] == 1, "in database %s" % db)
 
 
+def s_redis_hung(addr, metrics_addr):
+    """Redis accepts connections but answers nothing (SIGSTOP): the first command that times out
+    backs the cache off, so Recommend answers (computed) without paying the command timeout on
+    every call, and ServerInfo says Redis is not connected."""
+    cl = Client(addr)
+    errors = cache_stat(metrics_addr, "errors")
+    for i in range(12):
+        rec = cl.call(CLICK + "Recommend", CK.RecommendRequest(model="shop", user_ids=[20 + i],
+                                                               k=3, include_seen=False))
+        check(len(rec.users[0].item_ids) == 3 and not rec.from_cache,
+              "Recommend %d answers while Redis hangs" % i)
+    more = cache_stat(metrics_addr, "errors") - errors
+    # one timed-out command per backoff period (100 ms, doubling), not one per call
+    check(1 <= more <= 5, "%d errors for 12 calls and their write-backs" % more)
+    check(not cl.info().redis_connected, "ServerInfo says Redis is not connected")
+
+
 def s_redis_down_again(addr, metrics_addr, redis_port):
     """Redis crashed while the server runs: Recommend still answers (computed)."""
     cl = Client(addr)
@@ -1163,6 +1255,7 @@ def s_redis_down_again(addr, metrics_addr, redis_port):
         check(len(rec.users[0].item_ids) == 3, "Recommend answers after Redis died")
     check(cache_stat(metrics_addr, "errors") + cache_stat(metrics_addr, "misses") > errors,
           "the failures are counted")
+    check(not cl.info().redis_connected, "ServerInfo says Redis is not connected")
 
 # ---- forecasting ----
 
@@ -1223,6 +1316,17 @@ def s_forecast(addr):
         series=series[:5]), timeout=60)
     check(all(s.status == "ok" and len(s.mean) == 6 for s in lm.series),
           "the LM optimizer fits too: %s" % [s.status for s in lm.series])
+    # a non-finite future regressor makes the series missing, as one in its past does
+    xs = [FC.TimeSeries(id="x-%d" % i, values=seasonal_series(i, 36),
+                        xreg=[k % 2 for k in range(36)],
+                        xreg_future=[0, 1, 0] if i == 0 else [0, float("nan"), 0])
+          for i in range(2)]
+    xr = cl.call(FORECAST + "Forecast", FC.ForecastRequest(
+        spec=FC.ForecastSpec(horizon=3, n_xreg=1), series=xs), timeout=60)
+    check(xr.series[0].status == "ok" and xr.series[1].status == "missing" and
+          "xreg_future[1]" in xr.series[1].message and not xr.series[1].mean,
+          "NaN in xreg_future: %s" % [(s.status, s.message, list(s.mean)) for s in xr.series])
+    tiny = [FC.TimeSeries(id="t", values=[1.0, 2.0, 3.0])]
     for req, word in [(FC.ForecastRequest(series=series[:1]), "spec"),
                       (FC.ForecastRequest(spec=FC.ForecastSpec(horizon=0), series=series[:1]),
                        "spec.horizon"),
@@ -1235,7 +1339,22 @@ def s_forecast(addr):
                                                                seasonal_p=1), series=series[:1]),
                        "spec.P"),
                       (FC.ForecastRequest(spec=FC.ForecastSpec(horizon=3, optimizer=7),
-                                          series=series[:1]), "spec.optimizer")]:
+                                          series=series[:1]), "spec.optimizer"),
+                      (FC.ForecastRequest(spec=FC.ForecastSpec(horizon=10001), series=series[:1]),
+                       "spec.horizon: 10001"),
+                      (FC.ForecastRequest(spec=FC.ForecastSpec(horizon=3, n_xreg=9),
+                                          series=series[:1]), "spec.n_xreg: 9"),
+                      # 2^32 - 1 must not wrap to -1, which means "automatic"
+                      (FC.ForecastRequest(spec=FC.ForecastSpec(horizon=3, fix_d=True, d=2**32 - 1),
+                                          series=series[:1]), "spec.d: 4294967295"),
+                      (FC.ForecastRequest(spec=FC.ForecastSpec(horizon=3, season=12,
+                                                               fix_seasonal_d=True,
+                                                               seasonal_d=2**32 - 1),
+                                          series=series[:1]), "spec.seasonal_d: 4294967295"),
+                      (FC.ForecastRequest(spec=FC.ForecastSpec(horizon=3), series=tiny * 1001),
+                       "series: 1001 series > 1000"),
+                      (FC.ForecastRequest(spec=FC.ForecastSpec(horizon=3), series=tiny * 1001),
+                       "(use StartForecast)")]:
         e = expect_error(lambda: cl.call(FORECAST + "Forecast", req), C.INVALID_ARGUMENT, word)
         check(word in e.details(), "message %r names %r" % (e.details(), word))
     item = FC.ReplenishItem(id="a", mean=[10, 10, 10], se=[2, 2, 2], on_hand=5, lead_time=2,
@@ -1303,6 +1422,8 @@ def s_routing(addr, data_dir):
            (RT.RoutingProblem(x=[0, 1, float("nan")], y=[0, 1, 2]), "x[2]"),
            (RT.RoutingProblem(x=xs, y=ys, demand=[0] + [30] * 20, capacity=25), "demand[1]"),
            (RT.RoutingProblem(x=xs, y=ys, demand=[0] + [-1] * 20, capacity=25), "demand[1]"),
+           (RT.RoutingProblem(x=xs, y=ys, demand=[0] * 20, capacity=25),
+            "problem.demand: 20 values for 21 nodes"),
            (RT.RoutingProblem(x=[0, 1, 2], y=[0, 1, 2], ids=[5, 6, 5]), "ids[2]"),
            (RT.RoutingProblem(metric=RT.RoutingProblem.EXPLICIT, n=3,
                               matrix=[0, 1, 2, 1, 0, 3, 2, 4, 0]), "matrix"),
@@ -1331,6 +1452,7 @@ SCENARIOS = {
     "jobs": s_jobs,
     "click": s_click,
     "click_train": s_click_train,
+    "click_batching": s_click_batching,
     "click_restart_before": s_click_restart_before,
     "click_restart_after": s_click_restart_after,
     "forecast": s_forecast,
@@ -1341,9 +1463,11 @@ SCENARIOS = {
     "redis_back": s_redis_back,
     "redis_auth": s_redis_auth,
     "redis_down_again": s_redis_down_again,
+    "redis_hung": s_redis_hung,
     "jobs_priority": s_jobs_priority,
     "jobs_restart_before": s_jobs_restart_before,
     "jobs_restart_after": s_jobs_restart_after,
+    "jobs_ttl": s_jobs_ttl,
 }
 
 

@@ -1,5 +1,6 @@
 /* Hot recommendations in a real redis-server the test starts (label redis): publishing,
- * cache-aside, corrupted blobs, TTLs, Redis down at start and coming back, a password. */
+ * cache-aside, corrupted blobs, TTLs, Redis down at start, coming back, hung and killed, a
+ * password. */
 #include <criterion/criterion.h>
 #include <hiredis/hiredis.h>
 #include <signal.h>
@@ -76,6 +77,9 @@ Test(cache, redis_down_at_start_then_back_without_a_restart) {
   cr_assert_eq(sg_test_redis_start(&r, port, NULL), 0);
   const char *back[] = {addr, NULL};
   cr_expect_eq(sg_test_pyclient(&s, "redis_back", back), 0);
+  kill(r.pid, SIGSTOP); /* hung: connections are accepted, nothing is answered */
+  cr_expect_eq(sg_test_pyclient(&s, "redis_hung", NULL), 0);
+  kill(r.pid, SIGCONT);
   sg_test_redis_stop(&r, SIGKILL); /* a crash while the server runs: it must not care */
   const char *again[] = {portbuf, NULL};
   cr_expect_eq(sg_test_pyclient(&s, "redis_down_again", again), 0);

@@ -1,6 +1,6 @@
 /* The Click service through the independent Python client: upload, scoring against a float64
- * reference, recommendations against a full sort, streaming, training on a learnable pattern,
- * recommend-all, bad requests; models survive a restart. */
+ * reference, recommendations against a full sort, streaming, dynamic batching of real ScorePairs
+ * calls, training on a learnable pattern, recommend-all, bad requests; models survive a restart. */
 #include <criterion/criterion.h>
 #include <signal.h>
 
@@ -14,6 +14,12 @@ Test(click, upload_score_recommend_stream_list_delete_and_bad_requests) {
 }
 
 Test(click, train_recommend_and_recommend_all) { sg_test_scenario("click_train", NULL, NULL); }
+
+Test(click, batched_score_pairs_calls_each_get_their_own_scores) {
+  const char *flags[] = {"--backend", "cpu", "--cpu-workers", "1", "--batch-window-us",
+                         "100000",    NULL};
+  sg_test_scenario("click_batching", flags, NULL);
+}
 
 Test(click, models_are_served_again_after_a_restart) {
   sg_test_server a, b;
