@@ -360,11 +360,24 @@ static int check_required(const sg_cli_command *cmd, const options *o) {
   return SG_CLI_OK;
 }
 
+/* The commands that start a job, so that --detach means something to them. */
+static int starts_job(const sg_cli_command *cmd) {
+  static const char *const names[] = {"model train", "recommend-all", "forecast", "route",
+                                      "jobs sleep"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (strcmp(cmd->name, names[i]) == 0) return 1;
+  return 0;
+}
+
 /* The command's argument count and options; SG_CLI_OK or a usage error. */
 static int check_command(const sg_cli_command *cmd, const options *o, int nargs) {
   if (nargs < cmd->min_args || nargs > cmd->max_args)
     return sg_cli_usage("%s: expects %s%s", cmd->name, cmd->args[0] ? "" : "no arguments",
                         cmd->args);
+  if (o->detach && !starts_job(cmd))
+    return sg_cli_usage("--detach: %s starts no job (only model train, recommend-all, forecast, "
+                        "route and jobs sleep do)",
+                        cmd->name);
   for (int i = 0; i < o->n_opts; i++)
     if (!listed(cmd->options, o->opts[i].name))
       return sg_cli_usage("%s: takes no option --%s", cmd->name, o->opts[i].name);

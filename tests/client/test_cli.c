@@ -103,6 +103,8 @@ Test(cli, usage_errors_exit_2) {
       ARGS("--json=1", "info"),          /* flag with a value */
       ARGS("--token-file", "/no/such/token", "info"),
       ARGS("--tls-ca", "/no/such/ca.pem", "info"),
+      ARGS("--detach", "info"),                            /* starts no job */
+      ARGS("--detach", "jobs", "get", "0123456789abcdef"), /* nor does this */
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     cli_run r;

@@ -1381,6 +1381,29 @@ def tour_len(xs, ys, tour):
     return sum(d(tour[i], tour[(i + 1) % len(tour)]) for i in range(len(tour)))
 
 
+def s_compute_cancel_deadline(addr):
+    """A compute call's job follows its RPC: a SolveRoutes call (30 s limit) cancelled by the client
+    ends on the server within a step, not 30 s later; one with a 1.5 s deadline answers in time
+    with the best routes so far."""
+    cl = Client(addr)
+    rng = random.Random(9)
+    n = 3000
+    prob = RT.RoutingProblem(metric=RT.RoutingProblem.EUC_2D,
+                             x=[rng.uniform(0, 1e4) for _ in range(n)],
+                             y=[rng.uniform(0, 1e4) for _ in range(n)])
+    req = RT.SolveRoutesRequest(problem=prob, params=RT.SolverParams(time_limit_s=30, seed=1))
+    fut = cl.future(ROUTING + "SolveRoutes", req, timeout=60)
+    wait_in_flight(cl, ROUTING + "SolveRoutes", 1)
+    time.sleep(0.5)  # into the solve
+    check(fut.cancel(), "SolveRoutes (30 s limit) cancelled by the client")
+    settles(cl, ROUTING + "SolveRoutes", time.monotonic())
+    t0 = time.monotonic()
+    r = cl.call(ROUTING + "SolveRoutes", req, timeout=1.5)
+    dt = time.monotonic() - t0
+    check(r.feasible and len(r.routes[0].nodes) == n and dt < 1.5,
+          "with a 1.5 s deadline it answers in %.2f s with a tour of the %d cities" % (dt, n))
+
+
 def s_routing(addr, data_dir):
     """A TSP from TSPLIB text reaches its optimum; a structured CVRP answer is valid with its cost
     recomputed; the job form; bad problems name the field."""
@@ -1453,6 +1476,7 @@ SCENARIOS = {
     "click": s_click,
     "click_train": s_click_train,
     "click_batching": s_click_batching,
+    "compute_cancel_deadline": s_compute_cancel_deadline,
     "click_restart_before": s_click_restart_before,
     "click_restart_after": s_click_restart_after,
     "forecast": s_forecast,
