@@ -372,6 +372,7 @@ struct sg_cache_publisher {
   size_t n;                     /* entries in the filling half */
   size_t inflight;              /* entries of the other half awaiting replies */
   redisContext *ctx;            /* the connection they went out on, or NULL */
+  int64_t stalled_since_us;     /* 0, or when a send failed: both halves wait for a resend */
   char (*keys)[KEY_MAX];        /* 2 × PUBLISH_BATCH */
   uint8_t *blobs;               /* 2 × PUBLISH_BATCH × (header + 8k) */
   size_t *lens;
@@ -432,12 +433,28 @@ static void confirmed(sg_cache_publisher *p, size_t n) {
   p->count += n;
 }
 
-/* Sends the filling half, then reads the replies of the half in flight (final: of both, and the
- * connection goes back to the pool). After a failure both halves are sent again, on fresh
- * connections with backoff, for up to PUBLISH_RETRY_S (SET is idempotent). */
-static sg_status flush(sg_cache_publisher *p, int final, sg_err *err) {
-  if (!p->n && !p->inflight) return SG_OK; /* nothing pending, so no connection held */
+/* One resend of both halves on a fresh connection (SET is idempotent); 1 when Redis confirmed
+ * every entry. Costs a connect and a command timeout at most, nothing during the backoff. */
+static int resend(sg_cache_publisher *p) {
+  redisContext *ctx = conn_get(p->c);
+  if (!ctx) return 0;
   size_t cur = (size_t)p->fill * PUBLISH_BATCH, prev = (size_t)(1 - p->fill) * PUBLISH_BATCH;
+  int ok = send_sets(p, ctx, prev, p->inflight) && send_sets(p, ctx, cur, p->n) &&
+           read_oks(ctx, p->inflight + p->n);
+  conn_put(p->c, ctx, ok);
+  if (!ok) return 0;
+  confirmed(p, p->inflight + p->n);
+  p->inflight = p->n = 0;
+  p->stalled_since_us = 0;
+  return 1;
+}
+
+/* Sends the filling half, then reads the replies of the half in flight (final: of both, and the
+ * connection goes back to the pool). A failure does not wait: the publisher is stalled, both
+ * halves kept, until sg_cache_publish_resume gets them confirmed. */
+static void flush(sg_cache_publisher *p, int final) {
+  if ((!p->n && !p->inflight) || p->stalled_since_us) return;
+  size_t cur = (size_t)p->fill * PUBLISH_BATCH;
   if (!p->ctx) p->ctx = conn_get(p->c);
   if (p->ctx && send_sets(p, p->ctx, cur, p->n) && read_oks(p->ctx, p->inflight) &&
       (!final || read_oks(p->ctx, p->n))) {
@@ -449,31 +466,39 @@ static sg_status flush(sg_cache_publisher *p, int final, sg_err *err) {
       conn_put(p->c, p->ctx, 1);
       p->ctx = NULL;
     }
-    return SG_OK;
+    return;
   }
   if (p->ctx) conn_put(p->c, p->ctx, 0);
   p->ctx = NULL;
-  int64_t give_up = sg_mono_us() + (int64_t)PUBLISH_RETRY_S * 1000000;
+  p->stalled_since_us = sg_mono_us();
+}
+
+int sg_cache_publish_stalled(const sg_cache_publisher *p) { return p && p->stalled_since_us != 0; }
+
+sg_status sg_cache_publish_resume(sg_cache_publisher *p, int max_wait_ms, sg_err *err) {
+  if (!p || !p->stalled_since_us) return SG_OK;
+  int64_t until = sg_mono_us() + (int64_t)max_wait_ms * 1000;
   for (;;) {
-    redisContext *ctx = conn_get(p->c);
-    int ok = ctx && send_sets(p, ctx, prev, p->inflight) && send_sets(p, ctx, cur, p->n) &&
-             read_oks(ctx, p->inflight + p->n);
-    if (ctx) conn_put(p->c, ctx, ok);
-    if (ok) {
-      confirmed(p, p->inflight + p->n);
-      p->inflight = p->n = 0;
-      return SG_OK;
-    }
-    if (sg_mono_us() >= give_up)
+    if (resend(p)) return SG_OK;
+    int64_t now = sg_mono_us();
+    if (now >= p->stalled_since_us + (int64_t)PUBLISH_RETRY_S * 1000000)
       return sg_err_set(err, SG_UNAVAILABLE, "redis %s: publishing failed after %d s of retries",
                         p->c->host, PUBLISH_RETRY_S);
-    struct timespec ts = {0, 50 * 1000000L};
+    if (now >= until) return SG_OK; /* still stalled: the caller comes back */
+    int64_t nap = until - now < 20000 ? until - now : 20000;
+    struct timespec ts = {0, (long)nap * 1000};
     nanosleep(&ts, NULL);
   }
 }
 
+void sg_cache_publish_flush(sg_cache_publisher *p) {
+  if (p) flush(p, 1);
+}
+
 sg_status sg_cache_publish_add(sg_cache_publisher *p, uint64_t user, const uint32_t *items,
                                const float *scores, uint32_t n, sg_err *err) {
+  if (p->stalled_since_us)
+    return sg_err_set(err, SG_FAILED_PRECONDITION, "publish: stalled (resume it first)");
   size_t stride = SG_REC_HEADER_BYTES + 8 * (size_t)p->k;
   size_t slot = (size_t)p->fill * PUBLISH_BATCH + p->n;
   rec_key(p->keys[slot], p->model, user);
@@ -482,7 +507,8 @@ sg_status sg_cache_publish_add(sg_cache_publisher *p, uint64_t user, const uint3
   p->lens[slot] = sg_rec_encode(p->blobs + slot * stride, p->version, p->published_ms,
                                 n < p->k ? SG_REC_COMPLETE : 0, items, scores, n);
   p->n++;
-  return p->n == PUBLISH_BATCH ? flush(p, 0, err) : SG_OK;
+  if (p->n == PUBLISH_BATCH) flush(p, 0);
+  return SG_OK;
 }
 
 static sg_status write_meta(sg_cache_publisher *p, sg_err *err) {
@@ -512,7 +538,12 @@ static sg_status write_meta(sg_cache_publisher *p, sg_err *err) {
 sg_status sg_cache_publish_end(sg_cache_publisher *p, int commit, sg_err *err) {
   if (!p) return SG_OK;
   sg_status st = SG_OK;
-  if (commit && (st = flush(p, 1, err)) == SG_OK) st = write_meta(p, err);
+  if (commit) {
+    flush(p, 1);
+    while (st == SG_OK && p->stalled_since_us)
+      st = sg_cache_publish_resume(p, 1000, err);
+    if (st == SG_OK) st = write_meta(p, err);
+  }
   if (p->ctx) redisFree(p->ctx); /* abandoned with replies pending: not reusable */
   free(p->keys);
   free(p->blobs);

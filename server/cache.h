@@ -72,15 +72,25 @@ void sg_cache_write_back(sg_cache *c, const char *model, uint32_t model_version,
 
 /* Publishing a whole model's lists (RecommendAll): add users in any order; every 1,000 of them
  * go out as one pipelined batch of SET EX, and the replies of a batch are read only after the
- * next one was sent, so Redis never waits on the encoding. After a failure the unconfirmed
- * batches are sent again on fresh connections for up to 5 s, then the publisher fails
- * (SG_UNAVAILABLE naming Redis). */
+ * next one was sent, so Redis never waits on the encoding. A failed send does not wait: the
+ * publisher is stalled, keeping the unconfirmed batches, and takes no more users until
+ * sg_cache_publish_resume has sent them again on a fresh connection (with the cache's backoff);
+ * 5 s after the failure, resume fails (SG_UNAVAILABLE naming Redis). So a job step never waits
+ * on Redis for more than a slice it chooses. */
 typedef struct sg_cache_publisher sg_cache_publisher;
 sg_cache_publisher *sg_cache_publish_begin(sg_cache *c, const char *model, uint32_t model_version,
                                            uint32_t k, sg_err *err);
 sg_status sg_cache_publish_add(sg_cache_publisher *p, uint64_t user, const uint32_t *items,
                                const float *scores, uint32_t n, sg_err *err);
-/* Flushes and writes the meta hash (commit = 1), or just frees (commit = 0). */
+/* 1 while a failed send waits for a resend (publish_add refuses then). */
+int sg_cache_publish_stalled(const sg_cache_publisher *p);
+/* Resends while stalled, for up to max_wait_ms: SG_OK (check stalled), or SG_UNAVAILABLE once
+ * the stall is 5 s old. */
+sg_status sg_cache_publish_resume(sg_cache_publisher *p, int max_wait_ms, sg_err *err);
+/* Sends what was added and reads every reply, without waiting on a failure (it stalls). */
+void sg_cache_publish_flush(sg_cache_publisher *p);
+/* Flushes (resuming for up to 5 s: it blocks) and writes the meta hash (commit = 1), or just
+ * frees (commit = 0). */
 sg_status sg_cache_publish_end(sg_cache_publisher *p, int commit, sg_err *err);
 uint64_t sg_cache_publish_count(const sg_cache_publisher *p);
 

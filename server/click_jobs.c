@@ -433,7 +433,9 @@ typedef struct recs_job {
   sg_cache_publisher *pub; /* NULL when not publishing */
   uint64_t published;
   sg_model *model;
-  uint32_t k, block, next;
+  uint32_t k, block, next; /* next: the first user not computed */
+  uint32_t block_first;    /* the users in the buffers: block_first..next-1 */
+  uint32_t pub_next;       /* the first of those not handed to the publisher */
   int include_seen;
   char path[SG_PATH_MAX + 64];
   FILE *f;
@@ -468,41 +470,67 @@ static int write_rows(recs_job *r, uint32_t first, uint32_t n) {
   return ok;
 }
 
-/* Publishes rows first..first+n-1 of the step's buffers to Redis. */
-static sg_status publish_rows(recs_job *r, uint32_t first, uint32_t n, sg_err *err) {
-  for (uint32_t u = 0; u < n; u++) {
-    const uint32_t *it = r->items + (size_t)u * r->k;
+/* Hands the buffered rows from pub_next on to the publisher, until it stalls on a Redis failure
+ * (the rest wait for a later step). */
+static sg_status publish_rows(recs_job *r, sg_err *err) {
+  for (; r->pub_next < r->next && !sg_cache_publish_stalled(r->pub); r->pub_next++) {
+    size_t u = r->pub_next - r->block_first;
+    const uint32_t *it = r->items + u * r->k;
     uint32_t *ids = (uint32_t *)r->row_items; /* reuse: k uint64 hold k uint32 */
     for (uint32_t s = 0; s < r->counts[u]; s++)
       ids[s] = (uint32_t)r->model->item_ids[it[s]];
-    SG_TRY(sg_cache_publish_add(r->pub, r->model->user_ids[first + u], ids,
-                                r->scores + (size_t)u * r->k, r->counts[u], err));
+    SG_TRY(sg_cache_publish_add(r->pub, r->model->user_ids[r->pub_next], ids, r->scores + u * r->k,
+                                r->counts[u], err));
   }
   return SG_OK;
+}
+
+/* A step waits on a Redis that failed for this long at most, then lets the worker serve the
+ * queues (the publisher retries for 5 s in all, over as many steps). */
+#define PUBLISH_WAIT_MS 20
+
+/* Redis's share of a step: resend what a failure left, then the buffered rows. 1 when the step
+ * must end there (still stalled, or rows left), 0 when the buffers are free. */
+static int publish_owed(recs_job *r, sg_status *st, sg_err *err) {
+  *st = sg_cache_publish_resume(r->pub, PUBLISH_WAIT_MS, err);
+  if (*st == SG_OK && !sg_cache_publish_stalled(r->pub)) *st = publish_rows(r, err);
+  return *st != SG_OK || sg_cache_publish_stalled(r->pub) || r->pub_next < r->next;
 }
 
 static sg_status recs_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
   recs_job *r = sg_job_data(j);
   const sg_model *m = r->model;
-  uint32_t n = m->m.n_users - r->next < r->block ? m->m.n_users - r->next : r->block;
-  sg_click_exclude ex = {m->seen_offsets, m->seen_items};
-  sg_click_topk_out out = {r->items, r->scores, r->counts};
-  SG_TRY(sg_click_topk_range(x, sg_model_placed_for(m, x), r->next, r->next + n, r->k,
-                             !r->include_seen && m->seen_offsets ? &ex : NULL, &out, err));
-  if (!write_rows(r, r->next, n)) return sg_err_set(err, SG_IO, "%s: write failed", r->path);
-  if (r->pub) SG_TRY(publish_rows(r, r->next, n, err));
-  r->next += n;
-  sg_job_progress p = {.done = r->next, .total = m->m.n_users};
-  sg_job_set_progress(j, &p);
-  *done = r->next == m->m.n_users;
-  if (*done && (fflush(r->f) != 0 || fsync(fileno(r->f)) != 0))
-    return sg_err_set(err, SG_IO, "%s: flush failed", r->path);
-  if (*done && r->pub) {
+  sg_status st = SG_OK;
+  *done = 0;
+  if (r->pub && publish_owed(r, &st, err)) return st;
+  if (r->next < m->m.n_users) {
+    uint32_t n = m->m.n_users - r->next < r->block ? m->m.n_users - r->next : r->block;
+    sg_click_exclude ex = {m->seen_offsets, m->seen_items};
+    sg_click_topk_out out = {r->items, r->scores, r->counts};
+    SG_TRY(sg_click_topk_range(x, sg_model_placed_for(m, x), r->next, r->next + n, r->k,
+                               !r->include_seen && m->seen_offsets ? &ex : NULL, &out, err));
+    if (!write_rows(r, r->next, n)) return sg_err_set(err, SG_IO, "%s: write failed", r->path);
+    r->block_first = r->pub_next = r->next;
+    r->next += n;
+    sg_job_progress p = {.done = r->next, .total = m->m.n_users};
+    sg_job_set_progress(j, &p);
+    if (r->next == m->m.n_users && (fflush(r->f) != 0 || fsync(fileno(r->f)) != 0))
+      return sg_err_set(err, SG_IO, "%s: flush failed", r->path);
+    if (r->pub) {
+      SG_TRY(publish_rows(r, err));
+      if (r->pub_next < r->next) return SG_OK; /* stalled: the rest in later steps */
+    }
+    if (r->next < m->m.n_users) return SG_OK;
+  }
+  if (r->pub) { /* every list handed over: the last batches, then the meta hash */
+    sg_cache_publish_flush(r->pub);
+    if (sg_cache_publish_stalled(r->pub)) return SG_OK;
     r->published = sg_cache_publish_count(r->pub);
     sg_cache_publisher *pub = r->pub;
     r->pub = NULL;
     SG_TRY(sg_cache_publish_end(pub, 1, err));
   }
+  *done = 1;
   return SG_OK;
 }
 

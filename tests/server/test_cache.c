@@ -87,6 +87,24 @@ Test(cache, redis_down_at_start_then_back_without_a_restart) {
   sg_test_server_cleanup(&s);
 }
 
+/* A RecommendAll publishing into a hung Redis holds its worker a step at a time, not for the 5 s
+ * of retries: with one worker, Recommend calls still answer. */
+Test(cache, a_stalled_publish_leaves_the_worker_to_interactive_calls) {
+  sg_test_redis r;
+  cr_assert_eq(sg_test_redis_start(&r, 0, NULL), 0);
+  const char *flags[] = {"--redis",       r.addr,      "--metrics-listen",
+                         "127.0.0.1:0",   "--backend", "cpu",
+                         "--cpu-workers", "1",         NULL};
+  sg_test_server s;
+  cr_assert_eq(sg_test_server_start(&s, flags), 0);
+  kill(r.pid, SIGSTOP);
+  cr_expect_eq(sg_test_pyclient(&s, "redis_publish_stalls", NULL), 0);
+  kill(r.pid, SIGCONT);
+  cr_expect_eq(sg_test_server_stop(&s, SIGTERM, 20), 0);
+  sg_test_server_cleanup(&s);
+  sg_test_redis_stop(&r, SIGTERM);
+}
+
 /* ---- the publisher itself, several batches (two in flight at a time) ---- */
 
 static redisContext *redis_at(const sg_test_redis *r) {
@@ -128,8 +146,8 @@ static void expect_published(redisContext *ctx, long users, uint32_t k) {
 static void publish_users(const sg_test_redis *r, long users, long kill_after) {
   char addr[64];
   snprintf(addr, sizeof addr, "127.0.0.1:%d", r->port);
-  sg_cache_config cfg = {.addr = addr, .ttl_s = 600, .connect_timeout_ms = 1000,
-                         .command_timeout_ms = 2000};
+  sg_cache_config cfg = {
+      .addr = addr, .ttl_s = 600, .connect_timeout_ms = 1000, .command_timeout_ms = 2000};
   sg_err e = {0};
   signal(SIGPIPE, SIG_IGN); /* as the server does: a write to the killed connection is EPIPE */
   sg_cache *c = sg_cache_open(&cfg, &e);
@@ -137,16 +155,19 @@ static void publish_users(const sg_test_redis *r, long users, long kill_after) {
   sg_cache_publisher *p = sg_cache_publish_begin(c, "pub", 7, 3, &e);
   cr_assert_not_null(p, "%s", e.msg);
   redisContext *killer = redis_at(r);
+  int stalls = 0;
   for (long u = 0; u < users; u++) {
     uint32_t items[3] = {(uint32_t)u, 1, 2};
     float scores[3] = {0.9f, 0.5f, 0.1f};
+    for (; sg_cache_publish_stalled(p); stalls++) /* as the RecommendAll job does between steps */
+      cr_assert_eq(sg_cache_publish_resume(p, 20, &e), SG_OK, "%s", e.msg);
     cr_assert_eq(sg_cache_publish_add(p, (uint64_t)u, items, scores, 3, &e), SG_OK, "%s", e.msg);
     if (u + 1 == kill_after)
       cr_assert_geq(redis_int(killer, "CLIENT KILL TYPE normal SKIPME yes"), 1,
                     "the publisher's connection was killed");
   }
-  cr_assert_eq(sg_cache_publish_count(p), (uint64_t)users);
   cr_assert_eq(sg_cache_publish_end(p, 1, &e), SG_OK, "%s", e.msg);
+  cr_expect_eq(stalls > 0, kill_after > 0, "a killed connection stalls the publisher (%d)", stalls);
   cr_expect_eq(atomic_load(&sg_cache_get_stats(c)->published), (uint64_t)users);
   expect_published(killer, users, 3);
   redisFree(killer);
