@@ -360,9 +360,13 @@ fail:
   return NULL;
 }
 
+/* Done at the iteration limit, or when the time limit would pass during the next iteration
+ * (assumed as long as the last one): the answer is due by the limit, and a large instance's
+ * iteration can take longer than a caller's margin. The first iteration always runs. */
 static int limit_reached(const sg_aco_solver *s, double elapsed) {
   if (s->prm.max_iterations > 0 && s->iterations >= s->prm.max_iterations) return 1;
-  return s->prm.time_limit_s > 0 && elapsed >= s->prm.time_limit_s;
+  double next = s->iterations > 0 ? s->iter_s : 0.0;
+  return s->prm.time_limit_s > 0 && elapsed + next >= s->prm.time_limit_s;
 }
 
 static void fill_progress(const sg_aco_solver *s, sg_aco_progress *p) {
@@ -389,9 +393,11 @@ sg_status sg_aco_step(sg_aco_solver *s, int64_t max_iterations, sg_aco_progress 
     sg__aco_iter it = {s->colonies,         s->ants,  s->iterations, s->prm.seed, s->prm.new_edges,
                        s->prm.local_search, s->m,     s->sol_cap,    s->choice,   s->src,
                        s->src_pos,          s->lambda};
+    double it0 = now_s();
     if ((st = backend_iterate(s, &it, &out, err)) != SG_OK) break;
     s->iterations++;
     sg__aco_after_ants(s, s->elapsed + (now_s() - t0));
+    s->iter_s = now_s() - it0;
   }
   s->elapsed += now_s() - t0;
   if (st == SG_OK && limit_reached(s, s->elapsed)) s->done = 1;

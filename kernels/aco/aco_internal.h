@@ -52,6 +52,7 @@ struct sg_aco_solver {
   void *host_scratch; /* one ant's scratch for host-side local search */
   int64_t iterations;
   double elapsed;
+  double iter_s; /* how long the last iteration took */
   int done;
 };
 

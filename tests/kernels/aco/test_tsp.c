@@ -184,7 +184,9 @@ Test(aco_tsp, stops_at_the_time_limit) {
   sg_aco_progress pr;
   cr_assert_eq(sg_aco_run(s, &pr, &e), SG_OK, "%s", e.msg);
   cr_assert(pr.done);
-  cr_assert_geq(pr.elapsed_s, 0.3);
+  /* it stops before an iteration that would end past the limit: most of the 0.3 s is used (an
+   * iteration of kroA100 takes milliseconds), and the end is not far past it */
+  cr_assert_geq(pr.elapsed_s, 0.15, "elapsed %g", pr.elapsed_s);
   cr_assert_lt(pr.elapsed_s, 3.0, "elapsed %g", pr.elapsed_s);
   cr_assert_gt(pr.iterations, 0);
   sg_aco_end(s);
