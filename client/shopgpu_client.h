@@ -290,8 +290,8 @@ typedef struct shopgpu_score_stream {
 int shopgpu_click_score_stream(shopgpu_client *client, const shopgpu_score_stream *stream,
                                int64_t timeout_ms, shopgpu_status *status);
 
-/* The top k (1..1024; 0 = 10) items of each of n_users users, best first, seen items excluded
- * unless include_seen. *response: one UserRecommendations per user, in order. */
+/* The top k (1..1024; 0 is INVALID_ARGUMENT) items of each of n_users users, best first, seen
+ * items excluded unless include_seen. *response: one UserRecommendations per user, in order. */
 int shopgpu_click_recommend(shopgpu_client *client, const char *model, uint32_t version,
                             const uint64_t *user_ids, size_t n_users, uint32_t k, int include_seen,
                             Shopgpu__V1__RecommendResponse **response, int64_t timeout_ms,

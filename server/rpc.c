@@ -96,6 +96,7 @@ struct sg_rpc {
   char address[256];
   atomic_int shutting_down;
   atomic_int live_calls;
+  atomic_long ops_pending; /* batches started whose completion a poller has not handled yet */
   int shutdown_tag; /* its address is the shutdown notification's tag */
   int drained;      /* the shutdown notification arrived */
 };
@@ -192,8 +193,10 @@ sg_status sg_call_cancel_status(const sg_call *c) {
  * the call (GRPC_CORE.md §4): cancel it and drop the reference. Caller holds c->mu. */
 static int start_batch(sg_call *c, const grpc_op *ops, size_t n, tag *t) {
   sg_call_ref(c);
+  atomic_fetch_add(&c->rpc->ops_pending, 1);
   grpc_call_error e = grpc_call_start_batch(c->call, ops, n, t, NULL);
   if (e == GRPC_CALL_OK) return 1;
+  atomic_fetch_sub(&c->rpc->ops_pending, 1);
   SG_ERROR("rpc", "%s: batch refused: %s", c->method ? c->method->path : "?",
            grpc_call_error_to_string(e));
   grpc_call_cancel_with_status(c->call, GRPC_STATUS_INTERNAL, "internal error", NULL);
@@ -642,13 +645,16 @@ static void *poller_main(void *arg) {
     if (ev.type == GRPC_QUEUE_SHUTDOWN) break;
     if (ev.type != GRPC_OP_COMPLETE) continue;
     tag *t = ev.tag;
-    switch (t->kind) {
+    int kind = t->kind; /* t lives in the call, which its handler may free */
+    switch (kind) {
     case TAG_NEW: on_new(t->call, ev.success); break;
     case TAG_RECV: on_recv(t->call, ev.success); break;
     case TAG_SEND: on_send(t->call, ev.success); break;
     case TAG_FINISH: on_finish(t->call, ev.success); break;
     case TAG_CLOSE: on_close(t->call); break;
     }
+    /* after the handler: a batch it started in turn was counted first, so 0 means quiet */
+    if (kind != TAG_NEW) atomic_fetch_sub(&p->rpc->ops_pending, 1);
   }
   return NULL;
 }
@@ -821,6 +827,18 @@ void sg_rpc_shutdown(sg_rpc *rpc) {
   grpc_server_destroy(rpc->server);
   rpc->server = NULL;
   sg_pool_stop(rpc->pool); /* every queued handler runs (and sees its call cancelled) */
+  /* A completion handled after its queue was shut down must not start a batch (a send's end
+   * starts the call's final one): once a shut-down queue has no op left, core aborts on it. So
+   * the pollers first handle every outstanding batch of the cancelled calls. */
+  for (int waited_ms = 0; atomic_load(&rpc->ops_pending) > 0; waited_ms++) {
+    if (waited_ms == 10000) {
+      SG_ERROR("rpc", "%ld batch(es) still outstanding after 10 s; shutting down the queues",
+               atomic_load(&rpc->ops_pending));
+      break;
+    }
+    struct timespec ms = {0, 1000000};
+    nanosleep(&ms, NULL);
+  }
   for (int i = 0; i < rpc->cfg.pollers; i++)
     grpc_completion_queue_shutdown(rpc->pollers[i].cq);
   for (int i = 0; i < rpc->cfg.pollers; i++)
