@@ -117,6 +117,7 @@ typedef struct train_job {
   sg_click_train_config cfg;
   sg_click_trainer *trainer;
   sg_click_train_progress progress;
+  uint32_t logged_epoch; /* the last epoch whose validation metrics went to the log */
   sg_model *model; /* the stored model, once done */
 } train_job;
 
@@ -368,6 +369,12 @@ static sg_status train_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
     if (!t->trainer) return err->code;
   }
   SG_TRY(sg_click_train_step(t->trainer, TRAIN_MINIBATCHES_PER_STEP, &t->progress, err));
+  if (t->progress.epoch > t->logged_epoch && !isnan(t->progress.valid_logloss)) {
+    t->logged_epoch = t->progress.epoch;
+    SG_INFO("click", "train %s: epoch %u/%u: valid log loss %.4f, AUC %.4f%s", t->name,
+            t->progress.epoch, t->progress.epochs, t->progress.valid_logloss,
+            t->progress.valid_auc, t->progress.best_epoch == t->progress.epoch ? " (best)" : "");
+  }
   sg_job_progress p = {.done = t->progress.done, .total = t->progress.total};
   if (!isnan(t->progress.valid_logloss)) {
     p.has_best = 1;

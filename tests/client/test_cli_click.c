@@ -402,6 +402,11 @@ Test(cli_click, model_train_from_a_labelled_click_log) {
   cr_assert(a && sscanf(a + 13, "%lf", &auc) == 1, "%s", r.out);
   /* 10% flipped labels cap the AUC near 0.9; a model that learnt nothing sits at 0.5 */
   cr_expect_gt(auc, 0.8, "%s", r.out);
+  /* each epoch's validation metrics are in the server's log */
+  char grep[512];
+  snprintf(grep, sizeof grep, "grep -q 'train clicks: epoch 20/20: valid log loss 0\\.' '%s'",
+           srv.log_path);
+  cr_expect_eq(system(grep), 0, "no epoch line in %s", srv.log_path);
   run_cli(&r,
           ARGS("--server", srv.addr, "--json", "recommend", "--model", "clicks", "--user", "7",
                "-k", "5", "--include-seen"),
