@@ -26,6 +26,7 @@ struct sg_route_job {
   sg_aco_solver *solver;
   int64_t per_step;
   double last_elapsed;
+  int64_t answer_by_us; /* the solve ends by then (sg_mono_us; 0 = no bound) */
   char name[128];
   /* the answer */
   Shopgpu__V1__Route *routes, **route_ptrs;
@@ -156,8 +157,14 @@ sg_route_job *sg_route_job_new(const Shopgpu__V1__SolveRoutesRequest *req, doubl
 }
 
 /* One step of about STEP_TARGET_S: the iterations per step follow the measured cost. */
+void sg_route_job_answer_by(sg_route_job *r, int64_t mono_us) { r->answer_by_us = mono_us; }
+
 static sg_status route_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
   sg_route_job *r = sg_job_data(j);
+  if (!r->solver && r->answer_by_us) { /* what the queue and the parsing left of the deadline */
+    double left = fmax(0.01, (double)(r->answer_by_us - sg_mono_us()) * 1e-6);
+    if (r->params.time_limit_s == 0 || r->params.time_limit_s > left) r->params.time_limit_s = left;
+  }
   if (!r->solver) {
     r->solver = sg_aco_begin(x, &r->problem, &r->params, err);
     if (!r->solver) return err->code;

@@ -1409,7 +1409,7 @@ def tour_len(xs, ys, tour):
 
 def s_compute_cancel_deadline(addr):
     """A compute call's job follows its RPC: a SolveRoutes call (30 s limit) cancelled by the client
-    ends on the server within a step, not 30 s later; one with a 2 s deadline answers in time
+    ends on the server within a step, not 30 s later; one with a 5 s deadline answers in time
     with the best routes so far."""
     cl = Client(addr)
     rng = random.Random(9)
@@ -1423,17 +1423,17 @@ def s_compute_cancel_deadline(addr):
     time.sleep(0.5)  # into the solve
     check(fut.cancel(), "SolveRoutes (30 s limit) cancelled by the client")
     settles(cl, ROUTING + "SolveRoutes", time.monotonic())
-    # the solve is cut to 90% of the deadline less 50 ms and stops at an iteration's end: 1,000
-    # cities keep the iterations short enough for a loaded CI machine
+    # the solve ends by 90% of the deadline less 50 ms, counted from the call's arrival; 5 s
+    # leave 0.55 s to answer and send on a loaded CI machine under the sanitizers
     m = 1000
     small = RT.SolveRoutesRequest(problem=RT.RoutingProblem(
         metric=RT.RoutingProblem.EUC_2D, x=prob.x[:m], y=prob.y[:m]),
         params=RT.SolverParams(time_limit_s=30, seed=1))
     t0 = time.monotonic()
-    r = cl.call(ROUTING + "SolveRoutes", small, timeout=2.0)
+    r = cl.call(ROUTING + "SolveRoutes", small, timeout=5.0)
     dt = time.monotonic() - t0
-    check(r.feasible and len(r.routes[0].nodes) == m and dt < 2.0,
-          "with a 2 s deadline it answers in %.2f s with a tour of the %d cities" % (dt, m))
+    check(r.feasible and len(r.routes[0].nodes) == m and dt < 5.0,
+          "with a 5 s deadline it answers in %.2f s with a tour of the %d cities" % (dt, m))
 
 
 def s_routing(addr, data_dir):
