@@ -340,9 +340,7 @@ static sg_status new_id(char *id, sg_err *err) {
 
 static sg_status validate_submit(const Shopgpu__V1__SubmitJobRequest *req,
                                  const sg_submit_kind **kind, sg_err *err) {
-  if (req->priority < SG_PRIORITY_MIN || req->priority > SG_PRIORITY_MAX)
-    return sg_err_set(err, SG_INVALID_ARGUMENT, "priority: %d is outside %d..%d", req->priority,
-                      SG_PRIORITY_MIN, SG_PRIORITY_MAX);
+  SG_TRY(sg_priority_check(req->priority, err));
   if (strlen(req->label) > LABEL_MAX)
     return sg_err_set(err, SG_INVALID_ARGUMENT, "label: longer than %d bytes", LABEL_MAX);
   for (int i = 0; i < sg_submit_kind_count; i++) {

@@ -284,6 +284,12 @@ size_t sg_sched_queued(sg_sched *s, sg_job_class cls) {
   return n;
 }
 
+sg_status sg_priority_check(int priority, sg_err *err) {
+  if (priority >= SG_PRIORITY_MIN && priority <= SG_PRIORITY_MAX) return SG_OK;
+  return sg_err_set(err, SG_INVALID_ARGUMENT, "priority: %d is outside %d..%d", priority,
+                    SG_PRIORITY_MIN, SG_PRIORITY_MAX);
+}
+
 uint64_t sg_sched_done(sg_sched *s, sg_job_class cls) { return atomic_load(&s->done[cls]); }
 
 void sg_sched_batch_counts(sg_sched *s, uint64_t *calls, uint64_t *jobs) {

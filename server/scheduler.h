@@ -43,6 +43,8 @@ typedef enum sg_job_state {
 
 #define SG_PRIORITY_MIN (-100)
 #define SG_PRIORITY_MAX 100
+/* SG_OK, or INVALID_ARGUMENT naming `priority` when it is outside MIN..MAX. */
+sg_status sg_priority_check(int priority, sg_err *err);
 
 typedef struct sg_job_progress {
   uint64_t done, total; /* in the kind's unit (series, iterations, users, minibatches) */

@@ -30,9 +30,7 @@ void sg_svc_forecast_forecast(sg_call *call, const ProtobufCMessage *req) {
   sg_server *srv = sg_call_app(call);
   sg_err err = {0};
   const Shopgpu__V1__ForecastRequest *q = (const void *)req;
-  if (q->priority < SG_PRIORITY_MIN || q->priority > SG_PRIORITY_MAX) {
-    sg_err_set(&err, SG_INVALID_ARGUMENT, "priority: %d is outside %d..%d", q->priority,
-               SG_PRIORITY_MIN, SG_PRIORITY_MAX);
+  if (sg_priority_check(q->priority, &err) != SG_OK) {
     sg_call_reply(call, NULL, &err);
     return;
   }

@@ -1368,6 +1368,8 @@ def s_forecast(addr):
                                           series=series[:1]), "spec.optimizer"),
                       (FC.ForecastRequest(spec=FC.ForecastSpec(horizon=10001), series=series[:1]),
                        "spec.horizon: 10001"),
+                      (FC.ForecastRequest(spec=FC.ForecastSpec(horizon=3), series=series[:1],
+                                          priority=101), "priority: 101"),
                       (FC.ForecastRequest(spec=FC.ForecastSpec(horizon=3, n_xreg=9),
                                           series=series[:1]), "spec.n_xreg: 9"),
                       # 2^32 - 1 must not wrap to -1, which means "automatic"
@@ -1487,6 +1489,9 @@ def s_routing(addr, data_dir):
         e = expect_error(lambda: cl.call(ROUTING + "SolveRoutes", RT.SolveRoutesRequest(problem=p)),
                          C.INVALID_ARGUMENT, "bad problem (%s)" % word)
         check(word in e.details(), "message %r names %r" % (e.details(), word))
+    e = expect_error(lambda: cl.call(ROUTING + "SolveRoutes", RT.SolveRoutesRequest(
+        problem=RT.RoutingProblem(x=xs, y=ys), priority=-101)), C.INVALID_ARGUMENT, "priority -101")
+    check("priority: -101" in e.details(), e.details())
 
 
 SCENARIOS = {
