@@ -1,7 +1,7 @@
 /* shopgpu_rec_lookup and `shopgpu rec-get` against a real redis-server that a real shopgpu-server
  * published to (RecommendAll): a hit decodes to the double-reference top k and to Recommend's
  * list; a corrupted blob (SET here through hiredis), a missing key and an unknown user are
- * misses; a dead Redis is an error; AUTH through --redis-password-file. */
+ * misses; a dead Redis is an error; AUTH through --redis-password-file; --redis-db. */
 #include <hiredis/hiredis.h>
 
 #include "cli_run.h"
@@ -172,5 +172,23 @@ Test(rec, rec_get_authenticates_with_the_password_file) {
   run_cli(&r, ARGS("rec-get", "--redis", redis.addr, "--model", "shop", "--user", "1"), NULL);
   cr_expect_eq(r.status, 1);
   cr_expect_neq(strstr(r.err, "NOAUTH"), NULL, "%s", r.err);
+  stop_server_checked();
+}
+
+Test(rec, rec_get_reads_the_database_the_server_publishes_to) {
+  make_aux_dir();
+  cr_assert_eq(sg_test_redis_start(&redis, 0, NULL), 0, "redis-server did not start");
+  start_server(ARGS("--backend", "cpu", "--redis", redis.addr, "--redis-db", "2"));
+  test_model m;
+  make_model(&m, 3, 5, 2, 1);
+  publish(&m, 2);
+  cli_run r;
+  run_cli(&r, ARGS("rec-get", "--redis", redis.addr, "--model", "shop", "--user", "1"), NULL);
+  cr_expect_eq(r.status, 1, "database 0 has no list: %s", r.out);
+  run_cli(
+      &r,
+      ARGS("rec-get", "--redis", redis.addr, "--redis-db", "2", "--model", "shop", "--user", "1"),
+      NULL);
+  cr_expect_eq(r.status, 0, "stderr: %s", r.err);
   stop_server_checked();
 }

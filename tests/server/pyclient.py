@@ -1130,6 +1130,15 @@ def s_redis_publish(addr, metrics_addr, redis_addr, ttl):
         if abs(pairs[0][1] - sigmoid(logit(U, V, w, b, u, want[0]))) > 1e-5:
             raise Failed("user %d: score %f" % (10 + u, pairs[0][1]))
     log("ok: all 40 blobs decode to the float64 top 4 with their scores")
+    readme = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                               "README.md")).read()
+    start = readme.index("```python\nimport struct") + len("```python\n")
+    ns = {}
+    exec(readme[start:readme.index("```", start)], ns)  # the README's decoder, as printed
+    blob = r("GET", "shopgpu:rec:shop:10")
+    version, pairs = ns["decode"](blob)
+    check((version, [tuple(p) for p in pairs]) == (decode_recs(blob)[0], decode_recs(blob)[2]),
+          "the README's Python decoder reads a published blob")
     meta = r("HGETALL", "shopgpu:rec:shop:meta")
     meta = dict(zip(meta[::2], meta[1::2]))
     check(meta[b"version"] == b"1" and meta[b"k"] == b"4" and meta[b"users"] == b"40",
@@ -1162,6 +1171,15 @@ def s_redis_cache_aside(addr, metrics_addr, redis_addr):
     second = cl.call(CLICK + "Recommend", CK.RecommendRequest(model="shop", user_ids=[15], k=5))
     check(second.from_cache and list(second.users[0].item_ids) == list(first.users[0].item_ids),
           "the second is a hit with the same list")
+    check(0 < r("TTL", "shopgpu:rec:shop:15") <= 600, "the write-back has the --cache-ttl")
+    good = r("GET", "shopgpu:rec:shop:15")
+    bad = cache_stat(metrics_addr, "bad_blobs")
+    r("SET", "shopgpu:rec:shop:15", good[:-8])  # a valid header, one entry short
+    short = cl.call(CLICK + "Recommend", CK.RecommendRequest(model="shop", user_ids=[15], k=5))
+    check(not short.from_cache and cache_stat(metrics_addr, "bad_blobs") == bad + 1,
+          "a blob whose length disagrees with its k is a miss, counted as bad")
+    wait_until(lambda: r("GET", "shopgpu:rec:shop:15") == good or
+               len(r("GET", "shopgpu:rec:shop:15")) == len(good), 5, "and rewritten")
     r("SET", "shopgpu:rec:shop:15", b"garbage!" * 5)
     bad = cache_stat(metrics_addr, "bad_blobs")
     third = cl.call(CLICK + "Recommend", CK.RecommendRequest(model="shop", user_ids=[15], k=5))
