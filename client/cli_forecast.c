@@ -166,7 +166,8 @@ static int send(sg_cli *cli, const Shopgpu__V1__ForecastRequest *req,
                 char id[SHOPGPU_JOB_ID_SIZE]) {
   shopgpu_status st;
   int64_t timeout = sg_cli_stream_timeout(cli); /* the data and the fits take their time */
-  if (req->n_series <= SHOPGPU_FORECAST_DIRECT_MAX && !cli->detach) {
+  /* in the call when small and nobody watches a progress bar (stderr not a terminal) */
+  if (req->n_series <= SHOPGPU_FORECAST_DIRECT_MAX && !cli->detach && !cli->progress) {
     if (shopgpu_forecast(cli->client, req, direct, timeout, &st) != 0)
       return sg_cli_rpc_error(cli, &st);
     return SG_CLI_OK;

@@ -246,7 +246,8 @@ int sg_cli_cmd_route(sg_cli *cli, int argc, char **argv) {
   req.problem = &problem;
   req.params = &params;
   req.priority = (int32_t)a.priority;
-  if (cli->detach || a.time_limit_s > DIRECT_MAX_S)
+  /* a job when it is long, detached, or someone watches the progress bar (a terminal) */
+  if (cli->detach || a.time_limit_s > DIRECT_MAX_S || cli->progress)
     rc = solve_job(cli, &a, &req);
   else
     rc = solve_direct(cli, &a, &req);

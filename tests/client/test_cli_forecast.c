@@ -271,6 +271,13 @@ Test(cli_forecast, over_a_thousand_series_run_as_a_job_and_detach_then_job) {
   cr_expect_eq(strncmp(lines[2002], "s1000,13,", 9), 0, "%s", lines[2002]);
   free_lines(lines, n);
   const char *small = write_monthly(), *direct = aux("direct.csv"), *later = aux("later.csv");
+  run_cli(&r,
+          ARGS("--server", srv.addr, "--progress", "forecast", small, "--horizon", "3", "--out",
+               direct),
+          NULL);
+  cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+  expect_has(r.err, " series"); /* a small file with a progress bar to draw runs as a job too */
+  expect_has(r.err, "succeeded");
   run_cli(&r, ARGS("--server", srv.addr, "forecast", small, "--horizon", "3", "--out", direct),
           NULL);
   cr_assert_eq(r.status, 0, "stderr: %s", r.err);

@@ -318,6 +318,15 @@ Test(cli_route, a_limit_over_60_s_runs_as_a_job_with_the_best_cost_shown) {
   run_cli(&r, ARGS("--server", srv.addr, "jobs", "list", "--kind", "solve_routes"), NULL);
   cr_assert_eq(r.status, 0, "stderr: %s", r.err);
   expect_has(r.out, "solve_routes");
+  /* a short limit with a progress bar to draw (as on a terminal) runs as a job too */
+  run_cli(&r,
+          ARGS("--server", srv.addr, "route", PN16, "--time-limit", "5", "--iterations", "50",
+               "--progress"),
+          NULL);
+  cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+  expect_has(r.err, "/5000 ms");
+  expect_has(r.err, "succeeded");
+  expect_has(r.out, "iterations  50\n");
   stop_server_checked();
 }
 
