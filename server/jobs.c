@@ -24,6 +24,7 @@
 #define LIST_DEFAULT 100
 #define LIST_MAX 10000
 #define JOB_FILE_MAX ((size_t)1 << 31)
+#define SWEEP_EVERY_MS 200 /* expired jobs go within this of their TTL */
 
 typedef struct watcher {
   struct watcher *next;
@@ -49,7 +50,8 @@ typedef struct entry {
 struct sg_jobs {
   sg_server *srv;
   char dir[SG_PATH_MAX + 8];
-  int64_t ttl_ms; /* 0 = keep forever */
+  int64_t ttl_ms;   /* 0 = keep forever */
+  int64_t swept_ms; /* the last sweep (unix ms) */
   pthread_mutex_t mu;
   entry *head;
   size_t count;
@@ -311,8 +313,13 @@ static void reply_entry(sg_call *call, const entry *copy) {
 
 void sg_jobs_sweep(sg_jobs *jobs) {
   if (jobs->ttl_ms <= 0) return;
-  int64_t cutoff = unix_ms() - jobs->ttl_ms;
+  int64_t now = unix_ms(), cutoff = now - jobs->ttl_ms;
   pthread_mutex_lock(&jobs->mu);
+  if (now - jobs->swept_ms < SWEEP_EVERY_MS) { /* a busy Get poller need not walk the list */
+    pthread_mutex_unlock(&jobs->mu);
+    return;
+  }
+  jobs->swept_ms = now;
   for (entry **pp = &jobs->head; *pp;) {
     entry *e = *pp;
     if (final_state(e->state) && !e->watchers && e->finished_ms < cutoff) {

@@ -38,9 +38,10 @@ extern const int sg_submit_kind_count;
 /* Opens DATA_DIR/jobs (created if missing), recovering what an earlier run left. ttl_s: finished
  * jobs older than this are deleted, with their files (0 = keep forever). */
 sg_jobs *sg_jobs_open(struct sg_server *srv, const char *data_dir, double ttl_s, sg_err *err);
-/* Deletes the finished jobs older than the TTL that no one watches. Called on Submit, Get, List,
- * Watch and Cancel (so an expired job is never answered) and by the server's main thread every
- * few seconds (so their disk space is freed on an idle server too). */
+/* Deletes the finished jobs older than the TTL that no one watches (at most every 200 ms).
+ * Called on Submit, Get, List, Watch and Cancel (so an expired job is answered for 200 ms at
+ * most) and by the server's main thread every few seconds (so their disk space is freed on an
+ * idle server too). */
 void sg_jobs_sweep(sg_jobs *jobs);
 /* Ends open Watch streams (UNAVAILABLE) and refuses new ones: the first step of a shutdown. */
 void sg_jobs_end_watches(sg_jobs *jobs);
