@@ -849,6 +849,22 @@ def s_click(addr):
     e = expect_error(lambda: cl.stub(CLICK + "UploadModel")(hdr_only, timeout=10),
                      C.INVALID_ARGUMENT, "UploadModel without rows")
     check("chunks" in e.details(), e.details())
+    hdr = CK.UploadModelRequest(header=CK.UploadModelHeader(
+        name="bad", n_users=2, n_items=2, dim=1, weights=[0.0], user_ids=[1, 2], item_ids=[1, 2]))
+    def chunk(matrix, offset, values):
+        return CK.UploadModelRequest(chunk=CK.UploadModelChunk(
+            matrix=matrix, row_offset=offset, rows=struct.pack("<%df" % len(values), *values)))
+    USERS, ITEMS = CK.UploadModelChunk.USERS, CK.UploadModelChunk.ITEMS
+    for msgs, word in (([hdr, CK.UploadModelRequest(chunk=CK.UploadModelChunk(
+                            matrix=USERS, rows=b"\0\0\0"))], "not whole rows"),
+                       ([hdr, chunk(ITEMS, 1, [0.5, 0.5])], "past 2 item rows"),
+                       ([hdr, chunk(USERS, 0, [0.5]), chunk(USERS, 0, [0.5])],
+                        "user row 0 sent twice"),
+                       ([hdr, hdr], "header: sent twice"),
+                       ([chunk(USERS, 0, [0.5])], "the first message must be the header")):
+        e = expect_error(lambda: cl.stub(CLICK + "UploadModel")(iter(msgs), timeout=10),
+                         C.INVALID_ARGUMENT, "UploadModel: %s" % word)
+        check(word in e.details(), "message %r names %r" % (e.details(), word))
     dup = uids[:]
     dup[3] = dup[1]
     e = expect_error(lambda: upload_model(cl, "bad", U, V, w, b, dup, iids), C.INVALID_ARGUMENT,
