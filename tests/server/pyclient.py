@@ -1305,6 +1305,28 @@ def s_redis_publish_stalls(addr, metrics_addr):
           "redis" in j.error_message, "then it fails: %s" % j.error_message)
 
 
+def s_redis_publish_resumes(addr, metrics_addr, redis_addr, redis_pid):
+    """Redis hangs (SIGSTOP) as a RecommendAll starts publishing and comes back 1 s later: the job
+    resends what was not confirmed and succeeds with every list in Redis."""
+    cl = Client(addr)
+    recs_model(cl)
+    os.kill(int(redis_pid), signal.SIGSTOP)
+    try:
+        t = cl.call(CLICK + "RecommendAll", CK.RecommendAllRequest(model="shop", k=3))
+        wait_until(lambda: get_job(cl, t.id).state == JS.JOB_STATE_RUNNING, 3,
+                   "RecommendAll's first step ended")
+        time.sleep(1.0)
+        check(get_job(cl, t.id).state == JS.JOB_STATE_RUNNING, "it waits for Redis")
+    finally:
+        os.kill(int(redis_pid), signal.SIGCONT)
+    j = wait_job(cl, t.id, 30)
+    check(j.state == JS.JOB_STATE_SUCCEEDED and j.recommend_all.published == 40,
+          "once Redis is back it publishes all 40 lists (%s)" % j.error_message)
+    r = Resp(redis_addr)
+    check(all(decode_recs(r("GET", "shopgpu:rec:shop:%d" % u))[0] == 1 for u in range(10, 50)),
+          "every list is in Redis")
+
+
 def s_redis_down_again(addr, metrics_addr, redis_port):
     """Redis crashed while the server runs: Recommend still answers (computed)."""
     cl = Client(addr)
@@ -1559,6 +1581,7 @@ SCENARIOS = {
     "redis_auth": s_redis_auth,
     "redis_down_again": s_redis_down_again,
     "redis_publish_stalls": s_redis_publish_stalls,
+    "redis_publish_resumes": s_redis_publish_resumes,
     "redis_hung": s_redis_hung,
     "jobs_priority": s_jobs_priority,
     "jobs_restart_before": s_jobs_restart_before,

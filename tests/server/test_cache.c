@@ -105,6 +105,25 @@ Test(cache, a_stalled_publish_leaves_the_worker_to_interactive_calls) {
   sg_test_redis_stop(&r, SIGTERM);
 }
 
+/* The same hang, over within 1 s: the job resends and succeeds. */
+Test(cache, a_publish_resumes_when_redis_answers_again) {
+  sg_test_redis r;
+  cr_assert_eq(sg_test_redis_start(&r, 0, NULL), 0);
+  const char *flags[] = {"--redis",       r.addr,      "--metrics-listen",
+                         "127.0.0.1:0",   "--backend", "cpu",
+                         "--cpu-workers", "1",         NULL};
+  sg_test_server s;
+  cr_assert_eq(sg_test_server_start(&s, flags), 0);
+  char pid[16];
+  snprintf(pid, sizeof pid, "%d", (int)r.pid);
+  const char *args[] = {r.addr, pid, NULL};
+  cr_expect_eq(sg_test_pyclient(&s, "redis_publish_resumes", args), 0);
+  kill(r.pid, SIGCONT); /* in case the scenario died between its stop and its continue */
+  cr_expect_eq(sg_test_server_stop(&s, SIGTERM, 20), 0);
+  sg_test_server_cleanup(&s);
+  sg_test_redis_stop(&r, SIGTERM);
+}
+
 /* ---- the publisher itself, several batches (two in flight at a time) ---- */
 
 static redisContext *redis_at(const sg_test_redis *r) {
