@@ -393,10 +393,12 @@ Test(cli_click, model_train_from_a_labelled_click_log) {
   const char *csv = write_labelled_csv();
   cli_run r;
   run_cli(&r,
-          ARGS("--server", srv.addr, "model", "train", "--name", "clicks", "--interactions", csv,
-               "--dim", "8", "--epochs", "20", "--seed", "5", "--learning-rate", "0.05"),
+          ARGS("--server", srv.addr, "--progress", "model", "train", "--name", "clicks",
+               "--interactions", csv, "--dim", "8", "--epochs", "20", "--seed", "5",
+               "--learning-rate", "0.05"),
           NULL);
   cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+  cr_expect_neq(strstr(r.err, "80/80 minibatches"), NULL, "the progress bar ends: %s", r.err);
   const char *a = strstr(r.out, "valid_auc    ");
   double auc = 0;
   cr_assert(a && sscanf(a + 13, "%lf", &auc) == 1, "%s", r.out);
@@ -467,6 +469,15 @@ Test(cli_click, recommend_all_out_writes_every_users_top_k) {
                "--out", out),
           NULL);
   cr_expect_eq(r.status, 2, "--out with --detach is a usage error");
+  run_cli(&r, ARGS("--server", srv.addr, "--detach", "recommend-all", "--model", "all", "-k", "4"),
+          NULL);
+  cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+  cr_expect_eq(strlen(r.out), 33, "--detach prints the job id: %s", r.out);
+  char watch_id[40];
+  snprintf(watch_id, sizeof watch_id, "%.32s", r.out);
+  run_cli(&r, ARGS("--server", srv.addr, "--progress", "jobs", "watch", watch_id), NULL);
+  cr_expect_eq(r.status, 0, "the detached job succeeds: %s", r.err);
+  cr_expect_neq(strstr(r.err, "users"), NULL, "the progress bar counts users: %s", r.err);
   run_cli(&r, ARGS("--server", srv.addr, "recommend-all", "--model", "all"), NULL);
   cr_expect_eq(r.status, 2);
   cr_expect_neq(strstr(r.err, "recommend-all: -k is required"), NULL, "%s", r.err);
