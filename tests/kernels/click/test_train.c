@@ -186,20 +186,24 @@ static sg_click_model truth_model(uint64_t seed) {
   return m;
 }
 
+/* 120,000 impressions and a cosine schedule: with 60,000 at a constant rate, the sample alone put
+ * SGD's test AUC more than 0.01 under the true model's for 2 seeds of 40 (a flaky test, since
+ * the seed changes every run); now the worst gap over seeds 1-40 is 0.004 (SGD) and 0.003 (Adam). */
 static void recovers_known_auc(sg_click_optimizer opt, float lr, uint64_t seed) {
   sg_click_model truth = truth_sized(seed, 50, 40);
-  clicklog tr = draw_log(&truth, 60000, seed + 1), te = draw_log(&truth, 20000, seed + 2);
+  clicklog tr = draw_log(&truth, 120000, seed + 1), te = draw_log(&truth, 20000, seed + 2);
   sg_click_data d = {50, 40, tr.n, tr.users, tr.items, tr.labels};
   sg_click_train_config cfg;
   sg_click_train_config_default(&cfg);
   cfg.dim = 4;
-  cfg.epochs = 12;
+  cfg.epochs = 20;
   cfg.batch_size = 256;
   cfg.lr = lr;
+  cfg.lr_schedule = SG_CLICK_LR_COSINE;
   cfg.l2 = 1e-3f;
   cfg.optimizer = opt;
   cfg.negatives = 0;
-  cfg.patience = 3;
+  cfg.patience = 5;
   cfg.seed = seed;
   sg_click_train_progress prog;
   sg_click_model m = train(cpu.x, &d, &cfg, &prog);
