@@ -188,7 +188,8 @@ static sg_click_model truth_model(uint64_t seed) {
 
 /* 120,000 impressions and a cosine schedule: with 60,000 at a constant rate, the sample alone put
  * SGD's test AUC more than 0.01 under the true model's for 2 seeds of 40 (a flaky test, since
- * the seed changes every run); now the worst gap over seeds 1-40 is 0.004 (SGD) and 0.003 (Adam). */
+ * the seed changes every run); now the worst gap over seeds 1-40 is 0.004 (SGD) and 0.003 (Adam).
+ */
 static void recovers_known_auc(sg_click_optimizer opt, float lr, uint64_t seed) {
   sg_click_model truth = truth_sized(seed, 50, 40);
   clicklog tr = draw_log(&truth, 120000, seed + 1), te = draw_log(&truth, 20000, seed + 2);
