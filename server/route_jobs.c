@@ -113,17 +113,15 @@ static sg_status problem_from(const Shopgpu__V1__RoutingProblem *p, sg_route_job
   return sg_aco_problem_check(&r->problem, err);
 }
 
-static void params_from(const Shopgpu__V1__SolverParams *p, double max_time_s, sg_aco_params *o) {
+static void params_from(const Shopgpu__V1__SolverParams *p, sg_aco_params *o) {
   sg_aco_params_default(o);
   if (!p) {
-    o->time_limit_s = fmin(DEFAULT_TIME_LIMIT_S, max_time_s);
+    o->time_limit_s = DEFAULT_TIME_LIMIT_S;
     return;
   }
   o->time_limit_s = p->time_limit_s > 0 ? p->time_limit_s
                     : p->max_iterations ? 0
                                         : DEFAULT_TIME_LIMIT_S;
-  if (max_time_s < INFINITY && (o->time_limit_s == 0 || o->time_limit_s > max_time_s))
-    o->time_limit_s = max_time_s;
   o->max_iterations = p->max_iterations;
   o->seed = p->seed;
   o->ants = p->ants, o->colonies = p->colonies, o->candidates = p->candidates;
@@ -133,7 +131,7 @@ static void params_from(const Shopgpu__V1__SolverParams *p, double max_time_s, s
   o->local_search = !p->no_local_search;
 }
 
-sg_route_job *sg_route_job_new(const Shopgpu__V1__SolveRoutesRequest *req, double max_time_s,
+sg_route_job *sg_route_job_new(const Shopgpu__V1__SolveRoutesRequest *req, int64_t answer_by_us,
                                sg_err *err) {
   sg_route_job *r = calloc(1, sizeof *r);
   if (!r) {
@@ -151,14 +149,13 @@ sg_route_job *sg_route_job_new(const Shopgpu__V1__SolveRoutesRequest *req, doubl
     sg_route_job_free(r);
     return NULL;
   }
-  params_from(p, max_time_s, &r->params);
+  params_from(p, &r->params);
+  r->answer_by_us = answer_by_us;
   r->per_step = 1;
   return r;
 }
 
 /* One step of about STEP_TARGET_S: the iterations per step follow the measured cost. */
-void sg_route_job_answer_by(sg_route_job *r, int64_t mono_us) { r->answer_by_us = mono_us; }
-
 static sg_status route_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
   sg_route_job *r = sg_job_data(j);
   if (!r->solver && r->answer_by_us) { /* what the queue and the parsing left of the deadline */
@@ -230,7 +227,7 @@ sg_status sg_route_response(sg_route_job *r, Shopgpu__V1__SolveRoutesResponse *r
 sg_status sg_route_prepare(sg_server *srv, const Shopgpu__V1__SubmitJobRequest *req,
                            sg_job_spec *spec, sg_err *err) {
   (void)srv;
-  sg_route_job *r = sg_route_job_new(req->solve_routes, INFINITY, err);
+  sg_route_job *r = sg_route_job_new(req->solve_routes, 0, err);
   if (!r) return err->code;
   *spec = (sg_job_spec){
       .ops = &sg_route_job_ops, .data = r, .cls = SG_JOB_BATCH, .cost = r->params.time_limit_s};

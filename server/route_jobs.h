@@ -10,14 +10,13 @@
 typedef struct sg_route_job sg_route_job;
 extern const sg_job_ops sg_route_job_ops; /* batch class, ~20 ms of iterations per step */
 
-/* Parses or copies the problem and checks it (INVALID_ARGUMENT naming the field or line); the
- * time limit is cut to max_time_s (INFINITY = no cut). */
-sg_route_job *sg_route_job_new(const Shopgpu__V1__SolveRoutesRequest *req, double max_time_s,
+/* Parses or copies the problem and checks it (INVALID_ARGUMENT naming the field or line). The
+ * solve must end by answer_by_us (sg_mono_us; 0 = no bound): when the job starts, its time limit
+ * is cut to what is left then, so time spent queued or parsing does not push the answer past a
+ * deadline. */
+sg_route_job *sg_route_job_new(const Shopgpu__V1__SolveRoutesRequest *req, int64_t answer_by_us,
                                sg_err *err);
 void sg_route_job_free(sg_route_job *r);
-/* The solve must end by mono_us (sg_mono_us): when the job starts, its time limit is cut to what
- * is left then, so time spent queued or parsing does not push the answer past a deadline. */
-void sg_route_job_answer_by(sg_route_job *r, int64_t mono_us);
 /* The answer from the best solution so far; its arrays point into r (valid while r lives). */
 sg_status sg_route_response(sg_route_job *r, Shopgpu__V1__SolveRoutesResponse *resp, sg_err *err);
 

@@ -29,15 +29,15 @@ void sg_svc_routing_solve(sg_call *call, const ProtobufCMessage *req) {
     sg_call_reply(call, NULL, &err);
     return;
   }
-  int64_t left = sg_call_remaining_ms(call), now = sg_mono_us();
+  int64_t left = sg_call_remaining_ms(call);
   /* leave a tenth of the deadline (and at least 50 ms) to answer and send */
-  double max_s = left == INT64_MAX ? INFINITY : fmax(0.01, (double)left * 0.9e-3 - 0.05);
-  sg_route_job *r = sg_route_job_new((const void *)req, max_s, &err);
+  int64_t answer_by =
+      left == INT64_MAX ? 0 : sg_mono_us() + (int64_t)(fmax(0.01, left * 0.9e-3 - 0.05) * 1e6);
+  sg_route_job *r = sg_route_job_new((const void *)req, answer_by, &err);
   if (!r) {
     sg_call_reply(call, NULL, &err);
     return;
   }
-  if (left != INT64_MAX) sg_route_job_answer_by(r, now + (int64_t)(max_s * 1e6));
   sg_job_spec spec = {.ops = &sg_route_job_ops,
                       .data = r,
                       .cls = SG_JOB_BATCH,

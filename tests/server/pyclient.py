@@ -1279,7 +1279,7 @@ def s_redis_hung(addr, metrics_addr):
     check(not cl.info().redis_connected, "ServerInfo says Redis is not connected")
 
 
-def s_redis_publish_stalls(addr, metrics_addr):
+def s_redis_publish_stalls(addr, metrics_addr, redis_addr, redis_pid):
     """Redis hangs (SIGSTOP) while a RecommendAll publishes, on a server with one worker: the job
     retries between its steps instead of inside one, so Recommend calls keep answering in well
     under a second (a step that waited on Redis held the worker for the whole 5 s of retries);

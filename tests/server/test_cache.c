@@ -87,26 +87,9 @@ Test(cache, redis_down_at_start_then_back_without_a_restart) {
   sg_test_server_cleanup(&s);
 }
 
-/* A RecommendAll publishing into a hung Redis holds its worker a step at a time, not for the 5 s
- * of retries: with one worker, Recommend calls still answer. */
-Test(cache, a_stalled_publish_leaves_the_worker_to_interactive_calls) {
-  sg_test_redis r;
-  cr_assert_eq(sg_test_redis_start(&r, 0, NULL), 0);
-  const char *flags[] = {"--redis",       r.addr,      "--metrics-listen",
-                         "127.0.0.1:0",   "--backend", "cpu",
-                         "--cpu-workers", "1",         NULL};
-  sg_test_server s;
-  cr_assert_eq(sg_test_server_start(&s, flags), 0);
-  kill(r.pid, SIGSTOP);
-  cr_expect_eq(sg_test_pyclient(&s, "redis_publish_stalls", NULL), 0);
-  kill(r.pid, SIGCONT);
-  cr_expect_eq(sg_test_server_stop(&s, SIGTERM, 20), 0);
-  sg_test_server_cleanup(&s);
-  sg_test_redis_stop(&r, SIGTERM);
-}
-
-/* The same hang, over within 1 s: the job resends and succeeds. */
-Test(cache, a_publish_resumes_when_redis_answers_again) {
+/* Runs scenario against a server with one CPU worker publishing to a fresh Redis (args: its
+ * address and pid); hang: SIGSTOP it first (else the scenario does). */
+static void with_one_worker(const char *scenario, int hang) {
   sg_test_redis r;
   cr_assert_eq(sg_test_redis_start(&r, 0, NULL), 0);
   const char *flags[] = {"--redis",       r.addr,      "--metrics-listen",
@@ -117,11 +100,23 @@ Test(cache, a_publish_resumes_when_redis_answers_again) {
   char pid[16];
   snprintf(pid, sizeof pid, "%d", (int)r.pid);
   const char *args[] = {r.addr, pid, NULL};
-  cr_expect_eq(sg_test_pyclient(&s, "redis_publish_resumes", args), 0);
-  kill(r.pid, SIGCONT); /* in case the scenario died between its stop and its continue */
+  if (hang) kill(r.pid, SIGSTOP);
+  cr_expect_eq(sg_test_pyclient(&s, scenario, args), 0);
+  kill(r.pid, SIGCONT); /* also in case a scenario died between its stop and its continue */
   cr_expect_eq(sg_test_server_stop(&s, SIGTERM, 20), 0);
   sg_test_server_cleanup(&s);
   sg_test_redis_stop(&r, SIGTERM);
+}
+
+/* A RecommendAll publishing into a hung Redis holds its worker a step at a time, not for the 5 s
+ * of retries: with one worker, Recommend calls still answer. */
+Test(cache, a_stalled_publish_leaves_the_worker_to_interactive_calls) {
+  with_one_worker("redis_publish_stalls", 1);
+}
+
+/* The same hang, over within 1 s: the job resends and succeeds. */
+Test(cache, a_publish_resumes_when_redis_answers_again) {
+  with_one_worker("redis_publish_resumes", 0);
 }
 
 /* ---- the publisher itself, several batches (two in flight at a time) ---- */
