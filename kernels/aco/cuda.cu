@@ -68,11 +68,16 @@ static sg_status launch_ants(sg_exec *x, cuda_state *st, const sg__aco_iter *it,
 
 // ---- slots ----
 
-template <typename T> static sg_status dev_alloc(T **p, size_t count, sg_err *err) {
+// From the worker's stream-ordered pool (sg__cuda_alloc): a job's steps stay on one worker, so
+// its buffers are only ever used on that worker's stream.
+template <typename T> static sg_status dev_alloc(sg_exec *x, T **p, size_t count, sg_err *err) {
   size_t bytes;
   if (!sg_size_mul(count ? count : 1, sizeof(T), &bytes))
     return sg_err_set(err, SG_OVERFLOW, "aco cuda: buffer of %zu elements overflows", count);
-  return SG_CUDA_CHECK(cudaMalloc((void **)p, bytes), err);
+  void *d = NULL;
+  SG_TRY(sg__cuda_alloc(x, bytes, &d, err));
+  *p = (T *)d;
+  return SG_OK;
 }
 
 template <typename T>
@@ -92,30 +97,31 @@ static sg_status aco_close_cuda(sg_exec *x, void *state, sg_err *err) {
                   st->cost, st->pcost, st->cand,   st->demand,  st->src,    st->src_pos,
                   st->sol,  st->len,   st->flags,  st->scratch};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
-    if (bufs[i]) cudaFree(bufs[i]);
+    sg__cuda_free(x, bufs[i]);
   free(st->h_len);
   free(st);
   return SG_OK;
 }
 
-static sg_status copy_model(cuda_state *st, const sg__aco_model *m, cudaStream_t s, sg_err *err) {
+static sg_status copy_model(sg_exec *x, cuda_state *st, const sg__aco_model *m, sg_err *err) {
+  cudaStream_t s = sg__cuda_exec(x)->stream;
   size_t n = (size_t)m->n;
   st->m = *m;
   if (m->x) {
-    SG_TRY(dev_alloc(&st->x, n, err));
-    SG_TRY(dev_alloc(&st->y, n, err));
+    SG_TRY(dev_alloc(x, &st->x, n, err));
+    SG_TRY(dev_alloc(x, &st->y, n, err));
     SG_TRY(upload(st->x, m->x, n, s, err));
     SG_TRY(upload(st->y, m->y, n, s, err));
   }
   if (m->matrix) {
-    SG_TRY(dev_alloc(&st->matrix, n * n, err));
+    SG_TRY(dev_alloc(x, &st->matrix, n * n, err));
     SG_TRY(upload(st->matrix, m->matrix, n * n, s, err));
   }
-  SG_TRY(dev_alloc(&st->cand, n * (size_t)m->k, err));
+  SG_TRY(dev_alloc(x, &st->cand, n * (size_t)m->k, err));
   SG_TRY(upload(st->cand, m->cand, n * (size_t)m->k, s, err));
   if (m->vrp) {
-    SG_TRY(dev_alloc(&st->demand, n, err));
-    SG_TRY(dev_alloc(&st->service, n, err));
+    SG_TRY(dev_alloc(x, &st->demand, n, err));
+    SG_TRY(dev_alloc(x, &st->service, n, err));
     SG_TRY(upload(st->demand, m->demand, n, s, err));
     SG_TRY(upload(st->service, m->service, n, s, err));
   }
@@ -128,21 +134,21 @@ static sg_status copy_model(cuda_state *st, const sg__aco_model *m, cudaStream_t
   return SG_OK;
 }
 
-static sg_status alloc_iteration(cuda_state *st, sg_err *err) {
+static sg_status alloc_iteration(sg_exec *x, cuda_state *st, sg_err *err) {
   size_t n = (size_t)st->m.n, c = (size_t)st->colonies, total = (size_t)st->total;
   size_t m = st->m.vrp ? n - 1 : n;
-  SG_TRY(dev_alloc(&st->choice, c * n * (size_t)st->m.k, err));
-  SG_TRY(dev_alloc(&st->src, c * m, err));
-  SG_TRY(dev_alloc(&st->src_pos, c * n, err));
-  SG_TRY(dev_alloc(&st->lambda, c * 2, err));
-  SG_TRY(dev_alloc(&st->sol, total * (size_t)st->sol_cap, err));
-  SG_TRY(dev_alloc(&st->len, total, err));
-  SG_TRY(dev_alloc(&st->flags, total, err));
-  SG_TRY(dev_alloc(&st->cost, total, err));
-  SG_TRY(dev_alloc(&st->pcost, total, err));
+  SG_TRY(dev_alloc(x, &st->choice, c * n * (size_t)st->m.k, err));
+  SG_TRY(dev_alloc(x, &st->src, c * m, err));
+  SG_TRY(dev_alloc(x, &st->src_pos, c * n, err));
+  SG_TRY(dev_alloc(x, &st->lambda, c * 2, err));
+  SG_TRY(dev_alloc(x, &st->sol, total * (size_t)st->sol_cap, err));
+  SG_TRY(dev_alloc(x, &st->len, total, err));
+  SG_TRY(dev_alloc(x, &st->flags, total, err));
+  SG_TRY(dev_alloc(x, &st->cost, total, err));
+  SG_TRY(dev_alloc(x, &st->pcost, total, err));
   size_t fit = SCRATCH_BUDGET / st->scratch_bytes;
   st->slots = fit < total ? (int)(fit ? fit : 1) : st->total;
-  SG_TRY(dev_alloc(&st->scratch, (size_t)st->slots * st->scratch_bytes, err));
+  SG_TRY(dev_alloc(x, &st->scratch, (size_t)st->slots * st->scratch_bytes, err));
   st->h_len = (int *)malloc(total * sizeof(int));
   if (!st->h_len) return sg_err_set(err, SG_OUT_OF_MEMORY, "aco cuda: out of host memory");
   return SG_OK;
@@ -159,8 +165,8 @@ static sg_status aco_open_cuda(sg_exec *x, const sg__aco_model *m, int colonies,
   st->scratch_bytes = sg__aco_scratch_bytes(m);
   sg_cuda_exec *c = sg__cuda_exec(x);
   sg_status s = SG_CUDA_CHECK(cudaSetDevice(c->device), err);
-  if (s == SG_OK) s = copy_model(st, m, c->stream, err);
-  if (s == SG_OK) s = alloc_iteration(st, err);
+  if (s == SG_OK) s = copy_model(x, st, m, err);
+  if (s == SG_OK) s = alloc_iteration(x, st, err);
   if (s == SG_OK) s = sg__cuda_sync(x, err);
   if (s != SG_OK) {
     aco_close_cuda(x, st, err);

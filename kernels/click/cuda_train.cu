@@ -177,8 +177,8 @@ void sg__click_cuda_train_free(sg_exec *x, void *state) {
   float *dev[] = {t->U,  t->V,  t->w, t->sc, t->mU, t->vU, t->mV,  t->vV,
                   t->mw, t->vw, t->g, t->gU, t->gV, t->gw, t->part};
   for (size_t i = 0; i < sizeof dev / sizeof dev[0]; i++)
-    cudaFree(dev[i]);
-  cudaFree(t->plan_dev);
+    sg__cuda_free(x, dev[i]);
+  sg__cuda_free(x, t->plan_dev);
   for (int i = 0; i < 2; i++) {
     if (t->stage[i]) cudaFreeHost(t->stage[i]);
     if (t->staged[i]) cudaEventDestroy(t->staged[i]);
@@ -186,34 +186,40 @@ void sg__click_cuda_train_free(sg_exec *x, void *state) {
   free(t);
 }
 
-// zeroed on the worker's stream (a non-blocking stream does not wait for the legacy one)
-static sg_status dev_alloc(float **p, size_t n, cudaStream_t s, sg_err *err) {
-  SG_TRY(SG_CUDA_CHECK(cudaMalloc((void **)p, (n ? n : 1) * sizeof(float)), err));
-  return SG_CUDA_CHECK(cudaMemsetAsync(*p, 0, (n ? n : 1) * sizeof(float), s), err);
+// From the worker's stream-ordered pool (a job's steps stay on one worker, so on one stream),
+// zeroed on that stream.
+static sg_status dev_alloc(sg_exec *x, float **p, size_t n, sg_err *err) {
+  void *d = NULL;
+  SG_TRY(sg__cuda_alloc(x, (n ? n : 1) * sizeof(float), &d, err));
+  *p = (float *)d;
+  return SG_CUDA_CHECK(cudaMemsetAsync(d, 0, (n ? n : 1) * sizeof(float), sg__cuda_exec(x)->stream),
+                       err);
 }
 
-static sg_status alloc_state(cuda_train *t, cudaStream_t s, sg_err *err) {
+static sg_status alloc_state(sg_exec *x, cuda_train *t, sg_err *err) {
   size_t nu = (size_t)t->cfg.n_users * t->cfg.dim, ni = (size_t)t->cfg.n_items * t->cfg.dim;
   size_t dim = t->cfg.dim, cap = t->cap, chunks = (cap + WB_CHUNK - 1) / WB_CHUNK;
   int adam = t->cfg.optimizer == SG_CLICK_ADAM;
-  SG_TRY(dev_alloc(&t->U, nu, s, err));
-  SG_TRY(dev_alloc(&t->V, ni, s, err));
-  SG_TRY(dev_alloc(&t->w, dim, s, err));
-  SG_TRY(dev_alloc(&t->sc, 4, s, err));
-  SG_TRY(dev_alloc(&t->mU, nu, s, err));
-  SG_TRY(dev_alloc(&t->mV, ni, s, err));
-  SG_TRY(dev_alloc(&t->mw, dim, s, err));
+  SG_TRY(dev_alloc(x, &t->U, nu, err));
+  SG_TRY(dev_alloc(x, &t->V, ni, err));
+  SG_TRY(dev_alloc(x, &t->w, dim, err));
+  SG_TRY(dev_alloc(x, &t->sc, 4, err));
+  SG_TRY(dev_alloc(x, &t->mU, nu, err));
+  SG_TRY(dev_alloc(x, &t->mV, ni, err));
+  SG_TRY(dev_alloc(x, &t->mw, dim, err));
   if (adam) {
-    SG_TRY(dev_alloc(&t->vU, nu, s, err));
-    SG_TRY(dev_alloc(&t->vV, ni, s, err));
-    SG_TRY(dev_alloc(&t->vw, dim, s, err));
+    SG_TRY(dev_alloc(x, &t->vU, nu, err));
+    SG_TRY(dev_alloc(x, &t->vV, ni, err));
+    SG_TRY(dev_alloc(x, &t->vw, dim, err));
   }
-  SG_TRY(dev_alloc(&t->g, cap, s, err));
-  SG_TRY(dev_alloc(&t->gU, cap * dim, s, err));
-  SG_TRY(dev_alloc(&t->gV, cap * dim, s, err));
-  SG_TRY(dev_alloc(&t->gw, dim + 1, s, err));
-  SG_TRY(dev_alloc(&t->part, chunks * (dim + 1), s, err));
-  SG_TRY(SG_CUDA_CHECK(cudaMalloc((void **)&t->plan_dev, t->plan_words * 4ul), err));
+  SG_TRY(dev_alloc(x, &t->g, cap, err));
+  SG_TRY(dev_alloc(x, &t->gU, cap * dim, err));
+  SG_TRY(dev_alloc(x, &t->gV, cap * dim, err));
+  SG_TRY(dev_alloc(x, &t->gw, dim + 1, err));
+  SG_TRY(dev_alloc(x, &t->part, chunks * (dim + 1), err));
+  void *plan = NULL;
+  SG_TRY(sg__cuda_alloc(x, t->plan_words * 4ul, &plan, err));
+  t->plan_dev = (uint32_t *)plan;
   for (int i = 0; i < 2; i++) {
     SG_TRY(SG_CUDA_CHECK(cudaMallocHost((void **)&t->stage[i], t->plan_words * 4ul), err));
     SG_TRY(SG_CUDA_CHECK(cudaEventCreateWithFlags(&t->staged[i], cudaEventDisableTiming), err));
@@ -243,7 +249,7 @@ sg_status sg__click_cuda_train_init(sg_exec *x, const sg__click_train_init *init
   t->cfg = *init; // its host arrays are read here only
   t->cap = init->batch_cap;
   t->plan_words = plan_words(t->cap);
-  sg_status st = alloc_state(t, sg__cuda_exec(x)->stream, err);
+  sg_status st = alloc_state(x, t, err);
   if (st == SG_OK) st = upload_params(t, sg__cuda_exec(x)->stream, err);
   t->cfg.U = t->cfg.V = t->cfg.w = NULL;
   if (st != SG_OK) {
