@@ -73,6 +73,12 @@ static void print_info(FILE *out, const Shopgpu__V1__ServerInfo *info) {
   fprintf(out, "\n%-9s %s\n", "listen", info->listen);
   fprintf(out, "%-9s %d workers, %d pollers, %" PRIu64 " calls queued\n", "workers",
           info->worker_threads, info->poller_threads, info->queue_depth);
+  fprintf(out,
+          "%-9s %d scheduler workers; queued: %" PRIu64 " interactive (~%.3g s), %" PRIu64
+          " batch (~%.3g s)\n",
+          "jobs", info->scheduler_workers, info->jobs_queued_interactive,
+          info->jobs_queued_interactive_estimated_s, info->jobs_queued_batch,
+          info->jobs_queued_batch_estimated_s);
   fprintf(out, "%-9s %s\n", "redis", info->redis);
   print_methods(out, info);
 }

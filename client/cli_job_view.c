@@ -82,6 +82,11 @@ void sg_cli_job_json(sg__json *j, const Shopgpu__V1__Job *job, int with_result) 
   sg__json_string(j, job->label);
   sg__json_key(j, "priority");
   sg__json_int(j, job->priority);
+  sg__json_key(j, "estimated_s");
+  if (job->estimated_s > 0)
+    sg__json_double(j, job->estimated_s);
+  else
+    sg__json_null(j);
   json_time(j, "created_at_unix_ms", job->created_at_unix_ms);
   json_time(j, "started_at_unix_ms", job->started_at_unix_ms);
   json_time(j, "finished_at_unix_ms", job->finished_at_unix_ms);
@@ -154,6 +159,7 @@ void sg_cli_job_print(FILE *out, const Shopgpu__V1__Job *job, int with_result, i
   if (job->progress && job->progress->has_best)
     fprintf(out, "%-9s %.6g\n", "best", job->progress->best);
   fprintf(out, "%-9s %d\n", "priority", (int)job->priority);
+  if (job->estimated_s > 0) fprintf(out, "%-9s %.3g s\n", "estimate", job->estimated_s);
   if (job->label[0]) {
     fprintf(out, "%-9s ", "label");
     put_clean(out, job->label);

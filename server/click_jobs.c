@@ -71,7 +71,9 @@ static void score_cleanup(void *data) {
   free(s);
 }
 
+/* work: multiply-adds (pairs x dim); rates: the CPU's, per core, roughly (see sg_job_ops) */
 const sg_job_ops sg_score_job_ops = {.kind = "score_pairs",
+                                     .work_rate = 2e9,
                                      .step = score_step,
                                      .cleanup = score_cleanup,
                                      .batch_units = score_units,
@@ -101,8 +103,9 @@ static void recommend_cleanup(void *data) {
   free(r);
 }
 
+/* work: multiply-adds (users x items x dim) */
 const sg_job_ops sg_recommend_job_ops = {
-    .kind = "recommend", .step = recommend_step, .cleanup = recommend_cleanup};
+    .kind = "recommend", .work_rate = 1e10, .step = recommend_step, .cleanup = recommend_cleanup};
 
 /* ---- training ---- */
 
@@ -118,7 +121,7 @@ typedef struct train_job {
   sg_click_trainer *trainer;
   sg_click_train_progress progress;
   uint32_t logged_epoch; /* the last epoch whose validation metrics went to the log */
-  sg_model *model; /* the stored model, once done */
+  sg_model *model;       /* the stored model, once done */
 } train_job;
 
 static void train_cleanup(void *data) {
@@ -372,8 +375,8 @@ static sg_status train_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
   if (t->progress.epoch > t->logged_epoch && !isnan(t->progress.valid_logloss)) {
     t->logged_epoch = t->progress.epoch;
     SG_INFO("click", "train %s: epoch %u/%u: valid log loss %.4f, AUC %.4f%s", t->name,
-            t->progress.epoch, t->progress.epochs, t->progress.valid_logloss,
-            t->progress.valid_auc, t->progress.best_epoch == t->progress.epoch ? " (best)" : "");
+            t->progress.epoch, t->progress.epochs, t->progress.valid_logloss, t->progress.valid_auc,
+            t->progress.best_epoch == t->progress.epoch ? " (best)" : "");
   }
   sg_job_progress p = {.done = t->progress.done, .total = t->progress.total};
   if (!isnan(t->progress.valid_logloss)) {
@@ -385,8 +388,9 @@ static sg_status train_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
   return t->progress.finished ? train_finish(t, err) : SG_OK;
 }
 
+/* work: epochs x examples (impressions, or positives with their negatives) x dim */
 static const sg_job_ops train_ops = {
-    .kind = "train_model", .step = train_step, .cleanup = train_cleanup};
+    .kind = "train_model", .work_rate = 2e8, .step = train_step, .cleanup = train_cleanup};
 
 sg_status sg_train_prepare(sg_server *srv, const Shopgpu__V1__SubmitJobRequest *req,
                            sg_job_spec *spec, sg_err *err) {
@@ -406,7 +410,11 @@ sg_status sg_train_prepare(sg_server *srv, const Shopgpu__V1__SubmitJobRequest *
     train_cleanup(t);
     return st;
   }
-  *spec = (sg_job_spec){.ops = &train_ops, .data = t, .cls = SG_JOB_BATCH};
+  double examples = (double)t->data.n * (1.0 + t->cfg.negatives) /* 0 with labels */;
+  *spec = (sg_job_spec){.ops = &train_ops,
+                        .data = t,
+                        .cls = SG_JOB_BATCH,
+                        .work = examples * t->cfg.epochs * t->cfg.dim};
   return SG_OK;
 }
 
@@ -541,8 +549,9 @@ static sg_status recs_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
   return SG_OK;
 }
 
+/* work: multiply-adds (users x items x dim) */
 static const sg_job_ops recs_ops = {
-    .kind = "recommend_all", .step = recs_step, .cleanup = recs_cleanup};
+    .kind = "recommend_all", .work_rate = 1e10, .step = recs_step, .cleanup = recs_cleanup};
 
 sg_status sg_recommend_all_prepare(sg_server *srv, const Shopgpu__V1__SubmitJobRequest *req,
                                    sg_job_spec *spec, sg_err *err) {
@@ -590,7 +599,8 @@ sg_status sg_recommend_all_prepare(sg_server *srv, const Shopgpu__V1__SubmitJobR
     recs_cleanup(r);
     return sg_err_set(err, SG_OUT_OF_MEMORY, "recommend_all: out of memory");
   }
-  *spec = (sg_job_spec){.ops = &recs_ops, .data = r, .cls = SG_JOB_BATCH};
+  *spec = (sg_job_spec){
+      .ops = &recs_ops, .data = r, .cls = SG_JOB_BATCH, .work = m->n_users * per_user};
   return SG_OK;
 }
 

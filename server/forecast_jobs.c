@@ -172,8 +172,26 @@ static sg_status forecast_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
 
 static void forecast_cleanup(void *data) { sg_forecast_job_free(data); }
 
+/* work: points x candidate models */
 const sg_job_ops sg_forecast_job_ops = {
-    .kind = "forecast", .step = forecast_step, .cleanup = forecast_cleanup};
+    .kind = "forecast", .work_rate = 2e6, .step = forecast_step, .cleanup = forecast_cleanup};
+
+double sg_forecast_job_work(const sg_forecast_job *f) {
+  const sg_arima_spec *s = &f->spec;
+  double models = 1; /* fixed orders */
+  if (s->search == SG_ARIMA_GRID) {
+    int seasonal = s->season > 1, P = seasonal ? s->max_P : 0, Q = seasonal ? s->max_Q : 0;
+    models = 0;
+    for (int p = 0; p <= s->max_p; p++)
+      for (int q = 0; q <= s->max_q; q++)
+        for (int sp = 0; sp <= P; sp++)
+          for (int sq = 0; sq <= Q; sq++)
+            models += !s->max_order || p + q + sp + sq <= s->max_order;
+  } else if (s->search == SG_ARIMA_STEPWISE) {
+    models = s->nmodels < 20 ? s->nmodels : 20; /* auto.arima's stepwise search fits ~10-30 */
+  }
+  return (double)f->offsets[f->n] * models;
+}
 
 static void fill_row(sg_forecast_job *f, size_t i, Shopgpu__V1__SeriesForecast *row) {
   const sg_arima_results *r = f->results;
@@ -236,7 +254,8 @@ sg_status sg_forecast_prepare(sg_server *srv, const Shopgpu__V1__SubmitJobReques
   (void)srv;
   sg_forecast_job *f = sg_forecast_job_new(req->forecast, SG_ARIMA_MAX_SERIES, err);
   if (!f) return err->code;
-  *spec = (sg_job_spec){.ops = &sg_forecast_job_ops, .data = f, .cls = SG_JOB_BATCH};
+  *spec = (sg_job_spec){
+      .ops = &sg_forecast_job_ops, .data = f, .cls = SG_JOB_BATCH, .work = sg_forecast_job_work(f)};
   return SG_OK;
 }
 

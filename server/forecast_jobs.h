@@ -15,6 +15,8 @@ extern const sg_job_ops sg_forecast_job_ops; /* batch class, a few dozen series 
 sg_forecast_job *sg_forecast_job_new(const Shopgpu__V1__ForecastRequest *req, size_t max_series,
                                      sg_err *err);
 void sg_forecast_job_free(sg_forecast_job *f);
+/* The job's size for the scheduler's estimate: points x candidate models per series. */
+double sg_forecast_job_work(const sg_forecast_job *f);
 /* The response of a finished job; its arrays point into f (valid while f lives). */
 sg_status sg_forecast_response(sg_forecast_job *f, Shopgpu__V1__ForecastResponse *resp,
                                sg_err *err);

@@ -37,6 +37,7 @@ typedef struct entry {
   const sg_submit_kind *kind;
   char label[LABEL_MAX + 1];
   int priority;
+  double estimated_s; /* the scheduler's, once queued */
   int64_t created_ms, started_ms, finished_ms;
   Shopgpu__V1__JobState state;
   sg_job_progress progress;
@@ -105,6 +106,7 @@ static void to_proto(const entry *e, Shopgpu__V1__Job *out, Shopgpu__V1__JobProg
   out->finished_at_unix_ms = e->finished_ms;
   out->priority = e->priority;
   out->label = sg_pb_str(e->label);
+  out->estimated_s = e->estimated_s;
 }
 
 static const sg_submit_kind *kind_named(const char *name) {
@@ -278,8 +280,13 @@ static void on_job_done(sg_job *job, void *arg) {
   push_all(e);
   end_watchers(e, NULL);
   pthread_mutex_unlock(&jobs->mu);
-  SG_INFO("jobs", "job %s (%s) %s%s%s", copy.id, copy.kind->kind,
-          sg_job_state_name(sg_job_state_of(job)), copy.error_msg[0] ? ": " : "", copy.error_msg);
+  char took[64] = "";
+  if (copy.state == SHOPGPU__V1__JOB_STATE__JOB_STATE_SUCCEEDED)
+    snprintf(took, sizeof took, " in %.3g s (estimate %.3g s)", (double)(finished - started) * 1e-6,
+             copy.estimated_s);
+  SG_INFO("jobs", "job %s (%s) %s%s%s%s", copy.id, copy.kind->kind,
+          sg_job_state_name(sg_job_state_of(job)), took, copy.error_msg[0] ? ": " : "",
+          copy.error_msg);
   if (held) sg_job_unref(held);
 }
 
@@ -366,6 +373,7 @@ static sg_status start_entry(sg_jobs *jobs, entry *e, const Shopgpu__V1__SubmitJ
   path_of(jobs, e->id, NULL, dir, sizeof dir);
   sg_status st = sg_mkdir_p(dir, err);
   if (st == SG_OK && e->kind->bind) st = e->kind->bind(spec->data, dir, err);
+  spec->cost = e->estimated_s = sg_sched_estimate(jobs->srv->sched, spec); /* in job.pb too */
   if (st == SG_OK) st = write_message(jobs, e->id, "request.pb", &req->base, err);
   if (st == SG_OK) st = persist(jobs, e, NULL, err);
   if (st != SG_OK) {
@@ -435,7 +443,10 @@ static sg_status start(sg_jobs *jobs, const Shopgpu__V1__SubmitJobRequest *req, 
   pthread_mutex_lock(&jobs->mu);
   *copy = *e;
   pthread_mutex_unlock(&jobs->mu);
-  SG_INFO("jobs", "job %s (%s) queued", copy->id, kind->kind);
+  if (copy->estimated_s > 0)
+    SG_INFO("jobs", "job %s (%s) queued, estimate %.3g s", copy->id, kind->kind, copy->estimated_s);
+  else
+    SG_INFO("jobs", "job %s (%s) queued", copy->id, kind->kind);
   return SG_OK;
 }
 
@@ -638,6 +649,7 @@ static entry *load_entry(sg_jobs *jobs, const char *id) {
   e->kind = kind;
   snprintf(e->label, sizeof e->label, "%s", m->label);
   e->priority = m->priority;
+  e->estimated_s = m->estimated_s;
   e->created_ms = m->created_at_unix_ms;
   e->started_ms = m->started_at_unix_ms;
   e->finished_ms = m->finished_at_unix_ms;

@@ -138,6 +138,14 @@ static void render_scheduler(buf *b, sg_server *srv) {
       "# TYPE shopgpu_jobs_queued gauge\n"
       "shopgpu_jobs_queued{class=\"interactive\"} %zu\nshopgpu_jobs_queued{class=\"batch\"} %zu\n",
       sg_sched_queued(srv->sched, SG_JOB_INTERACTIVE), sg_sched_queued(srv->sched, SG_JOB_BATCH));
+  put(b,
+      "# HELP shopgpu_jobs_queued_estimated_seconds Run-time estimates of the waiting jobs, "
+      "summed.\n"
+      "# TYPE shopgpu_jobs_queued_estimated_seconds gauge\n"
+      "shopgpu_jobs_queued_estimated_seconds{class=\"interactive\"} %.6g\n"
+      "shopgpu_jobs_queued_estimated_seconds{class=\"batch\"} %.6g\n",
+      sg_sched_queued_estimate(srv->sched, SG_JOB_INTERACTIVE),
+      sg_sched_queued_estimate(srv->sched, SG_JOB_BATCH));
   uint64_t calls, jobs;
   sg_sched_batch_counts(srv->sched, &calls, &jobs);
   put(b,

@@ -183,8 +183,18 @@ static sg_status route_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
 
 static void route_cleanup(void *data) { sg_route_job_free(data); }
 
+/* work (with an iteration limit only): iterations x stops */
 const sg_job_ops sg_route_job_ops = {
-    .kind = "solve_routes", .step = route_step, .cleanup = route_cleanup};
+    .kind = "solve_routes", .work_rate = 1e5, .step = route_step, .cleanup = route_cleanup};
+
+void sg_route_job_size(const sg_route_job *r, double *cost, double *work) {
+  *cost = r->params.time_limit_s;
+  *work = *cost > 0 ? 0 : (double)r->params.max_iterations * r->problem.n;
+  if (r->answer_by_us) { /* a call's deadline cuts the solve */
+    double left = (double)(r->answer_by_us - sg_mono_us()) * 1e-6;
+    if (left > 0 && (*cost == 0 || *cost > left)) *cost = left, *work = 0;
+  }
+}
 
 sg_status sg_route_response(sg_route_job *r, Shopgpu__V1__SolveRoutesResponse *resp, sg_err *err) {
   shopgpu__v1__solve_routes_response__init(resp);
@@ -229,8 +239,8 @@ sg_status sg_route_prepare(sg_server *srv, const Shopgpu__V1__SubmitJobRequest *
   (void)srv;
   sg_route_job *r = sg_route_job_new(req->solve_routes, 0, err);
   if (!r) return err->code;
-  *spec = (sg_job_spec){
-      .ops = &sg_route_job_ops, .data = r, .cls = SG_JOB_BATCH, .cost = r->params.time_limit_s};
+  *spec = (sg_job_spec){.ops = &sg_route_job_ops, .data = r, .cls = SG_JOB_BATCH};
+  sg_route_job_size(r, &spec->cost, &spec->work);
   return SG_OK;
 }
 

@@ -17,6 +17,9 @@ extern const sg_job_ops sg_route_job_ops; /* batch class, ~20 ms of iterations p
 sg_route_job *sg_route_job_new(const Shopgpu__V1__SolveRoutesRequest *req, int64_t answer_by_us,
                                sg_err *err);
 void sg_route_job_free(sg_route_job *r);
+/* The job's run time for the scheduler's estimate: *cost its time limit in seconds, or, with an
+ * iteration limit only, *work = iterations x stops (the kind's work units). */
+void sg_route_job_size(const sg_route_job *r, double *cost, double *work);
 /* The answer from the best solution so far; its arrays point into r (valid while r lives). */
 sg_status sg_route_response(sg_route_job *r, Shopgpu__V1__SolveRoutesResponse *resp, sg_err *err);
 

@@ -24,7 +24,8 @@ struct sg_job {
   sg_job_class cls;
   int priority;
   int64_t deadline_us;
-  double cost;
+  double cost, work; /* seconds (the estimate), the kind's units */
+  int64_t busy_us;   /* time in its steps (its share of merged calls) */
   const atomic_int *cancel_src;
   atomic_int cancel;
   void (*on_done)(sg_job *, void *);
@@ -69,6 +70,13 @@ typedef struct worker {
   sg_job *pinned;    /* a batch job between two of its steps */
 } worker;
 
+/* A kind's measured run time per work unit (s->mu). */
+typedef struct kind_rate {
+  const sg_job_ops *ops;
+  double s_per_unit;
+} kind_rate;
+#define MAX_KIND_RATES 32
+
 struct sg_sched {
   sg_sched_config cfg;
   pthread_mutex_t mu;
@@ -80,6 +88,8 @@ struct sg_sched {
   atomic_uint_fast64_t done[SG_JOB_CLASSES];
   double boost;     /* seconds of waiting the interactive class is worth */
   double prio_step; /* seconds per priority level */
+  kind_rate rates[MAX_KIND_RATES];
+  int n_rates;
 };
 
 static double now_s(void) { return (double)sg_mono_us() * 1e-6; }
@@ -151,6 +161,7 @@ sg_job_state sg_job_state_of(sg_job *j) {
 
 sg_job_class sg_job_class_of(const sg_job *j) { return j->cls; }
 const char *sg_job_kind(const sg_job *j) { return j->ops->kind; }
+double sg_job_estimate(const sg_job *j) { return j->cost; }
 void *sg_job_data(const sg_job *j) { return j->data; }
 
 sg_err sg_job_error(sg_job *j) {
@@ -192,10 +203,40 @@ void sg_job_wait(sg_job *j) {
   pthread_mutex_unlock(&j->mu);
 }
 
+/* The kind's entry (s->mu held), added when missing and there is room; NULL otherwise. */
+static kind_rate *rate_of(sg_sched *s, const sg_job_ops *ops, int add) {
+  for (int i = 0; i < s->n_rates; i++)
+    if (s->rates[i].ops == ops) return &s->rates[i];
+  if (!add || s->n_rates == MAX_KIND_RATES) return NULL;
+  s->rates[s->n_rates] = (kind_rate){.ops = ops};
+  return &s->rates[s->n_rates++];
+}
+
+/* A succeeded job's measured seconds per unit, averaged into its kind's rate (the newest job
+ * weighs 1/4; the first one sets it). */
+static void learn_rate(sg_sched *s, const sg_job *j) {
+  if (!(j->work > 0) || j->busy_us <= 0) return;
+  double x = (double)j->busy_us * 1e-6 / j->work;
+  pthread_mutex_lock(&s->mu);
+  kind_rate *r = rate_of(s, j->ops, 1);
+  if (r) r->s_per_unit = r->s_per_unit > 0 ? 0.75 * r->s_per_unit + 0.25 * x : x;
+  pthread_mutex_unlock(&s->mu);
+}
+
+/* The estimate at submit (s->mu held): the spec's cost, else its work over the kind's rate. */
+static double estimate(sg_sched *s, const sg_job_spec *spec) {
+  if (spec->cost > 0) return spec->cost;
+  if (!(spec->work > 0)) return 0;
+  const kind_rate *r = rate_of(s, spec->ops, 0);
+  if (r && r->s_per_unit > 0) return spec->work * r->s_per_unit;
+  return spec->ops->work_rate > 0 ? spec->work / spec->ops->work_rate : 0;
+}
+
 /* The one way a job ends: records the state, wakes waiters, calls on_done, drops the queue's
  * reference. err may be NULL for success. */
 static void finish(sg_job *j, sg_job_state st, const sg_err *err) {
   atomic_fetch_add(&j->sched->done[j->cls], 1);
+  if (st == SG_JOB_SUCCEEDED && !j->on_fallback) learn_rate(j->sched, j);
   pthread_mutex_lock(&j->mu);
   j->state = st;
   j->finished_us = sg_mono_us();
@@ -245,7 +286,7 @@ sg_status sg_sched_submit(sg_sched *s, const sg_job_spec *spec, sg_job **out, sg
                 : spec->priority > SG_PRIORITY_MAX ? SG_PRIORITY_MAX
                                                    : spec->priority;
   j->deadline_us = spec->deadline_us > 0 ? spec->deadline_us : INT64_MAX;
-  j->cost = spec->cost;
+  j->work = spec->work > 0 ? spec->work : 0;
   j->cancel_src = spec->cancel_src;
   j->on_done = spec->on_done;
   j->on_progress = spec->on_progress;
@@ -256,6 +297,7 @@ sg_status sg_sched_submit(sg_sched *s, const sg_job_spec *spec, sg_job **out, sg
   j->key = (j->cls == SG_JOB_INTERACTIVE ? s->boost : 0) + j->priority * s->prio_step -
            (double)j->queued_us * 1e-6;
   pthread_mutex_lock(&s->mu);
+  j->cost = estimate(s, spec);
   heap *h = &s->queue[j->cls];
   sg_status st = SG_OK;
   if (atomic_load(&s->stopping)) {
@@ -282,6 +324,22 @@ size_t sg_sched_queued(sg_sched *s, sg_job_class cls) {
   size_t n = s->queue[cls].n;
   pthread_mutex_unlock(&s->mu);
   return n;
+}
+
+double sg_sched_estimate(sg_sched *s, const sg_job_spec *spec) {
+  pthread_mutex_lock(&s->mu);
+  double e = estimate(s, spec);
+  pthread_mutex_unlock(&s->mu);
+  return e;
+}
+
+double sg_sched_queued_estimate(sg_sched *s, sg_job_class cls) {
+  double sum = 0;
+  pthread_mutex_lock(&s->mu);
+  for (size_t i = 0; i < s->queue[cls].n; i++)
+    sum += s->queue[cls].items[i]->cost;
+  pthread_mutex_unlock(&s->mu);
+  return sum;
 }
 
 sg_status sg_priority_check(int priority, sg_err *err) {
@@ -357,7 +415,9 @@ static int step_job(worker *w, sg_job *j, int first) {
   }
   int done = 0;
   sg_err err = {0};
+  int64_t t0 = sg_mono_us();
   sg_status st = run_step(w, j, first, &done, &err);
+  j->busy_us += sg_mono_us() - t0;
   if (j->on_progress) j->on_progress(j, j->arg);
   if (st != SG_OK) {
     finish(j, SG_JOB_FAILED, &err);
@@ -402,11 +462,24 @@ static void run_merged(worker *w, sg_job **jobs, size_t n) {
   if (!live) return;
   sg_err err = {0};
   sg_exec *x = exec_for(w);
+  int64_t t0 = sg_mono_us();
   sg_status st = jobs[0]->ops->run_batch(jobs, live, x, &err);
   if (st == SG_DEVICE_OOM && w->fallback && x != w->fallback) {
     sg_err_clear(&err);
+    for (size_t i = 0; i < live; i++)
+      jobs[i]->on_fallback = 1;
+    t0 = sg_mono_us();
     st = jobs[0]->ops->run_batch(jobs, live, w->fallback, &err);
   }
+  if (x == w->fallback)
+    for (size_t i = 0; i < live; i++)
+      jobs[i]->on_fallback = 1;
+  /* the call's time, shared by units */
+  double units = 0, took = (double)(sg_mono_us() - t0);
+  for (size_t i = 0; i < live; i++)
+    units += (double)jobs[0]->ops->batch_units(jobs[i]);
+  for (size_t i = 0; i < live && units > 0; i++)
+    jobs[i]->busy_us = (int64_t)(took * (double)jobs[0]->ops->batch_units(jobs[i]) / units);
   pthread_mutex_lock(&w->s->mu);
   w->s->batch_calls++;
   w->s->batch_jobs += live;

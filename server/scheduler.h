@@ -56,6 +56,10 @@ typedef struct sg_job_progress {
  * or none). Called on worker threads; a job's slots are never called concurrently. */
 typedef struct sg_job_ops {
   const char *kind; /* "score_pairs", "sleep", ... */
+  /* Work units (the spec's `work`) per second assumed for the run-time estimate until a job of
+   * this kind has finished on this scheduler; from then on the measured rate is used. A rough
+   * default for one CPU core; 0 = the kind gives no work figure. */
+  double work_rate;
   /* One step on exec x (tens of ms at most for batch jobs). Set *done = 1 when the job is
    * complete; report progress with sg_job_set_progress. A non-OK status fails the job (the
    * status, via sg_status_grpc_code, is what its caller sees). */
@@ -73,9 +77,13 @@ typedef struct sg_job_spec {
   const sg_job_ops *ops;
   void *data; /* the kind's state; owned by the job from submit on */
   sg_job_class cls;
-  int priority;                 /* SG_PRIORITY_MIN..MAX, default 0 */
-  int64_t deadline_us;          /* monotonic (sg_mono_us); 0 or INT64_MAX = none */
-  double cost;                  /* estimate in seconds, for logs and ServerInfo; 0 = unknown */
+  int priority;        /* SG_PRIORITY_MIN..MAX, default 0 */
+  int64_t deadline_us; /* monotonic (sg_mono_us); 0 or INT64_MAX = none */
+  /* The run-time estimate (Job.estimated_s, ServerInfo's queued seconds, the logs): `cost` in
+   * seconds when the kind knows it (a sleep, a route's time limit), else `work` (the job's size in
+   * its kind's units: multiply-adds, points x orders) over the kind's measured rate. */
+  double cost;
+  double work;
   const atomic_int *cancel_src; /* e.g. sg_call_cancel_flag(call); must outlive the job's run */
   /* Called once when the job reaches a final state (on a worker thread, or in sg_sched_submit's
    * caller for a job refused at admission... never: refused jobs are not created). */
@@ -111,8 +119,12 @@ void sg_sched_destroy(sg_sched *s);
  * on_done is not called. */
 sg_status sg_sched_submit(sg_sched *s, const sg_job_spec *spec, sg_job **out, sg_err *err);
 
-/* Jobs waiting now, per class. */
+/* Jobs waiting now, per class, and the sum of their run-time estimates in seconds (jobs without
+ * one count 0). */
 size_t sg_sched_queued(sg_sched *s, sg_job_class cls);
+double sg_sched_queued_estimate(sg_sched *s, sg_job_class cls);
+/* The run-time estimate in seconds that submitting spec would give its job now (0 = none). */
+double sg_sched_estimate(sg_sched *s, const sg_job_spec *spec);
 /* Jobs of a class that reached a final state after they started or were refused at start. */
 uint64_t sg_sched_done(sg_sched *s, sg_job_class cls);
 /* Merged batch calls run and jobs they carried (for tests and metrics). */
@@ -124,6 +136,11 @@ void sg_job_unref(sg_job *j);
 void sg_job_cancel(sg_job *j);
 sg_job_state sg_job_state_of(sg_job *j);
 sg_job_class sg_job_class_of(const sg_job *j);
+/* A job's run-time estimate in seconds, fixed at submit; 0 = unknown. Rates are learned from
+ * finished jobs: a kind's seconds per work unit is a moving average over its jobs that
+ * succeeded on the primary backend, timed over their steps only (the time a batch job waited
+ * between steps is left out; a merged call's time is shared by units). */
+double sg_job_estimate(const sg_job *j);
 const char *sg_job_kind(const sg_job *j);
 void *sg_job_data(const sg_job *j);
 /* The error a failed or cancelled job ended with (code SG_OK otherwise). */

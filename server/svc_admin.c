@@ -92,6 +92,9 @@ void sg_svc_admin_server_info(sg_call *call, const ProtobufCMessage *req) {
   info.queue_depth = sg_rpc_queue_depth(srv->rpc);
   info.jobs_queued_interactive = sg_sched_queued(srv->sched, SG_JOB_INTERACTIVE);
   info.jobs_queued_batch = sg_sched_queued(srv->sched, SG_JOB_BATCH);
+  info.jobs_queued_interactive_estimated_s =
+      sg_sched_queued_estimate(srv->sched, SG_JOB_INTERACTIVE);
+  info.jobs_queued_batch_estimated_s = sg_sched_queued_estimate(srv->sched, SG_JOB_BATCH);
   sg_sched_batch_counts(srv->sched, &info.batched_calls, &info.batched_jobs);
   info.redis_connected = sg_cache_connected(srv->cache) != 0;
   info.jobs_done_interactive = sg_sched_done(srv->sched, SG_JOB_INTERACTIVE);

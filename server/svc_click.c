@@ -22,13 +22,14 @@ static void reply_error(sg_call *call, const sg_err *err) { sg_call_reply(call, 
 
 /* Queues an interactive job for call with its deadline and cancellation; on failure the data is
  * freed (by the scheduler) and the error is in err. */
-static sg_status submit_interactive(sg_call *call, const sg_job_ops *ops, void *data,
+static sg_status submit_interactive(sg_call *call, const sg_job_ops *ops, void *data, double work,
                                     void (*on_done)(sg_job *, void *), sg_job **out, sg_err *err) {
   sg_server *srv = sg_call_app(call);
   int64_t left = sg_call_remaining_ms(call);
   sg_job_spec spec = {.ops = ops,
                       .data = data,
                       .cls = SG_JOB_INTERACTIVE,
+                      .work = work,
                       .deadline_us = left == INT64_MAX ? 0 : sg_mono_us() + left * 1000,
                       .cancel_src = sg_call_cancel_flag(call),
                       .on_done = on_done,
@@ -37,6 +38,8 @@ static sg_status submit_interactive(sg_call *call, const sg_job_ops *ops, void *
 }
 
 /* ---- ScorePairs ---- */
+
+static double score_work(const sg_score_job *s) { return (double)s->n * s->model->m.dim; }
 
 /* A score job for req (ids mapped to rows), or NULL with err. */
 static sg_score_job *score_job_for(sg_server *srv, const Shopgpu__V1__ScorePairsRequest *req,
@@ -95,7 +98,8 @@ static void reply_scores(sg_job *job, void *arg) {
 void sg_svc_click_score_pairs(sg_call *call, const ProtobufCMessage *req) {
   sg_err err = {0};
   sg_score_job *s = score_job_for(sg_call_app(call), (const void *)req, &err);
-  if (!s || submit_interactive(call, &sg_score_job_ops, s, reply_scores, NULL, &err) != SG_OK)
+  if (!s || submit_interactive(call, &sg_score_job_ops, s, score_work(s), reply_scores, NULL,
+                               &err) != SG_OK)
     reply_error(call, &err);
 }
 
@@ -108,7 +112,9 @@ void sg_svc_click_score_pairs_stream(sg_call *call, const ProtobufCMessage *req)
     sg_score_job *s = score_job_for(sg_call_app(call), (const void *)m, &err);
     protobuf_c_message_free_unpacked(m, NULL);
     sg_job *job = NULL;
-    if (!s || submit_interactive(call, &sg_score_job_ops, s, NULL, &job, &err) != SG_OK) break;
+    if (!s ||
+        submit_interactive(call, &sg_score_job_ops, s, score_work(s), NULL, &job, &err) != SG_OK)
+      break;
     sg_job_wait(job);
     if (sg_job_state_of(job) == SG_JOB_SUCCEEDED) {
       Shopgpu__V1__ScorePairsResponse resp;
@@ -284,8 +290,9 @@ void sg_svc_click_recommend(sg_call *call, const ProtobufCMessage *req) {
   sg_err err = {0};
   sg_recommend_job *r = recommend_job_for(sg_call_app(call), q, &err);
   if (r) r->cache_back = !q->include_seen;
-  if (!r || submit_interactive(call, &sg_recommend_job_ops, r, reply_recommendations, NULL, &err) !=
-                SG_OK)
+  double work = r ? (double)r->n * r->model->m.n_items * r->model->m.dim : 0;
+  if (!r || submit_interactive(call, &sg_recommend_job_ops, r, work, reply_recommendations, NULL,
+                               &err) != SG_OK)
     reply_error(call, &err);
 }
 

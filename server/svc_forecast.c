@@ -42,6 +42,7 @@ void sg_svc_forecast_forecast(sg_call *call, const ProtobufCMessage *req) {
   int64_t left = sg_call_remaining_ms(call);
   sg_job_spec spec = {.ops = &sg_forecast_job_ops,
                       .data = f,
+                      .work = sg_forecast_job_work(f),
                       .cls = SG_JOB_BATCH,
                       .priority = q->priority,
                       .deadline_us = left == INT64_MAX ? 0 : sg_mono_us() + left * 1000,

@@ -46,6 +46,7 @@ void sg_svc_routing_solve(sg_call *call, const ProtobufCMessage *req) {
                       .cancel_src = sg_call_cancel_flag(call),
                       .on_done = reply_routes,
                       .arg = call};
+  sg_route_job_size(r, &spec.cost, &spec.work);
   if (sg_sched_submit(srv->sched, &spec, NULL, &err) != SG_OK) sg_call_reply(call, NULL, &err);
 }
 

@@ -90,7 +90,7 @@ Test(cli_jobs, sleep_waits_and_get_reports_it_succeeded) {
   snprintf(want, sizeof want,
            "{\"id\":\"%s\",\"kind\":\"sleep\",\"state\":\"succeeded\",\"progress\":{\"done\":300,"
            "\"total\":300,\"unit\":\"ms\",\"best\":null},\"error\":null,\"label\":\"\","
-           "\"priority\":0,\"created_at_unix_ms\":",
+           "\"priority\":0,\"estimated_s\":0.3,\"created_at_unix_ms\":",
            id);
   cr_expect_eq(strncmp(r.out, want, strlen(want)), 0, "got %s\nwant %s...", r.out, want);
   cr_expect_eq(strstr(r.out, "\"result\""), NULL, "result without --result");
@@ -107,6 +107,7 @@ Test(cli_jobs, sleep_waits_and_get_reports_it_succeeded) {
   run_cli(&r, ARGS("--server", srv.addr, "jobs", "get", id, "--result"), NULL);
   cr_assert_eq(r.status, 0, "stderr: %s", r.err);
   cr_expect_neq(strstr(r.out, "state     succeeded\nprogress  100% 300/300 ms\n"), NULL);
+  cr_expect_neq(strstr(r.out, "priority  0\nestimate  0.3 s\n"), NULL, "%s", r.out);
   cr_expect_neq(strstr(r.out, "result    {\"steps\":30}\n"), NULL, "%s", r.out);
   stop_server_checked();
 }

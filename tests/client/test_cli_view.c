@@ -187,11 +187,13 @@ static char *job_json(const Shopgpu__V1__Job *job, int with_result) {
 Test(job_view, json_has_the_fixed_shape) {
   fixture f;
   succeeded_job(&f);
+  f.job.estimated_s = 1.5;
   char *s = job_json(&f.job, 1);
   cr_expect_str_eq(s, "{\"id\":\"00112233445566778899aabbccddeeff\",\"kind\":\"sleep\",\"state\":"
                       "\"succeeded\",\"progress\":{\"done\":300,\"total\":300,\"unit\":\"ms\","
                       "\"best\":null},\"error\":null,\"label\":\"nightly\",\"priority\":0,"
-                      "\"created_at_unix_ms\":1700000000000,\"started_at_unix_ms\":1700000000250,"
+                      "\"estimated_s\":1.5,\"created_at_unix_ms\":1700000000000,\"started_at_unix_"
+                      "ms\":1700000000250,"
                       "\"finished_at_unix_ms\":1700000001500,\"result\":{\"steps\":30}}");
   free(s);
   cancelled_job(&f);
@@ -201,7 +203,8 @@ Test(job_view, json_has_the_fixed_shape) {
   cr_expect_str_eq(s, "{\"id\":\"00112233445566778899aabbccddeeff\",\"kind\":\"sleep\",\"state\":"
                       "\"cancelled\",\"progress\":{\"done\":20,\"total\":30000,\"unit\":\"ms\","
                       "\"best\":0.25},\"error\":{\"code\":\"CANCELLED\",\"message\":\"cancelled\"},"
-                      "\"label\":\"a \\\"q\\\"\\nb\",\"priority\":-3,\"created_at_unix_ms\":"
+                      "\"label\":\"a \\\"q\\\"\\nb\",\"priority\":-3,\"estimated_s\":null,"
+                      "\"created_at_unix_ms\":"
                       "1700000000000,\"started_at_unix_ms\":1700000000250,\"finished_at_unix_ms\":"
                       "null,\"result\":null}");
   free(s);

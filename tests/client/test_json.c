@@ -157,7 +157,8 @@ Test(json, message_uses_proto_names_nulls_arrays_and_enum_names) {
           "\"in_flight\":0,\"latency_p50_ms\":0,\"latency_p99_ms\":0}],"
           "\"jobs_queued_interactive\":0,\"jobs_queued_batch\":0,\"batched_calls\":0,"
           "\"batched_jobs\":0,\"scheduler_workers\":0,\"redis_connected\":false,"
-          "\"jobs_done_interactive\":0}");
+          "\"jobs_done_interactive\":0,\"jobs_queued_interactive_estimated_s\":0,"
+          "\"jobs_queued_batch_estimated_s\":0}");
   Grpc__Health__V1__HealthCheckResponse h = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
   h.status = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
   cap_open(&c);

@@ -624,6 +624,7 @@ def s_jobs(addr):
     j = submit_sleep(cl, 300, step_ms=20, label="first")
     check(len(j.id) == 32 and j.kind == "sleep", "Submit answers an id and the kind: %r" % j.id)
     check(j.state in (JS.JOB_STATE_QUEUED, JS.JOB_STATE_RUNNING), "state %d" % j.state)
+    check(abs(j.estimated_s - 0.3) < 1e-9, "a sleep's estimate is its duration: %r" % j.estimated_s)
     seen = list(cl.stream(JOBS + "Watch", JS.GetJobRequest(id=j.id), timeout=30))
     check(seen and seen[-1].state == JS.JOB_STATE_SUCCEEDED,
           "Watch ends with SUCCEEDED (%d updates)" % len(seen))
@@ -673,6 +674,10 @@ def s_jobs_priority(addr):
     wait_until(lambda: get_job(cl, first.id).state == JS.JOB_STATE_RUNNING, 10, "first runs")
     low = submit_sleep(cl, 50, priority=-50)
     high = submit_sleep(cl, 50, priority=50)
+    info = cl.info()  # the first job runs for 400 ms: both still wait
+    check(info.jobs_queued_batch == 2 and abs(info.jobs_queued_batch_estimated_s - 0.1) < 1e-9,
+          "ServerInfo: %d batch jobs queued, %r s estimated (want 2, 0.1)"
+          % (info.jobs_queued_batch, info.jobs_queued_batch_estimated_s))
     for x in (low, high):
         wait_until(lambda: get_job(cl, x.id).state == JS.JOB_STATE_SUCCEEDED, 20, "jobs finish")
     lo, hi = get_job(cl, low.id), get_job(cl, high.id)

@@ -108,6 +108,16 @@ static const sg_job_ops sum_ops = {.kind = "sum",
                                    .batchable = sum_batchable,
                                    .run_batch = sum_batch};
 
+/* steps_step with a work rate: 1,000 units per second until a job of the kind has finished */
+static const sg_job_ops timed_ops = {
+    .kind = "timed", .work_rate = 1000, .step = steps_step, .cleanup = free};
+static sg_status fail_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
+  (void)j, (void)x, (void)done;
+  sleep_ms(30);
+  return sg_err_set(err, SG_INTERNAL, "fails");
+}
+static const sg_job_ops timed_fail_ops = {.kind = "timed", .work_rate = 1000, .step = fail_step};
+
 /* ---- harness ---- */
 
 static sg_backend *cpu;
@@ -387,7 +397,9 @@ Test(scheduler, workers_divide_the_cores) {
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   struct {
     int workers, cpu_threads, want;
-  } cases[] = {{2, 3, 3}, {1, 0, (int)cores}, {2, 0, cores / 2 > 0 ? (int)(cores / 2) : 1},
+  } cases[] = {{2, 3, 3},
+               {1, 0, (int)cores},
+               {2, 0, cores / 2 > 0 ? (int)(cores / 2) : 1},
                {(int)cores + 1, 0, 1}};
   for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
     sg_err e = {0};
@@ -402,15 +414,15 @@ Test(scheduler, workers_divide_the_cores) {
     cr_assert_not_null(s, "%s", e.msg);
     for (int cls = 0; cls < 2; cls++) { /* interactive on the worker, batch on its stepper */
       int seen = -1;
-      sg_job_spec spec = {.ops = &threads_ops, .data = &seen,
-                          .cls = cls ? SG_JOB_BATCH : SG_JOB_INTERACTIVE};
+      sg_job_spec spec = {
+          .ops = &threads_ops, .data = &seen, .cls = cls ? SG_JOB_BATCH : SG_JOB_INTERACTIVE};
       sg_job *j = NULL;
       cr_assert_eq(sg_sched_submit(s, &spec, &j, &e), SG_OK, "%s", e.msg);
       sg_job_wait(j);
       cr_assert_eq(sg_job_state_of(j), SG_JOB_SUCCEEDED);
       sg_job_unref(j);
-      cr_assert_eq(seen, cases[c].want, "case %zu (%d workers, cpu_threads %d, %ld cores): %d",
-                   c, cases[c].workers, cases[c].cpu_threads, cores, seen);
+      cr_assert_eq(seen, cases[c].want, "case %zu (%d workers, cpu_threads %d, %ld cores): %d", c,
+                   cases[c].workers, cases[c].cpu_threads, cores, seen);
     }
     sg_sched_stop(s);
     sg_sched_destroy(s);
@@ -635,4 +647,57 @@ Test(scheduler, a_sticky_device_error_marks_the_backend_lost_and_later_jobs_use_
   sg_backend_close(gpu);
   sg_backend_close(cpu);
   unsetenv("SG_FAKE");
+}
+
+/* A job of `work` units on ops that sleeps step_ms in each of its steps. */
+static sg_job *submit_work(sg_sched *s, const sg_job_ops *ops, double work, double cost, int steps,
+                           int step_ms) {
+  steps_data *d = calloc(1, sizeof *d);
+  d->total = steps, d->step_ms = step_ms;
+  sg_err e = {0};
+  sg_job_spec spec = {.ops = ops, .data = d, .cls = SG_JOB_BATCH, .work = work, .cost = cost};
+  sg_job *j = NULL;
+  cr_assert_eq(sg_sched_submit(s, &spec, &j, &e), SG_OK, "%s", e.msg);
+  return j;
+}
+
+Test(scheduler, estimates_come_from_the_kinds_default_rate_then_from_measured_steps) {
+  sg_sched *s = start(1, 64, 0, 0, 5);
+  sg_job *g = hold_worker(s);
+  /* nothing measured yet: work over the kind's default rate; a given cost as it is */
+  sg_job *a = submit_work(s, &timed_ops, 500, 0, 4, 25);
+  sg_job *b = submit_work(s, &timed_ops, 0, 2.5, 1, 0); /* a cost only: teaches no rate */
+  sg_job *c = submit_work(s, &steps_ops, 100, 0, 1, 0); /* no rate: no estimate */
+  cr_expect_float_eq(sg_job_estimate(a), 0.5, 1e-12);
+  cr_expect_float_eq(sg_job_estimate(b), 2.5, 1e-12);
+  cr_expect_eq(sg_job_estimate(c), 0);
+  cr_expect_float_eq(sg_sched_queued_estimate(s, SG_JOB_BATCH), 3.0, 1e-9);
+  cr_expect_eq(sg_sched_queued_estimate(s, SG_JOB_INTERACTIVE), 0);
+  /* a failed job teaches nothing */
+  sg_job *f = submit_work(s, &timed_fail_ops, 1e6, 0, 1, 0);
+  open_gate();
+  sg_job *all[] = {a, b, c, f};
+  for (int i = 0; i < 4; i++)
+    sg_job_wait(all[i]);
+  cr_assert_eq(sg_job_state_of(a), SG_JOB_SUCCEEDED);
+  cr_assert_eq(sg_job_state_of(f), SG_JOB_FAILED);
+  cr_expect_eq(sg_sched_queued_estimate(s, SG_JOB_BATCH), 0);
+  /* a took 4 steps of 25 ms for 500 units (the same kind as f): about 0.2 ms per unit, so 1,000
+   * units are about 0.2 s; the steps' sleep is a lower bound, a loaded machine only adds */
+  sg_job_spec probe = {.ops = &timed_ops, .work = 1000};
+  double e1 = sg_sched_estimate(s, &probe);
+  cr_expect(e1 >= 0.2 && e1 < 1.0, "estimate %g s for 4 x 25 ms per 500 units, x2", e1);
+  /* a slower job moves it by a quarter of the difference: 250 units in 400 ms is at least
+   * 1.6 s per 1,000 units (above e1 < 1 s); replacing the rate would give >= 1.6 s, averaging
+   * 0.75 e1 + 0.25 x (< 1.6 s unless the 400 ms step took over 850 ms) */
+  sg_job *d = submit_work(s, &timed_ops, 250, 0, 1, 400);
+  sg_job_wait(d);
+  double e2 = sg_sched_estimate(s, &probe);
+  cr_expect(e2 >= 0.75 * e1 + 0.25 * 1.6 - 1e-9, "%g s after a slower job, %g s before", e2, e1);
+  cr_expect(e2 < 1.6, "%g s: the newest job weighs a quarter (e1 %g s)", e2, e1);
+  for (int i = 0; i < 4; i++)
+    sg_job_unref(all[i]);
+  sg_job_unref(d);
+  sg_job_unref(g);
+  finish_sched(s);
 }
