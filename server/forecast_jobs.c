@@ -111,13 +111,16 @@ static sg_status input_from(const Shopgpu__V1__ForecastRequest *r, sg_forecast_j
   size_t at = 0;
   for (size_t i = 0; i < f->n; i++) {
     const Shopgpu__V1__TimeSeries *s = r->series[i];
+    char field[48];
+    snprintf(field, sizeof field, "series[%zu].id", i);
+    SG_TRY(sg_utf8_check(s->id, field, err)); /* echoed in the answer */
     if (!(f->ids[i] = strdup(s->id))) return sg_err_set(err, SG_OUT_OF_MEMORY, "out of memory");
     f->offsets[i] = at;
-    memcpy(f->values + at, s->values, s->n_values * sizeof *f->values);
-    if (nx) {
-      memcpy(f->xreg + at * nx, s->xreg, s->n_xreg * sizeof *f->xreg);
+    /* an empty series (no values: NULL arrays) gets its too_short status when it runs */
+    if (s->n_values) memcpy(f->values + at, s->values, s->n_values * sizeof *f->values);
+    if (nx && s->n_xreg) memcpy(f->xreg + at * nx, s->xreg, s->n_xreg * sizeof *f->xreg);
+    if (nx && s->n_xreg_future)
       memcpy(f->xreg_future + i * h * nx, s->xreg_future, s->n_xreg_future * sizeof(double));
-    }
     at += s->n_values;
   }
   f->offsets[f->n] = at;

@@ -357,6 +357,7 @@ static sg_status validate_submit(const Shopgpu__V1__SubmitJobRequest *req,
   SG_TRY(sg_priority_check(req->priority, err));
   if (strlen(req->label) > LABEL_MAX)
     return sg_err_set(err, SG_INVALID_ARGUMENT, "label: longer than %d bytes", LABEL_MAX);
+  SG_TRY(sg_utf8_check(req->label, "label", err)); /* echoed by Get and List to every client */
   for (int i = 0; i < sg_submit_kind_count; i++) {
     if (sg_submit_kinds[i].request == req->request_case) {
       *kind = &sg_submit_kinds[i];

@@ -291,6 +291,26 @@ static size_t list_versions(const sg_models *s, const char *name, uint32_t *v, s
   return n;
 }
 
+/* The highest version name ever had (its files may be gone): DIR/name/last_version, kept when
+ * the versions are deleted, so a version number is never given to two different models (a
+ * client pinned to v2, or a Redis list of v2, must not meet another v2). 0 = none. */
+static uint32_t last_version(const sg_models *s, const char *name) {
+  char path[SG_PATH_MAX + 96], *text = NULL;
+  size_t len = 0;
+  snprintf(path, sizeof path, "%s/%s/last_version", s->dir, name);
+  if (sg_read_file(path, 64, &text, &len, NULL) != SG_OK) return 0;
+  unsigned long v = strtoul(text, NULL, 10);
+  free(text);
+  return v > UINT32_MAX ? 0 : (uint32_t)v;
+}
+
+static sg_status set_last_version(const sg_models *s, const char *name, uint32_t v, sg_err *err) {
+  char path[SG_PATH_MAX + 96], text[16];
+  snprintf(path, sizeof path, "%s/%s/last_version", s->dir, name);
+  int len = snprintf(text, sizeof text, "%u\n", v);
+  return sg_write_file_atomic(path, text, (size_t)len, err);
+}
+
 /* Loads and places version `version` of name (s->mu held). */
 static sg_model *load(sg_models *s, const char *name, uint32_t version, sg_err *err) {
   sg_model *m = calloc(1, sizeof *m);
@@ -327,7 +347,9 @@ static void serve_newest(sg_models *s, const char *name) {
   } else if (m && s->n < MAX_MODELS) {
     s->served[s->n++] = m;
   } else if (m) {
+    SG_WARN("models", "model %s not served: %d names already", name, MAX_MODELS);
     sg_model_unref(m);
+    m = NULL;
   }
   if (m)
     SG_INFO("models", "serving %s v%u (%u users, %u items, dim %u)", m->name, m->version,
@@ -439,28 +461,28 @@ sg_status sg_models_put(sg_models *s, sg_model_draft *d, sg_model **out, sg_err 
   if (st == SG_OK) st = sg_model_name_check(m->name, "name", err);
   pthread_mutex_lock(&s->mu);
   if (st == SG_OK) st = prepare(s, m, err);
+  int i = find_served(s, m->name);
+  if (st == SG_OK && i < 0 && s->n == MAX_MODELS) /* before anything is written */
+    st = sg_err_set(err, SG_RESOURCE_EXHAUSTED, "name: %d models are served already", MAX_MODELS);
   if (st == SG_OK) {
-    uint32_t v[64];
+    uint32_t v[64], last = last_version(s, m->name);
     size_t n = list_versions(s, m->name, v, 64);
-    m->version = n ? v[n - 1] + 1 : 1;
+    if (n && v[n - 1] > last) last = v[n - 1];
+    m->version = last + 1;
     char dir[SG_PATH_MAX + 96], path[SG_PATH_MAX + 96];
     snprintf(dir, sizeof dir, "%s/%s", s->dir, m->name);
     model_path(s, m->name, m->version, path, sizeof path);
     st = sg_mkdir_p(dir, err);
+    if (st == SG_OK) st = set_last_version(s, m->name, m->version, err);
     if (st == SG_OK) st = write_model(path, m, err);
   }
   if (st == SG_OK) {
-    int i = find_served(s, m->name);
-    if (i < 0 && s->n == MAX_MODELS) {
-      st = sg_err_set(err, SG_RESOURCE_EXHAUSTED, "models: %d names already", MAX_MODELS);
-    } else {
-      if (i >= 0) sg_model_unref(s->served[i]);
-      s->served[i >= 0 ? (size_t)i : s->n++] = m;
-      if (out) sg_model_ref(m), *out = m;
-      prune(s, m->name);
-      SG_INFO("models", "stored %s v%u (%s, %u users, %u items, dim %u)", m->name, m->version,
-              m->source, m->m.n_users, m->m.n_items, m->m.dim);
-    }
+    if (i >= 0) sg_model_unref(s->served[i]);
+    s->served[i >= 0 ? (size_t)i : s->n++] = m;
+    if (out) sg_model_ref(m), *out = m;
+    prune(s, m->name);
+    SG_INFO("models", "stored %s v%u (%s, %u users, %u items, dim %u)", m->name, m->version,
+            m->source, m->m.n_users, m->m.n_items, m->m.dim);
   }
   pthread_mutex_unlock(&s->mu);
   if (st != SG_OK) sg_model_unref(m);
@@ -480,12 +502,7 @@ sg_status sg_models_delete(sg_models *s, const char *name, uint32_t version, uin
     model_path(s, name, v[i], path, sizeof path);
     if (unlink(path) == 0) (*deleted)++;
   }
-  if (*deleted) serve_newest(s, name);
-  if (*deleted && version == 0) {
-    char dir[SG_PATH_MAX + 96];
-    snprintf(dir, sizeof dir, "%s/%s", s->dir, name);
-    rmdir(dir);
-  }
+  if (*deleted) serve_newest(s, name); /* the directory stays, with last_version */
   pthread_mutex_unlock(&s->mu);
   if (!*deleted)
     return sg_err_set(err, SG_NOT_FOUND, "name: no model %s%s", name,

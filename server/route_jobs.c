@@ -99,6 +99,17 @@ static sg_status structured(const Shopgpu__V1__RoutingProblem *p, sg_route_job *
   return SG_OK;
 }
 
+/* A solver error in the request's terms: its "aco: " prefix off, and `prefix` (the message the
+ * field lives in: "problem.", or "problem.tsplib: " for fields read from the file) on. */
+static sg_status request_terms(sg_err *err, const char *prefix) {
+  if (!err || err->code == SG_OK) return err ? err->code : SG_INTERNAL;
+  const char *m = strncmp(err->msg, "aco: ", 5) == 0 ? err->msg + 5 : err->msg;
+  char buf[sizeof err->msg];
+  snprintf(buf, sizeof buf, "%s%s", strncmp(m, "params.", 7) == 0 ? "" : prefix, m);
+  memcpy(err->msg, buf, sizeof buf);
+  return err->code;
+}
+
 static sg_status problem_from(const Shopgpu__V1__RoutingProblem *p, sg_route_job *r, sg_err *err) {
   if (!p) return sg_err_set(err, SG_INVALID_ARGUMENT, "problem: missing");
   if (p->tsplib[0]) {
@@ -107,10 +118,13 @@ static sg_status problem_from(const Shopgpu__V1__RoutingProblem *p, sg_route_job
     if (!r->inst) return err->code;
     r->problem = r->inst->problem;
     snprintf(r->name, sizeof r->name, "%s", r->inst->name);
+    sg_utf8_sanitize(r->name); /* the answer's name must be a valid protobuf string */
   } else {
     SG_TRY(structured(p, r, err));
   }
-  return sg_aco_problem_check(&r->problem, err);
+  if (sg_aco_problem_check(&r->problem, err) != SG_OK)
+    return request_terms(err, p->tsplib[0] ? "problem.tsplib: " : "problem.");
+  return SG_OK;
 }
 
 static void params_from(const Shopgpu__V1__SolverParams *p, sg_aco_params *o) {
@@ -125,9 +139,10 @@ static void params_from(const Shopgpu__V1__SolverParams *p, sg_aco_params *o) {
   o->max_iterations = p->max_iterations;
   o->seed = p->seed;
   o->ants = p->ants, o->colonies = p->colonies, o->candidates = p->candidates;
-  if (p->alpha > 0) o->alpha = p->alpha;
-  if (p->beta > 0) o->beta = p->beta;
-  if (p->rho > 0) o->rho = p->rho;
+  /* unset (0) is the default; anything else, NaN and negatives too, goes to the solver's check */
+  if (p->alpha != 0) o->alpha = p->alpha;
+  if (p->beta != 0) o->beta = p->beta;
+  if (p->rho != 0) o->rho = p->rho;
   o->local_search = !p->no_local_search;
 }
 
@@ -150,6 +165,11 @@ sg_route_job *sg_route_job_new(const Shopgpu__V1__SolveRoutesRequest *req, int64
     return NULL;
   }
   params_from(p, &r->params);
+  if (sg_aco_params_check(&r->params, err) != SG_OK) { /* at once, not when the job runs */
+    request_terms(err, "");
+    sg_route_job_free(r);
+    return NULL;
+  }
   r->answer_by_us = answer_by_us;
   r->per_step = 1;
   return r;
@@ -164,7 +184,7 @@ static sg_status route_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
   }
   if (!r->solver) {
     r->solver = sg_aco_begin(x, &r->problem, &r->params, err);
-    if (!r->solver) return err->code;
+    if (!r->solver) return request_terms(err, "");
   }
   sg_aco_progress p;
   SG_TRY(sg_aco_step(r->solver, r->per_step, &p, err));
@@ -176,6 +196,7 @@ static sg_status route_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
                         .total = limit > 0 ? (uint64_t)(limit * 1000) : 0,
                         .has_best = p.feasible,
                         .best = p.feasible ? p.best_cost : 0};
+  if (p.done) jp.done = jp.total; /* it stops just short of the limit: 100% when it ends */
   sg_job_set_progress(j, &jp);
   *done = p.done;
   return SG_OK;

@@ -433,6 +433,11 @@ static sg_status upload_header(const Shopgpu__V1__UploadModelHeader *h, sg_model
 /* Copies a chunk's rows into the draft; counts rows received per matrix in got[]. */
 static sg_status upload_chunk(const Shopgpu__V1__UploadModelChunk *c, sg_model_draft *d,
                               uint8_t *seen_u, uint8_t *seen_v, uint64_t got[2], sg_err *err) {
+  if (c->matrix != SHOPGPU__V1__UPLOAD_MODEL_CHUNK__MATRIX__USERS &&
+      c->matrix != SHOPGPU__V1__UPLOAD_MODEL_CHUNK__MATRIX__ITEMS)
+    return sg_err_set(err, SG_INVALID_ARGUMENT,
+                      "chunk.matrix: %d is neither USERS (0) nor ITEMS (1)", (int)c->matrix);
+  if (c->rows.len == 0) return sg_err_set(err, SG_INVALID_ARGUMENT, "chunk.rows: empty");
   int users = c->matrix == SHOPGPU__V1__UPLOAD_MODEL_CHUNK__MATRIX__USERS;
   uint32_t rows = users ? d->m.n_users : d->m.n_items;
   size_t row_bytes = (size_t)d->m.dim * sizeof(float);

@@ -93,6 +93,19 @@ static sg_status replenish_input(const Shopgpu__V1__ReplenishRequest *r, repleni
       return sg_err_set(err, SG_INVALID_ARGUMENT,
                         "items[%zu]: %zu means and %zu standard errors (want %zu each, >= 1)", i,
                         r->items[i]->n_mean, r->items[i]->n_se, h);
+  for (size_t i = 0; i < w->n; i++) {
+    char field[48];
+    snprintf(field, sizeof field, "items[%zu].id", i);
+    SG_TRY(sg_utf8_check(r->items[i]->id, field, err)); /* echoed in the answer */
+  }
+  for (size_t i = 0; i < w->n; i++) /* before the ints the kernel takes (it checks the rest) */
+    if ((uint64_t)r->items[i]->lead_time + r->items[i]->review_period > h)
+      return sg_err_set(err, SG_INVALID_ARGUMENT,
+                        "items[%zu]: lead_time %u + review_period %u > forecast horizon %zu", i,
+                        r->items[i]->lead_time, r->items[i]->review_period, h);
+  if (!(r->error_correlation >= 0 && r->error_correlation <= 1))
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "error_correlation: %g outside [0, 1]",
+                      r->error_correlation);
   w->h = (int)h;
   w->mean = malloc(w->n * h * sizeof *w->mean);
   w->se = malloc(w->n * h * sizeof *w->se);
@@ -104,14 +117,11 @@ static sg_status replenish_input(const Shopgpu__V1__ReplenishRequest *r, repleni
     const Shopgpu__V1__ReplenishItem *it = r->items[i];
     memcpy(w->mean + i * h, it->mean, h * sizeof(double));
     memcpy(w->se + i * h, it->se, h * sizeof(double));
-    w->items[i] = (sg_replenish_item){it->on_hand,
-                                      it->on_order,
-                                      it->backorders,
-                                      (int)it->lead_time,
+    w->items[i] = (sg_replenish_item){it->on_hand, it->on_order, it->backorders, (int)it->lead_time,
                                       (int)it->review_period,
-                                      it->service_level > 0 ? it->service_level : 0.95,
-                                      it->moq,
-                                      it->pack_size > 0 ? it->pack_size : 1};
+                                      /* unset (0): the defaults; anything else is checked */
+                                      it->service_level == 0 ? 0.95 : it->service_level, it->moq,
+                                      it->pack_size == 0 ? 1 : it->pack_size};
   }
   return SG_OK;
 }

@@ -21,5 +21,10 @@ sg_status sg_read_file(const char *path, size_t max_bytes, char **out, size_t *l
 sg_status sg_write_file_atomic(const char *path, const void *data, size_t len, sg_err *err);
 /* mkdir -p path (mode 0755). */
 sg_status sg_mkdir_p(const char *path, sg_err *err);
+/* SG_OK when s is valid UTF-8 (protobuf strings must be: a reply that echoes other bytes cannot
+ * be parsed by other clients), else INVALID_ARGUMENT "FIELD: not UTF-8 (byte N)". */
+sg_status sg_utf8_check(const char *s, const char *field, sg_err *err);
+/* Replaces every byte of s that is not part of valid UTF-8 with '?', in place. */
+void sg_utf8_sanitize(char *s);
 
 #endif

@@ -141,7 +141,7 @@ void sg_aco_params_default(sg_aco_params *p) {
   p->local_search = 1;
 }
 
-static sg_status check_params(const sg_aco_params *q, sg_err *err) {
+sg_status sg_aco_params_check(const sg_aco_params *q, sg_err *err) {
   if (!q) return BAD("params is NULL");
   if (!isfinite(q->alpha) || q->alpha < 0 || q->alpha > 16)
     return BAD("params.alpha: %g is not in [0, 16]", q->alpha);
@@ -317,7 +317,7 @@ sg_aco_solver *sg_aco_begin(sg_exec *x, const sg_aco_problem *problem, const sg_
     sg_err_set(err, SG_INVALID_ARGUMENT, "aco: exec is NULL");
     return NULL;
   }
-  if (sg_aco_problem_check(problem, err) != SG_OK || check_params(params, err) != SG_OK)
+  if (sg_aco_problem_check(problem, err) != SG_OK || sg_aco_params_check(params, err) != SG_OK)
     return NULL;
   sg_aco_solver *s = calloc(1, sizeof *s);
   if (!s) {
@@ -325,6 +325,7 @@ sg_aco_solver *sg_aco_begin(sg_exec *x, const sg_aco_problem *problem, const sg_
     return NULL;
   }
   s->x = x;
+  s->t_begin = t0;
   s->prm = *params;
   resolve_params(s, problem);
   s->n = problem->n;
@@ -382,11 +383,10 @@ sg_status sg_aco_step(sg_aco_solver *s, int64_t max_iterations, sg_aco_progress 
                       sg_err *err) {
   if (!s) return sg_err_set(err, SG_INVALID_ARGUMENT, "aco: solver is NULL");
   if (max_iterations < 1) return BAD("max_iterations: %lld < 1", (long long)max_iterations);
-  double t0 = now_s();
   sg__aco_out out = {s->ant_cost, s->ant_pcost, s->ant_flags, s->it_sol, s->it_len};
   sg_status st = SG_OK;
   for (int64_t i = 0; i < max_iterations && !s->done; i++) {
-    if (limit_reached(s, s->elapsed + (now_s() - t0))) {
+    if (limit_reached(s, now_s() - s->t_begin)) {
       s->done = 1;
       break;
     }
@@ -396,10 +396,10 @@ sg_status sg_aco_step(sg_aco_solver *s, int64_t max_iterations, sg_aco_progress 
     double it0 = now_s();
     if ((st = backend_iterate(s, &it, &out, err)) != SG_OK) break;
     s->iterations++;
-    sg__aco_after_ants(s, s->elapsed + (now_s() - t0));
+    sg__aco_after_ants(s, now_s() - s->t_begin);
     s->iter_s = now_s() - it0;
   }
-  s->elapsed += now_s() - t0;
+  s->elapsed = now_s() - s->t_begin;
   if (st == SG_OK && limit_reached(s, s->elapsed)) s->done = 1;
   fill_progress(s, progress);
   return st;

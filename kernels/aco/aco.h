@@ -83,19 +83,23 @@ typedef struct sg_aco_params {
                              edges outside its colony's best solution, then copies the rest;
                              0 = default 8; -1 = unlimited (classic construction) */
   int exchange_every;     /* iterations between colonies adopting the global best; 0 = 50 */
-  double time_limit_s;    /* >= 0; 0 = none. Compute time inside begin and step */
+  double time_limit_s;    /* >= 0; 0 = none. Wall time since sg_aco_begin was called, so a
+                             caller that does other work between steps (a scheduler serving
+                             other calls) still gets its answer by the limit */
   int64_t max_iterations; /* >= 0; 0 = none */
   uint64_t seed;
 } sg_aco_params;
 
 /* The defaults: alpha 1, beta 2, rho 0.02, local search on, everything else 0 (auto). */
 void sg_aco_params_default(sg_aco_params *p);
+/* SG_OK, or INVALID_ARGUMENT naming the field ("params.alpha: ..."); sg_aco_begin checks too. */
+sg_status sg_aco_params_check(const sg_aco_params *p, sg_err *err);
 
 typedef struct sg_aco_progress {
   int64_t iterations; /* done so far */
   double best_cost;   /* best feasible cost so far; INFINITY while none is feasible */
   int feasible;       /* 1 once a feasible solution was found */
-  double elapsed_s;   /* compute time used (begin + steps) */
+  double elapsed_s;   /* wall time since sg_aco_begin was called (as of the last step) */
   int done;           /* 1 when a time or iteration limit is reached */
 } sg_aco_progress;
 
@@ -109,7 +113,7 @@ typedef struct sg_aco_solution {
   const int *nodes;         /* 0-based node indices. TSP: the tour, n entries starting at node 0;
                                CVRP: the customers of each route in visiting order (no depot) */
   const int64_t *ids;       /* the same nodes as external ids (the problem's ids, or 1..n) */
-  const double *trace_t;    /* (trace_len) compute seconds at each improvement of the best */
+  const double *trace_t;    /* (trace_len) seconds since begin at each improvement of the best */
   const double *trace_cost; /* (trace_len) the best feasible cost at that time */
   int trace_len;
   int64_t iterations;

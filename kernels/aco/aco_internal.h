@@ -51,8 +51,9 @@ struct sg_aco_solver {
   int64_t *view_ids;
   void *host_scratch; /* one ant's scratch for host-side local search */
   int64_t iterations;
-  double elapsed;
-  double iter_s; /* how long the last iteration took */
+  double elapsed; /* seconds since begin, as of the end of the last step */
+  double t_begin; /* now_s() when begin was called */
+  double iter_s;  /* how long the last iteration took */
   int done;
 };
 

@@ -107,6 +107,9 @@ static void first_word(const char *val, char *w, size_t cap) {
     w[len] = val[len];
     len++;
   }
+  /* cut short: not inside a UTF-8 character (the name goes back to clients as a string) */
+  while (len > 0 && !strchr(" \t", val[len]) && ((unsigned char)val[len] & 0xC0) == 0x80)
+    len--;
   w[len] = '\0';
 }
 

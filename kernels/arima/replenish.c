@@ -21,11 +21,20 @@ static sg_status check_item(const sg_replenish_item *it, size_t i, int h, sg_err
                       it->service_level);
   }
   if (!(it->moq >= 0.0) || !isfinite(it->moq))
-    return sg_err_set(err, SG_INVALID_ARGUMENT, "items[%zu].moq: %g < 0", i, it->moq);
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "items[%zu].moq: %g is not a finite number >= 0", i,
+                      it->moq);
   if (!(it->pack_size > 0.0) || !isfinite(it->pack_size))
-    return sg_err_set(err, SG_INVALID_ARGUMENT, "items[%zu].pack_size: %g <= 0", i, it->pack_size);
-  if (!isfinite(it->on_hand) || !isfinite(it->on_order) || !isfinite(it->backorders)) {
-    return sg_err_set(err, SG_INVALID_ARGUMENT, "items[%zu]: inventory state is not finite", i);
+    return sg_err_set(err, SG_INVALID_ARGUMENT,
+                      "items[%zu].pack_size: %g is not a finite number > 0", i, it->pack_size);
+  const char *bad = !isfinite(it->on_hand)      ? "on_hand"
+                    : !isfinite(it->on_order)   ? "on_order"
+                    : !isfinite(it->backorders) ? "backorders"
+                                                : NULL;
+  if (bad) {
+    double v = !isfinite(it->on_hand)    ? it->on_hand
+               : !isfinite(it->on_order) ? it->on_order
+                                         : it->backorders;
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "items[%zu].%s: %g is not finite", i, bad, v);
   }
   return SG_OK;
 }
@@ -86,13 +95,25 @@ sg_status sg_replenish_plan_batch(size_t n, const double *mean, const double *se
     for (int k = 0; k < h; k++) {
       double m = mean[i * (size_t)h + k], s = se[i * (size_t)h + k];
       if (!isfinite(m))
-        return sg_err_set(err, SG_INVALID_ARGUMENT, "mean[%zu][%d]: %g is not finite", i, k, m);
+        return sg_err_set(err, SG_INVALID_ARGUMENT, "items[%zu].mean[%d]: %g is not finite", i, k,
+                          m);
       if (!(s >= 0.0) || !isfinite(s))
-        return sg_err_set(err, SG_INVALID_ARGUMENT, "se[%zu][%d]: %g is not >= 0", i, k, s);
+        return sg_err_set(err, SG_INVALID_ARGUMENT,
+                          "items[%zu].se[%d]: %g is not a finite number >= 0", i, k, s);
     }
   }
-  for (size_t i = 0; i < n; i++)
-    plan_one(mean + i * (size_t)h, se + i * (size_t)h, rho, &items[i], &plans[i]);
+  for (size_t i = 0; i < n; i++) {
+    sg_replenish_plan *p = &plans[i];
+    plan_one(mean + i * (size_t)h, se + i * (size_t)h, rho, &items[i], p);
+    /* finite inputs can still overflow (means near DBL_MAX, a pack size of 1e-300) */
+    if (!isfinite(p->demand_pi) || !isfinite(p->sd_pi) || !isfinite(p->safety_stock) ||
+        !isfinite(p->reorder_point) || !isfinite(p->order_up_to) || !isfinite(p->position) ||
+        !isfinite(p->order_qty))
+      return sg_err_set(err, SG_INVALID_ARGUMENT,
+                        "items[%zu]: the plan overflows (mean, se, inventory or pack_size out of "
+                        "range)",
+                        i);
+  }
   return SG_OK;
 }
 

@@ -665,6 +665,12 @@ def s_jobs(addr):
         check(word in e.details(), "message %r names %r" % (e.details(), word))
     e = expect_error(lambda: cl.call(JOBS + "List", JS.ListJobsRequest(limit=10001)),
                      C.INVALID_ARGUMENT, "List limit 10001")
+    # a label that is not UTF-8 (only a raw client can send one) would break List for everyone
+    raw = b"\x12\x06\xff\xfe bad" + b"\x52\x00"  # label = ff fe " bad", sleep = {}
+    e = expect_error(lambda: cl.call(JOBS + "Submit", raw, raw=True), C.INVALID_ARGUMENT,
+                     "Submit with a label that is not UTF-8")
+    check("label: not UTF-8" in e.details(), e.details())
+    check(len(cl.call(JOBS + "List", JS.ListJobsRequest()).jobs) >= 2, "List still parses")
 
 
 def s_jobs_priority(addr):
@@ -866,6 +872,10 @@ def s_click(addr):
                        ([hdr, chunk(USERS, 0, [0.5]), chunk(USERS, 0, [0.5])],
                         "user row 0 sent twice"),
                        ([hdr, hdr], "header: sent twice"),
+                       ([hdr, CK.UploadModelRequest(chunk=CK.UploadModelChunk(matrix=USERS))],
+                        "chunk.rows: empty"),
+                       ([hdr, CK.UploadModelRequest(chunk=CK.UploadModelChunk(
+                           matrix=7, rows=struct.pack("<2f", 0.5, 0.5)))], "chunk.matrix: 7"),
                        ([chunk(USERS, 0, [0.5])], "the first message must be the header")):
         e = expect_error(lambda: cl.stub(CLICK + "UploadModel")(iter(msgs), timeout=10),
                          C.INVALID_ARGUMENT, "UploadModel: %s" % word)
@@ -878,6 +888,14 @@ def s_click(addr):
     d = cl.call(CLICK + "DeleteModel", CK.DeleteModelRequest(name="m1"))
     check(d.deleted == 2, "DeleteModel removed both versions")
     expect_error(lambda: cl.call(CLICK + "ScorePairs", one), C.NOT_FOUND, "the deleted model")
+    # version numbers are never given twice: a client pinned to v2 (or a cached list of v2)
+    # must not meet another model called v2
+    again = upload_model(cl, "m1", U, V, w, b, uids, iids)
+    check(again.version == 3, "the upload after deleting v1 and v2 is v3, not v%d" % again.version)
+    cl.call(CLICK + "DeleteModel", CK.DeleteModelRequest(name="m1", version=3))
+    again = upload_model(cl, "m1", U, V, w, b, uids, iids)
+    check(again.version == 4, "the upload after deleting the newest v3 is v4, not v%d"
+          % again.version)
 
 
 def wait_job(cl, job_id, timeout_s=120):
@@ -1062,6 +1080,8 @@ def s_click_restart_before(addr):
     U, V, w, b = random_model(2, 4, 5, 3)
     upload_model(cl, "keep", U, V, w, b, [1, 2, 3, 4], [10, 20, 30, 40, 50])
     upload_model(cl, "keep", U, V, w, b + 0.5, [1, 2, 3, 4], [10, 20, 30, 40, 50])
+    upload_model(cl, "gone", U, V, w, b, [1, 2, 3, 4], [10, 20, 30, 40, 50])
+    cl.call(CLICK + "DeleteModel", CK.DeleteModelRequest(name="gone"))
 
 
 def s_click_restart_after(addr):
@@ -1075,6 +1095,8 @@ def s_click_restart_after(addr):
     want = sigmoid(logit(U, V, w, b + 0.5, 2, 3))
     check(r.model_version == 2 and abs(r.scores[0] - want) < 1e-5,
           "v2 scores as before the restart (%.6f vs %.6f)" % (r.scores[0], want))
+    g = upload_model(cl, "gone", U, V, w, b, [1, 2, 3, 4], [10, 20, 30, 40, 50])
+    check(g.version == 2, "a deleted model's v1 is not given again after a restart: v%d" % g.version)
 
 # ---- redis ----
 
@@ -1458,6 +1480,28 @@ def s_forecast(addr):
     e = expect_error(lambda: cl.call(FORECAST + "Replenish", FC.ReplenishRequest(items=[bad])),
                      C.INVALID_ARGUMENT, "lead time beyond the forecast")
     check("items[0]" in e.details(), e.details())
+    # unset fields take their defaults; a set bad value is refused, naming the field
+    base = dict(id="c", mean=[10, 10, 10], se=[2, 2, 2], lead_time=2, review_period=1)
+    for extra, word in ((dict(service_level=float("nan")), "items[0].service_level"),
+                        (dict(service_level=-0.5), "items[0].service_level"),
+                        (dict(pack_size=-3), "items[0].pack_size"),
+                        (dict(pack_size=float("nan")), "items[0].pack_size"),
+                        (dict(pack_size=2.2e-308), "items[0]: the plan overflows"),
+                        (dict(on_order=float("inf")), "items[0].on_order"),
+                        (dict(lead_time=2 ** 32 - 1), "lead_time 4294967295")):
+        it = FC.ReplenishItem(**dict(base, **extra))
+        e = expect_error(lambda: cl.call(FORECAST + "Replenish", FC.ReplenishRequest(items=[it])),
+                         C.INVALID_ARGUMENT, "Replenish with %s" % extra)
+        check(word in e.details(), "message %r names %r" % (e.details(), word))
+    e = expect_error(lambda: cl.call(FORECAST + "Replenish", FC.ReplenishRequest(
+        items=[FC.ReplenishItem(**base)], error_correlation=float("nan"))), C.INVALID_ARGUMENT,
+        "Replenish with a NaN error_correlation")
+    check("error_correlation" in e.details(), e.details())
+    # a series without values is that series' status, not a failed call (nor a crash)
+    r = cl.call(FORECAST + "Forecast", FC.ForecastRequest(
+        spec=FC.ForecastSpec(horizon=3), series=[FC.TimeSeries(id="empty")]))
+    check(len(r.series) == 1 and r.series[0].status == "too_short",
+          "an empty series is too_short: %r" % (r.series[0].status if r.series else None))
 
 
 # ---- routing ----
@@ -1550,6 +1594,24 @@ def s_routing(addr, data_dir):
         e = expect_error(lambda: cl.call(ROUTING + "SolveRoutes", RT.SolveRoutesRequest(problem=p)),
                          C.INVALID_ARGUMENT, "bad problem (%s)" % word)
         check(word in e.details(), "message %r names %r" % (e.details(), word))
+    for params, word in ((RT.SolverParams(alpha=float("nan")), "params.alpha: nan"),
+                         (RT.SolverParams(rho=-0.5), "params.rho: -0.5"),
+                         (RT.SolverParams(ants=-3), "params.ants: -3")):
+        for method in ("SolveRoutes", "StartSolveRoutes"):  # a job is refused at once too
+            e = expect_error(lambda: cl.call(ROUTING + method, RT.SolveRoutesRequest(
+                problem=RT.RoutingProblem(x=xs, y=ys), params=params)), C.INVALID_ARGUMENT,
+                "%s with %s" % (method, word))
+            check(e.details().startswith(word), "message %r starts with %r" % (e.details(), word))
+    e = expect_error(lambda: cl.call(ROUTING + "SolveRoutes", RT.SolveRoutesRequest(
+        problem=RT.RoutingProblem(x=[0, 1, float("nan")], y=[0, 1, 2]))), C.INVALID_ARGUMENT, "nan")
+    check(e.details().startswith("problem.x[2]: nan"), "named as in the request: %r" % e.details())
+    # a NAME cut at 63 bytes is cut between characters: the answer parses
+    long_name = "N" * 62 + "\u00e9"
+    text63 = ("NAME: %s\nTYPE: TSP\nDIMENSION: 3\nEDGE_WEIGHT_TYPE: EUC_2D\nNODE_COORD_SECTION\n"
+              "1 0 0\n2 1 1\n3 2 2\nEOF\n" % long_name)
+    r = cl.call(ROUTING + "SolveRoutes", RT.SolveRoutesRequest(
+        problem=RT.RoutingProblem(tsplib=text63), params=RT.SolverParams(max_iterations=2)))
+    check(r.name == "N" * 62, "the name is cut before the 2-byte character: %r" % r.name)
     e = expect_error(lambda: cl.call(ROUTING + "SolveRoutes", RT.SolveRoutesRequest(
         problem=RT.RoutingProblem(x=xs, y=ys), priority=-101)), C.INVALID_ARGUMENT, "priority -101")
     check("priority: -101" in e.details(), e.details())

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "check.h"
 #include "common/backend.h"
@@ -198,6 +199,38 @@ Test(aco_tsp, stops_at_the_time_limit) {
   cr_assert_eq(sg_aco_step(s, 2, &pr, &e), SG_OK, "%s", e.msg);
   cr_assert_eq(pr.iterations, 2);
   cr_assert_not(pr.done);
+  sg_aco_end(s);
+  close_cpu(x, be);
+  sg_aco_instance_free(in);
+}
+
+/* The limit is wall time since begin: a caller that sleeps between steps (a scheduler serving
+ * other calls) gets its answer by the limit, not after the limit's worth of steps. */
+Test(aco_tsp, the_time_limit_counts_the_time_between_steps) {
+  sg_aco_instance *in = ref_load("kroA100.tsp", 0);
+  sg_backend *be;
+  sg_exec *x = open_cpu(0, &be);
+  sg_aco_params q = small_params(5, 0);
+  q.time_limit_s = 0.5;
+  sg_err e = {0};
+  struct timespec t0, t1, gap = {0, 100 * 1000000L};
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  sg_aco_solver *s = sg_aco_begin(x, &in->problem, &q, &e);
+  cr_assert_not_null(s, "%s", e.msg);
+  sg_aco_progress pr = {0};
+  int steps = 0;
+  while (!pr.done && steps < 100) {
+    cr_assert_eq(sg_aco_step(s, 1, &pr, &e), SG_OK, "%s", e.msg);
+    steps++;
+    nanosleep(&gap, NULL); /* 100 ms of other work per one-iteration step */
+  }
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+  cr_assert(pr.done, "not done after %d steps", steps);
+  /* counting only the time inside the steps (milliseconds each), it would run ~100 steps */
+  cr_expect_leq(steps, 7, "%d steps of ~100 ms for a 0.5 s limit", steps);
+  cr_expect_lt(wall, 1.5, "%.3f s wall for a 0.5 s limit", wall);
+  cr_expect_geq(pr.elapsed_s, 0.4, "elapsed %g counts the sleeps", pr.elapsed_s);
   sg_aco_end(s);
   close_cpu(x, be);
   sg_aco_instance_free(in);

@@ -95,7 +95,12 @@ Test(replenish, rejects_bad_items_naming_the_field) {
       {{.lead_time = 1, .service_level = 1.0, .pack_size = 1}, "items[0].service_level"},
       {{.lead_time = 1, .service_level = 0.9, .pack_size = 0}, "items[0].pack_size"},
       {{.lead_time = 1, .service_level = 0.9, .pack_size = 1, .moq = -1}, "items[0].moq"},
-      {{.lead_time = 1, .service_level = 0.9, .pack_size = 1, .on_hand = NAN}, "inventory"},
+      {{.lead_time = 1, .service_level = 0.9, .pack_size = 1, .on_hand = NAN}, "items[0].on_hand"},
+      {{.lead_time = 1, .service_level = 0.9, .pack_size = 1, .backorders = INFINITY},
+       "items[0].backorders"},
+      {{.lead_time = 1, .service_level = 0.9, .pack_size = NAN}, "items[0].pack_size"},
+      {{.lead_time = 1, .service_level = NAN, .pack_size = 1}, "items[0].service_level"},
+      {{.lead_time = 1, .service_level = 0.9, .pack_size = 1e-308}, "items[0]: the plan overflows"},
   };
   sg_replenish_plan p;
   for (size_t i = 0; i < SG_ARRAY_LEN(bad); i++) {
@@ -112,7 +117,12 @@ Test(replenish, rejects_bad_items_naming_the_field) {
   sg_err_clear(&e);
   cr_expect_eq(sg_replenish_plan_batch(1, flat_mean, se_bad, 4, 0.0, &ok, &p, &e),
                SG_INVALID_ARGUMENT);
-  cr_expect(strstr(e.msg, "se[0][1]"), "%s", e.msg);
+  cr_expect(strstr(e.msg, "items[0].se[1]"), "%s", e.msg);
+  double huge[4] = {1e308, 1e308, 1e308, 1e308};
+  sg_err_clear(&e);
+  cr_expect_eq(sg_replenish_plan_batch(1, huge, huge, 4, 0.0, &ok, &p, &e), SG_INVALID_ARGUMENT,
+               "sums of means near DBL_MAX overflow");
+  cr_expect(strstr(e.msg, "overflows"), "%s", e.msg);
   sg_err_clear(&e);
   cr_expect_eq(sg_replenish_plan_batch(1, NULL, flat_se, 4, 0.0, &ok, &p, &e), SG_INVALID_ARGUMENT);
   cr_expect(strstr(e.msg, "mean"), "%s", e.msg);
