@@ -29,7 +29,8 @@ typedef struct write_item {
 struct sg_cache {
   int enabled;
   char host[256];
-  int port; /* 0 for a unix socket (host holds the path) */
+  int port;       /* 0 for a unix socket (host holds the path) */
+  char addr[272]; /* as configured, for messages: HOST:PORT or unix:PATH */
   char *password;
   int db, ttl_s, connect_ms, command_ms;
   sg_cache_stats stats;
@@ -291,6 +292,7 @@ static void *writer_main(void *arg) {
 /* ---- open and close ---- */
 
 static sg_status parse_addr(sg_cache *c, const char *addr, sg_err *err) {
+  snprintf(c->addr, sizeof c->addr, "%s", addr);
   if (strncmp(addr, "unix:", 5) == 0) {
     snprintf(c->host, sizeof c->host, "%s", addr + 5);
     c->port = 0;
@@ -483,7 +485,7 @@ sg_status sg_cache_publish_resume(sg_cache_publisher *p, int max_wait_ms, sg_err
     int64_t now = sg_mono_us();
     if (now >= p->stalled_since_us + (int64_t)PUBLISH_RETRY_S * 1000000)
       return sg_err_set(err, SG_UNAVAILABLE, "redis %s: publishing failed after %d s of retries",
-                        p->c->host, PUBLISH_RETRY_S);
+                        p->c->addr, PUBLISH_RETRY_S);
     if (now >= until) return SG_OK; /* still stalled: the caller comes back */
     int64_t nap = until - now < 20000 ? until - now : 20000;
     struct timespec ts = {0, (long)nap * 1000};
@@ -532,7 +534,7 @@ static sg_status write_meta(sg_cache_publisher *p, sg_err *err) {
   }
   if (ctx) conn_put(p->c, ctx, ok);
   return ok ? SG_OK
-            : sg_err_set(err, SG_UNAVAILABLE, "redis %s: meta hash not written", p->c->host);
+            : sg_err_set(err, SG_UNAVAILABLE, "redis %s: meta hash not written", p->c->addr);
 }
 
 sg_status sg_cache_publish_end(sg_cache_publisher *p, int commit, sg_err *err) {

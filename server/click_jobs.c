@@ -207,6 +207,10 @@ static sg_status train_config(const Shopgpu__V1__TrainConfig *c, int labelled,
       c->lr_schedule != SHOPGPU__V1__TRAIN_CONFIG__LR_SCHEDULE__COSINE)
     return sg_err_set(err, SG_INVALID_ARGUMENT, "config.lr_schedule: %d is not CONSTANT or COSINE",
                       (int)c->lr_schedule);
+  if (c->optimizer != SHOPGPU__V1__TRAIN_CONFIG__OPTIMIZER__ADAM &&
+      c->optimizer != SHOPGPU__V1__TRAIN_CONFIG__OPTIMIZER__SGD_MOMENTUM)
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "config.optimizer: %d is not ADAM or SGD_MOMENTUM",
+                      (int)c->optimizer);
   if (c->dim) cfg->dim = c->dim;
   if (c->epochs) cfg->epochs = c->epochs;
   if (c->learning_rate > 0) cfg->lr = c->learning_rate;

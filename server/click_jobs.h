@@ -21,7 +21,8 @@ extern const sg_job_ops sg_score_job_ops; /* batchable: jobs on the same model m
 typedef struct sg_recommend_job {
   sg_model *model;
   size_t n;
-  uint32_t *users, k;
+  uint32_t *users, k; /* k: as asked, at most the model's items */
+  uint32_t k_asked;
   uint64_t *ex_offsets; /* n + 1, or NULL */
   uint32_t *ex_items;
   uint32_t *items, *counts; /* n × k, n */

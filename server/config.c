@@ -69,7 +69,8 @@ static const flag flags[] = {
     {"tls-key", "SHOPGPU_TLS_KEY", "FILE", "", T_STR, F(tls_key), 0, 0,
      "PEM private key for --tls-cert"},
     {"auth-token-file", "SHOPGPU_AUTH_TOKEN_FILE", "FILE", "", T_STR, F(auth_token_file), 0, 0,
-     "require 'authorization: Bearer TOKEN' on every call but health; one token per line"},
+     "require 'authorization: Bearer TOKEN' on every call but health; one token per line; blank "
+     "lines and lines starting with # are skipped"},
     {"metrics-listen", "SHOPGPU_METRICS_LISTEN", "ADDR", "", T_STR, F(metrics_listen), 0, 0,
      "serve Prometheus metrics on http://ADDR/metrics (HOST:PORT; empty = off)"},
     {"log-level", "SHOPGPU_LOG_LEVEL", "LEVEL", "info", T_LOGLEVEL, F(log_level), 0, 0,
@@ -77,7 +78,8 @@ static const flag flags[] = {
     {"shutdown-grace", "SHOPGPU_SHUTDOWN_GRACE", "S", "10", T_DOUBLE, F(shutdown_grace_s), 0, 3600,
      "on SIGTERM/SIGINT, seconds in-flight calls may take before they are cancelled"},
     {"ready-file", "SHOPGPU_READY_FILE", "FILE", "", T_STR, F(ready_file), 0, 0,
-     "write the bound address to FILE once serving (for scripts and tests)"},
+     "once serving, write the bound gRPC address to FILE (line 1) and, with --metrics-listen, the "
+     "metrics address (line 2)"},
 };
 #undef F
 

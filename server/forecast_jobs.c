@@ -44,6 +44,26 @@ void sg_forecast_job_free(sg_forecast_job *f) {
   free(f);
 }
 
+/* A kernel spec error in the request's field names (the kernel says P, ic, h: R's names). */
+static sg_status proto_names(sg_err *err) {
+  static const char *const names[][2] = {{"spec.P:", "spec.seasonal_p:"},
+                                         {"spec.Q:", "spec.seasonal_q:"},
+                                         {"spec.D:", "spec.seasonal_d:"},
+                                         {"spec.max_P:", "spec.max_seasonal_p:"},
+                                         {"spec.max_Q:", "spec.max_seasonal_q:"},
+                                         {"spec.ic:", "spec.criterion:"},
+                                         {"spec.h:", "spec.horizon:"}};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    size_t n = strlen(names[i][0]);
+    if (strncmp(err->msg, names[i][0], n) != 0) continue;
+    char buf[sizeof err->msg];
+    snprintf(buf, sizeof buf, "%s%s", names[i][1], err->msg + n);
+    memcpy(err->msg, buf, sizeof buf);
+    break;
+  }
+  return err->code;
+}
+
 static sg_status spec_from(const Shopgpu__V1__ForecastSpec *s, sg_arima_spec *o, sg_err *err) {
   sg_arima_spec_default(o);
   if (!s) return sg_err_set(err, SG_INVALID_ARGUMENT, "spec: missing (spec.horizon is required)");
@@ -53,6 +73,29 @@ static sg_status spec_from(const Shopgpu__V1__ForecastSpec *s, sg_arima_spec *o,
   if (s->n_levels > SG_ARIMA_MAX_LEVELS)
     return sg_err_set(err, SG_INVALID_ARGUMENT, "spec.levels: %zu levels > %d", s->n_levels,
                       SG_ARIMA_MAX_LEVELS);
+  if (s->search != SHOPGPU__V1__FORECAST_SPEC__SEARCH__STEPWISE &&
+      s->search != SHOPGPU__V1__FORECAST_SPEC__SEARCH__GRID &&
+      s->search != SHOPGPU__V1__FORECAST_SPEC__SEARCH__FIXED)
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "spec.search: %d is not STEPWISE, GRID or FIXED",
+                      (int)s->search);
+  /* before the casts to int (2^32 - 1 must not read as -1) */
+  const struct {
+    uint32_t v;
+    const char *name;
+  } orders[] = {{s->season, "season"},
+                {s->max_p, "max_p"},
+                {s->max_q, "max_q"},
+                {s->max_seasonal_p, "max_seasonal_p"},
+                {s->max_seasonal_q, "max_seasonal_q"},
+                {s->max_order, "max_order"},
+                {s->p, "p"},
+                {s->q, "q"},
+                {s->seasonal_p, "seasonal_p"},
+                {s->seasonal_q, "seasonal_q"}};
+  for (size_t i = 0; i < sizeof orders / sizeof orders[0]; i++)
+    if (orders[i].v > 100000)
+      return sg_err_set(err, SG_INVALID_ARGUMENT, "spec.%s: %u is out of range", orders[i].name,
+                        orders[i].v);
   o->h = (int)s->horizon;
   o->season = s->season ? (int)s->season : 1;
   if (s->n_levels) {
@@ -82,6 +125,7 @@ static sg_status spec_from(const Shopgpu__V1__ForecastSpec *s, sg_arima_spec *o,
   o->ic = (sg_arima_ic)s->criterion;
   o->method = (sg_arima_method)s->method;
   o->optimizer = (sg_arima_optimizer)s->optimizer;
+  if (sg_arima_spec_check(o, err) != SG_OK) return proto_names(err); /* now, not when it runs */
   return SG_OK;
 }
 

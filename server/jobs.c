@@ -540,8 +540,11 @@ void sg_jobs_list(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__ListJobsReque
   sg_err err = {0};
   sg_jobs_sweep(jobs);
   size_t limit = req->limit ? req->limit : LIST_DEFAULT;
-  if (limit > LIST_MAX) {
+  if (limit > LIST_MAX)
     sg_err_set(&err, SG_INVALID_ARGUMENT, "limit: %u > %d", req->limit, LIST_MAX);
+  else if ((int)req->state < 0 || req->state > SHOPGPU__V1__JOB_STATE__JOB_STATE_CANCELLED)
+    sg_err_set(&err, SG_INVALID_ARGUMENT, "state: %d is not a JobState", (int)req->state);
+  if (err.code != SG_OK) {
     sg_call_reply(call, NULL, &err);
     return;
   }

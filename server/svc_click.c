@@ -166,7 +166,9 @@ static sg_recommend_job *recommend_job_for(sg_server *srv, const Shopgpu__V1__Re
     return NULL;
   }
   r->n = q->n_user_ids;
-  r->k = k;
+  /* no list is longer than the model's items: n x k memory only for what can be answered */
+  r->k = k < r->model->m.n_items ? k : r->model->m.n_items;
+  r->k_asked = k;
   r->users = malloc(r->n * sizeof *r->users);
   r->items = malloc(r->n * k * sizeof *r->items);
   r->scores = malloc(r->n * k * sizeof *r->scores);
@@ -251,7 +253,7 @@ static void reply_recommendations(sg_job *job, void *arg) {
     for (uint32_t s = 0; s < r->counts[j]; s++)
       row[s] = (uint32_t)ids[j * r->k + s];
     sg_cache_write_back(srv->cache, r->model->name, r->model->version, uids[j], row,
-                        r->scores + j * r->k, r->counts[j], r->k);
+                        r->scores + j * r->k, r->counts[j], r->k_asked);
   }
   reply_lists(call, r->model, uids, r->n, r->k, ids, r->scores, r->counts, 0);
 }

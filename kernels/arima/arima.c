@@ -78,7 +78,7 @@ static sg_status check_seasonal(const sg_arima_spec *s, sg_err *err) {
   return SG_OK;
 }
 
-static sg_status check_spec(const sg_arima_spec *s, sg_err *err) {
+sg_status sg_arima_spec_check(const sg_arima_spec *s, sg_err *err) {
   SG_TRY(check_range(err, "spec.season", s->season, 1, SG_ARIMA_MAX_SEASON));
   SG_TRY(check_range(err, "spec.search", s->search, SG_ARIMA_STEPWISE, SG_ARIMA_FIXED));
   SG_TRY(check_range(err, "spec.ic", s->ic, SG_ARIMA_AICC, SG_ARIMA_BIC));
@@ -135,7 +135,7 @@ static sg_status check_input(const sg_arima_input *in, const sg_arima_spec *s, s
                         i + 1, b, i, a);
     }
     if (b - a > SG_ARIMA_MAX_LENGTH) {
-      return sg_err_set(err, SG_INVALID_ARGUMENT, "series %zu: length %zu > %d", i, b - a,
+      return sg_err_set(err, SG_INVALID_ARGUMENT, "series[%zu]: length %zu > %d", i, b - a,
                         SG_ARIMA_MAX_LENGTH);
     }
   }
@@ -193,7 +193,7 @@ sg_status sg_arima_batch_begin(sg_exec *x, const sg_arima_input *input, const sg
   if (!x) return sg_err_set(err, SG_INVALID_ARGUMENT, "arima: exec is NULL");
   if (!input) return sg_err_set(err, SG_INVALID_ARGUMENT, "arima: input is NULL");
   if (!spec) return sg_err_set(err, SG_INVALID_ARGUMENT, "arima: spec is NULL");
-  SG_TRY(check_spec(spec, err));
+  SG_TRY(sg_arima_spec_check(spec, err));
   SG_TRY(check_input(input, spec, err));
   sg_arima_job *j = calloc(1, sizeof *j);
   if (!j) return sg_err_set(err, SG_OUT_OF_MEMORY, "arima: job");

@@ -118,6 +118,9 @@ typedef struct sg_arima_spec {
  * max_d 2, max_D 1, constant AUTO, AICc, method AUTO, optimizer BFGS, maxit 100, levels 80 and 95;
  * the caller sets season and h (h defaults to 1). */
 void sg_arima_spec_default(sg_arima_spec *spec);
+/* SG_OK, or SG_INVALID_ARGUMENT naming the field ("spec.max_P: 7 outside [0, 2]"); the search
+ * checks it too. */
+sg_status sg_arima_spec_check(const sg_arima_spec *spec, sg_err *err);
 
 /* A batch of series (host memory, caller-owned, must outlive the job).
  * Series i is values[offsets[i] .. offsets[i+1]) (ragged lengths; offsets has n_series + 1

@@ -665,6 +665,9 @@ def s_jobs(addr):
         check(word in e.details(), "message %r names %r" % (e.details(), word))
     e = expect_error(lambda: cl.call(JOBS + "List", JS.ListJobsRequest(limit=10001)),
                      C.INVALID_ARGUMENT, "List limit 10001")
+    e = expect_error(lambda: cl.call(JOBS + "List", JS.ListJobsRequest(state=99)),
+                     C.INVALID_ARGUMENT, "List state 99")
+    check("state: 99" in e.details(), e.details())
     # a label that is not UTF-8 (only a raw client can send one) would break List for everyone
     raw = b"\x12\x06\xff\xfe bad" + b"\x52\x00"  # label = ff fe " bad", sleep = {}
     e = expect_error(lambda: cl.call(JOBS + "Submit", raw, raw=True), C.INVALID_ARGUMENT,
@@ -1067,7 +1070,9 @@ def s_click_train(addr):
                               (CK.TrainConfig(no_validation=True, valid_fraction=0.2), [],
                                "config.valid_fraction: 0.2 with no_validation"),
                               (CK.TrainConfig(lr_schedule=7), [],
-                               "config.lr_schedule: 7 is not CONSTANT or COSINE")):
+                               "config.lr_schedule: 7 is not CONSTANT or COSINE"),
+                              (CK.TrainConfig(optimizer=9), [],
+                               "config.optimizer: 9 is not ADAM or SGD_MOMENTUM")):
         bad = CK.TrainModelRequest(name="x", user_ids=[1, 2], item_ids=[1, 2], labels=labels,
                                    config=cfg)
         e = expect_error(lambda: cl.call(CLICK + "TrainModel", bad), C.INVALID_ARGUMENT, want)
@@ -1329,7 +1334,8 @@ def s_redis_publish_stalls(addr, metrics_addr, redis_addr, redis_pid):
     check(get_job(cl, t.id).state == JS.JOB_STATE_RUNNING, "the job is still retrying")
     j = wait_job(cl, t.id, 30)
     check(j.state == JS.JOB_STATE_FAILED and j.error_code == C.UNAVAILABLE.value[0] and
-          "redis" in j.error_message, "then it fails: %s" % j.error_message)
+          ("redis %s:" % redis_addr) in j.error_message,
+          "then it fails, naming Redis with its port: %s" % j.error_message)
 
 
 def s_redis_publish_resumes(addr, metrics_addr, redis_addr, redis_pid):
@@ -1446,9 +1452,15 @@ def s_forecast(addr):
                                           series=series[:1]), "series[0].xreg"),
                       (FC.ForecastRequest(spec=FC.ForecastSpec(horizon=3, season=1, search=2,
                                                                seasonal_p=1), series=series[:1]),
-                       "spec.P"),
+                       "spec.seasonal_p: 1 needs season >= 2"),
+                      (FC.ForecastRequest(spec=FC.ForecastSpec(horizon=3, season=2 ** 32 - 1),
+                                          series=series[:1]), "spec.season: 4294967295"),
+                      (FC.ForecastRequest(spec=FC.ForecastSpec(horizon=3, max_seasonal_p=7),
+                                          series=series[:1]), "spec.max_seasonal_p: 7"),
                       (FC.ForecastRequest(spec=FC.ForecastSpec(horizon=3, optimizer=7),
                                           series=series[:1]), "spec.optimizer"),
+                      (FC.ForecastRequest(spec=FC.ForecastSpec(horizon=3, search=9),
+                                          series=series[:1]), "spec.search: 9"),
                       (FC.ForecastRequest(spec=FC.ForecastSpec(horizon=10001), series=series[:1]),
                        "spec.horizon: 10001"),
                       (FC.ForecastRequest(spec=FC.ForecastSpec(horizon=3), series=series[:1],

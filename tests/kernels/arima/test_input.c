@@ -105,7 +105,7 @@ Test(arima_input, rejects_bad_input_fields_naming_them) {
   size_t huge[2] = {0, (size_t)SG_ARIMA_MAX_LENGTH + 1};
   in.n_series = 1;
   in.offsets = huge;
-  expect_rejected(&in, &s, SG_INVALID_ARGUMENT, "series 0: length");
+  expect_rejected(&in, &s, SG_INVALID_ARGUMENT, "series[0]: length");
   sg_err e = {0};
   in = good_input();
   cr_expect_eq(sg_arima_batch_begin(x, &in, &s, NULL, &e), SG_INVALID_ARGUMENT);
