@@ -132,14 +132,22 @@ static void print_help(FILE *out) {
   fprintf(out, "usage: shopgpu [OPTIONS] COMMAND [ARGS]\n\n"
                "Commands:\n");
   for (size_t i = 0; i < N_COMMANDS; i++) {
-    char left[320];
-    int n = snprintf(left, sizeof left, "%s %s", commands[i].name, commands[i].args);
-    if (n > 24) { /* a long synopsis gets a line of its own */
+    /* sized for the synopsis, however long the table's grows */
+    size_t size = strlen(commands[i].name) + strlen(commands[i].args) + 2;
+    char *left = malloc(size);
+    if (!left) { /* unwrapped, but whole */
+      fprintf(out, "  %s %s\n  %-24s %s\n", commands[i].name, commands[i].args, "",
+              commands[i].summary);
+      continue;
+    }
+    snprintf(left, size, "%s %s", commands[i].name, commands[i].args);
+    if (size - 1 > 24) { /* a long synopsis gets a line of its own */
       print_synopsis(out, left);
       fprintf(out, "  %-24s %s\n", "", commands[i].summary);
     } else {
       fprintf(out, "  %-24s %s\n", left, commands[i].summary);
     }
+    free(left);
   }
   fprintf(
       out,
@@ -165,8 +173,9 @@ static void print_help(FILE *out) {
       "running on the server (`shopgpu jobs watch ID` follows it again).\n"
       "\nExit status: 0 ok; 1 the call failed or an input file is bad (\"shopgpu: CODE:\n"
       "message\" on stderr, naming the file, line and column), the answer is negative (health\n"
-      "not SERVING, rec-get found no list, route found no feasible solution) or the job\n"
-      "failed or was cancelled; 2 usage error; 130 interrupted while waiting for a job.\n",
+      "not SERVING, rec-get found no list, route found no feasible solution, forecast got no\n"
+      "series forecast) or the job failed or was cancelled; 2 usage error; 130 interrupted\n"
+      "while waiting for a job.\n",
       DEFAULT_SERVER, DEFAULT_TIMEOUT_S, SG_CLI_RECONNECT_S);
 }
 
@@ -185,6 +194,9 @@ int sg_cli_rpc_error(const sg_cli *cli, const shopgpu_status *st) {
           st->message[0] ? st->message : "(no message)");
   return SG_CLI_FAIL;
 }
+
+/* The dashes an option is written with: "-k", "--name". */
+static const char *dashes(const char *name) { return name[0] && name[1] ? "--" : "-"; }
 
 /* The address of the options field a flag sets (NULL for flags without a value). */
 static const char **value_slot(options *o, const char *name, int **flag) {
@@ -219,9 +231,10 @@ static int parse_command_option(options *o, const char *name, const char *eq, in
   sg_cli_opt *opt = &o->opts[o->n_opts++];
   opt->name = command_options[k].name;
   opt->value = eq ? eq + 1 : NULL;
-  if (!command_options[k].has_value && eq) return sg_cli_usage("--%s: takes no value", opt->name);
+  if (!command_options[k].has_value && eq)
+    return sg_cli_usage("%s%s: takes no value", dashes(opt->name), opt->name);
   if (command_options[k].has_value && !eq) {
-    if (*i + 1 >= argc) return sg_cli_usage("--%s: missing value", opt->name);
+    if (*i + 1 >= argc) return sg_cli_usage("%s%s: missing value", dashes(opt->name), opt->name);
     opt->value = argv[++*i];
   }
   return SG_CLI_OK;
@@ -380,7 +393,8 @@ static int check_command(const sg_cli_command *cmd, const options *o, int nargs)
                         cmd->name);
   for (int i = 0; i < o->n_opts; i++)
     if (!listed(cmd->options, o->opts[i].name))
-      return sg_cli_usage("%s: takes no option --%s", cmd->name, o->opts[i].name);
+      return sg_cli_usage("%s: takes no option %s%s", cmd->name, dashes(o->opts[i].name),
+                          o->opts[i].name);
   return check_required(cmd, o);
 }
 
@@ -473,7 +487,8 @@ int sg_cli_opt_double(const sg_cli *cli, const char *name, double min, double ma
   errno = 0;
   double d = strtod(v, &end);
   if (errno || end == v || *end || !isfinite(d) || d < min || d > max)
-    return sg_cli_usage("--%s: \"%.64s\" is not a number in %g..%g", name, v, min, max);
+    return sg_cli_usage("%s%s: \"%.64s\" is not a number in %g..%g", dashes(name), name, v, min,
+                        max);
   *out = d;
   return SG_CLI_OK;
 }
@@ -484,7 +499,7 @@ int sg_cli_opt_u64(const sg_cli *cli, const char *name, uint64_t *out) {
   errno = 0;
   unsigned long long x = is_number(v) ? strtoull(v, NULL, 10) : 0;
   if (!is_number(v) || errno)
-    return sg_cli_usage("--%s: \"%.64s\" is not an unsigned 64-bit integer", name, v);
+    return sg_cli_usage("%s%s: \"%.64s\" is not an unsigned 64-bit integer", dashes(name), name, v);
   *out = x;
   return SG_CLI_OK;
 }
@@ -502,13 +517,13 @@ int sg_cli_opt_choice(const sg_cli *cli, const char *name, const char *first, co
     *out = 1;
     return SG_CLI_OK;
   }
-  return sg_cli_usage("--%s: \"%.64s\" is not %s or %s", name, text, first, second);
+  return sg_cli_usage("%s%s: \"%.64s\" is not %s or %s", dashes(name), name, text, first, second);
 }
 
 int sg_cli_opt_int(const sg_cli *cli, const char *name, int64_t min, int64_t max, int64_t *out) {
   const char *v = sg_cli_opt_str(cli, name);
   if (!v) return SG_CLI_OK;
   char what[40];
-  snprintf(what, sizeof what, "--%s", name);
+  snprintf(what, sizeof what, "%s%s", dashes(name), name);
   return sg_cli_parse_int(what, v, min, max, out);
 }

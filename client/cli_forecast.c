@@ -142,17 +142,28 @@ static int build_request(fc_request *r, const shopgpu_ts *ts, fc_args *a, int se
   return 0;
 }
 
-/* Warnings about the input: gaps (sent as NaN) and future rows that are not used. */
-static void warn_input(sg_cli *cli, const char *path, const shopgpu_ts *ts) {
-  for (size_t i = 0; ts->gap_series && i < ts->n_series; i++) {
-    if (!ts->series[i].missing) continue;
-    fprintf(cli->err,
-            "shopgpu: warning: %s: %zu series with missing periods (%zu in all; the first is "
-            "\"%.64s\" from line %llu): sent as NaN, they get status missing\n",
-            path, ts->gap_series, ts->missing, ts->series[i].id,
-            (unsigned long long)ts->series[i].line);
-    break;
+/* One warning for the series with missing values of one kind: periods no row gave (gaps, na
+ * 0) or rows whose y is empty, NA or NaN (na 1). */
+static void warn_missing(sg_cli *cli, const char *path, const shopgpu_ts *ts, int na) {
+  size_t n_series = 0, n_values = 0, first = 0;
+  for (size_t i = 0; i < ts->n_series; i++) {
+    const shopgpu_ts_series *s = &ts->series[i];
+    size_t n = na ? s->na : s->missing - s->na;
+    if (n && !n_series++) first = i;
+    n_values += n;
   }
+  if (!n_series) return;
+  fprintf(cli->err,
+          "shopgpu: warning: %s: %zu series with %s (%zu in all; the first is \"%.64s\" from "
+          "line %llu): sent as NaN, they get status missing\n",
+          path, n_series, na ? "missing y values (empty, NA or NaN)" : "missing periods", n_values,
+          ts->series[first].id, (unsigned long long)ts->series[first].line);
+}
+
+/* Warnings about the input: gaps and missing y (sent as NaN), future rows that are not used. */
+static void warn_input(sg_cli *cli, const char *path, const shopgpu_ts *ts) {
+  warn_missing(cli, path, ts, 0);
+  warn_missing(cli, path, ts, 1);
   if (ts->ignored_rows)
     fprintf(cli->err,
             "shopgpu: warning: %s: %llu rows after their series' last y not used (future values "
@@ -187,11 +198,16 @@ static const Shopgpu__V1__ForecastResponse *job_forecast(sg_cli *cli, const Shop
   return NULL;
 }
 
+/* The outputs and the summary; a run where no series got a forecast fails (exit 1), though
+ * its files are written like any other's. */
 static int write_outputs(sg_cli *cli, sg_fc_output *o) {
   sg_fc_counts counts;
   int rc = sg_fc_write(cli, o, &counts);
-  if (rc == SG_CLI_OK) sg_fc_summary(cli, o, &counts);
-  return rc;
+  if (rc != SG_CLI_OK) return rc;
+  sg_fc_summary(cli, o, &counts);
+  if (counts.forecast > 0) return SG_CLI_OK;
+  fprintf(cli->err, "shopgpu: no series could be forecast (of %zu)\n", counts.series);
+  return SG_CLI_FAIL;
 }
 
 static int run_new(sg_cli *cli, fc_args *a) {

@@ -4,6 +4,7 @@
  * "shopgpu: INVALID_ARGUMENT: FILE:LINE: ..." and exit 1. */
 #include <grpc/status.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -41,6 +42,15 @@ static void print_model(FILE *out, const Shopgpu__V1__ModelInfo *m) {
           "\ncreated      %s\n",
           m->name, m->version, m->source, m->n_users, m->n_items, m->dim,
           m->interaction ? "yes" : "no", auc, m->seen, created);
+}
+
+/* A model without a validation AUC (uploaded, or trained without a validation split) holds 0
+ * in valid_auc and valid_logloss: made NaN, which the JSON writer prints as null, as the text
+ * form prints "-" (format_auc). */
+static void null_missing_validation(Shopgpu__V1__ModelInfo *m) {
+  if (m->valid_auc > 0) return;
+  m->valid_auc = NAN;
+  if (m->valid_logloss == 0) m->valid_logloss = NAN;
 }
 
 static void print_message_json(sg_cli *cli, const ProtobufCMessage *msg) {
@@ -145,6 +155,9 @@ static int train_config(sg_cli *cli, Shopgpu__V1__TrainConfig *cfg, int64_t *pri
 
 static void print_trained(sg_cli *cli, const Shopgpu__V1__Job *job) {
   if (cli->json) {
+    if (job->result_case == SHOPGPU__V1__JOB__RESULT_TRAIN_MODEL && job->train_model &&
+        job->train_model->model)
+      null_missing_validation(job->train_model->model);
     sg__json j;
     sg__json_init(&j, cli->out);
     sg_cli_job_json(&j, job, 1);
@@ -308,9 +321,10 @@ static int upload(sg_cli *cli, npy_set *m, double bias) {
   shopgpu_status st;
   if (shopgpu_click_upload_model(cli->client, &up, &info, sg_cli_stream_timeout(cli), &st) != 0)
     return sg_cli_rpc_error(cli, m->failed ? &m->st : &st);
-  if (cli->json)
+  if (cli->json) {
+    null_missing_validation(info);
     print_message_json(cli, &info->base);
-  else
+  } else
     print_model(cli->out, info);
   protobuf_c_message_free_unpacked(&info->base, NULL);
   return SG_CLI_OK;
@@ -350,10 +364,13 @@ int sg_cli_cmd_model_list(sg_cli *cli, int argc, char **argv) {
   shopgpu_status st;
   if (shopgpu_click_list_models(cli->client, &resp, cli->timeout_ms, &st) != 0)
     return sg_cli_rpc_error(cli, &st);
-  if (cli->json)
+  if (cli->json) {
+    for (size_t i = 0; i < resp->n_models; i++)
+      null_missing_validation(resp->models[i]);
     print_message_json(cli, &resp->base);
-  else
+  } else {
     print_models(cli->out, resp);
+  }
   protobuf_c_message_free_unpacked(&resp->base, NULL);
   return SG_CLI_OK;
 }

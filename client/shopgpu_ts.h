@@ -95,6 +95,8 @@ typedef struct shopgpu_ts_series {
   size_t offset, len;  /* its values are values[offset .. offset + len) */
   int64_t first, last; /* ds of its first and last value: the forecast continues after last */
   size_t missing;      /* periods without a value (NaN): gaps in ds, empty or NA y */
+  size_t na;           /* of those, the periods with a row whose y is empty, NA or NaN (the
+                          rest, missing - na, are gaps: no row) */
   uint64_t line;       /* the line of its first row in the file */
 } shopgpu_ts_series;
 

@@ -104,7 +104,9 @@ static int row_ds(reader *r, int64_t *ds) {
   int format = shopgpu_ds_parse(text, ds);
   if (format < 0)
     return shopgpu_csv_error(r->csv, r->col_ds, r->st,
-                             "\"%.40s\" is not an integer nor a date YYYY-MM-DD[ HH:MM:SS]", text);
+                             "\"%.40s\" is not an integer nor a date YYYY-MM-DD[ HH:MM:SS] or "
+                             "YYYY-MM-DDTHH:MM:SS",
+                             text);
   static const char *const names[] = {"an integer", "a date", "a date and time (T)",
                                       "a date and time"};
   if (r->format < 0) r->format = format;
@@ -259,7 +261,10 @@ static void place_history(reader *r, shopgpu_ts *ts, shopgpu_ts_series *x, size_
     shopgpu_freq_periods(&ts->freq, x->first, row->ds, &t);
     size_t at = x->offset + (size_t)t;
     ts->values[at] = r->y[row->row];
-    if (!isnan(ts->values[at])) x->missing--;
+    if (!isnan(ts->values[at]))
+      x->missing--;
+    else
+      x->na++; /* a row, but no value */
     if (nx) memcpy(ts->xreg + at * nx, r->x + row->row * nx, nx * sizeof *ts->xreg);
   }
 }

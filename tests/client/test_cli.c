@@ -131,6 +131,44 @@ Test(cli, help_and_version) {
   cr_expect_eq(strncmp(r.out, "shopgpu ", 8), 0, "%s", r.out);
 }
 
+Test(cli, help_prints_every_synopsis_whole) {
+  cli_run r;
+  run_cli(&r, ARGS("--help"), NULL);
+  cr_assert_eq(r.status, 0);
+  /* model train's synopsis is the longest: it wraps, and ends with --priority before its summary */
+  const char *train = strstr(r.out, "  model train --name NAME");
+  cr_assert_not_null(train, "%s", r.out);
+  const char *summary = strstr(train, "train a click model from");
+  const char *priority = strstr(train, "[--item-features V.npy] [--priority P]\n");
+  cr_assert_not_null(summary, "%s", train);
+  cr_expect(priority && priority < summary, "model train's synopsis is cut: %.*s",
+            (int)(summary - train), train);
+}
+
+Test(cli, short_option_errors_name_it_with_one_dash) {
+  char addr[64];
+  snprintf(addr, sizeof addr, "127.0.0.1:%d", dead_port());
+  const struct {
+    const char *const *args;
+    const char *want;
+  } cases[] = {
+      {ARGS("--server", addr, "recommend", "--model", "m", "--user", "1", "-k", "0"),
+       "shopgpu: -k: \"0\" is not an integer in 1..1024\n"},
+      {ARGS("--server", addr, "recommend", "--model", "m", "--user", "1", "-k"),
+       "shopgpu: -k: missing value\n"},
+      {ARGS("--server", addr, "info", "-k", "3"), "shopgpu: info: takes no option -k\n"},
+      {ARGS("--server", addr, "recommend", "--model", "m", "--user", "1", "--chunk", "3"),
+       "shopgpu: recommend: takes no option --chunk\n"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    cli_run r;
+    run_cli(&r, cases[i].args, NULL);
+    cr_expect_eq(r.status, 2, "case %zu: exit %d", i, r.status);
+    cr_expect_eq(strncmp(r.err, cases[i].want, strlen(cases[i].want)), 0, "case %zu: stderr: %s", i,
+                 r.err);
+  }
+}
+
 Test(cli, token_file_from_flag_or_environment) {
   make_aux_dir();
   char token_file[128], wrong_file[128];

@@ -278,6 +278,14 @@ Test(cli_click, model_train_from_csv_then_recommend_leaves_out_seen_items) {
                 NULL, "%s", r.out);
   cr_expect_neq(strstr(r.out, "valid_auc    0."), NULL, "%s", r.out);
   cr_expect_neq(strstr(r.out, "epochs       8"), NULL, "%s", r.out);
+  run_cli(&r, ARGS("--server", srv.addr, "--json", "model", "list"), NULL);
+  cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+  cr_expect_eq(sg_test_run_python("-c", ARGS("import json,sys\n"
+                                             "m=json.load(open(sys.argv[1]))['models'][0]\n"
+                                             "assert 0<m['valid_auc']<=1, m\n"
+                                             "assert m['valid_logloss']>0, m\n",
+                                             r.out_path)),
+               0, "a trained model's AUC is a number: %s", r.out);
   run_cli(
       &r,
       ARGS("--server", srv.addr, "--json", "recommend", "--model", "p", "--user", "3", "-k", "6"),
@@ -511,7 +519,9 @@ Test(cli_click, model_list_and_delete_by_version) {
   const char *script = "import json,sys\n"
                        "d=json.load(open(sys.argv[1]))\n"
                        "got=[(x['name'],x['version']) for x in d['models']]\n"
-                       "assert got==[('a',1),('b',1)], got\n";
+                       "assert got==[('a',1),('b',1)], got\n"
+                       "assert all(x['valid_auc'] is None and x['valid_logloss'] is None\n"
+                       "           for x in d['models']), d\n";
   cr_expect_eq(sg_test_run_python("-c", ARGS(script, r.out_path)), 0, "%s", r.out);
   run_cli(&r, ARGS("--server", srv.addr, "--json", "model", "delete", "--name", "a"), NULL);
   cr_assert_eq(r.status, 0, "stderr: %s", r.err);

@@ -347,6 +347,50 @@ Test(cli_forecast, gaps_mixed_frequencies_and_bad_numbers) {
   stop_server_checked();
 }
 
+Test(cli_forecast, no_series_forecast_exits_1_and_na_y_is_not_a_gap) {
+  make_aux_dir();
+  start_server(CPU);
+  const char *in = aux("na.csv"), *out = aux("f.csv"), *models = aux("m.csv");
+  FILE *f = fopen(in, "w");
+  fputs("unique_id,ds,y\n", f);
+  for (int d = 1; d <= 28; d++)
+    fprintf(f, "s,2024-02-%02d,%s\n", d, d == 9 ? "NA" : d % 2 ? "10.5" : "12.25");
+  fclose(f);
+  cli_run r;
+  run_cli(&r,
+          ARGS("--server", srv.addr, "forecast", in, "--horizon", "3", "--out", out, "--models",
+               models),
+          NULL);
+  cr_expect_eq(r.status, 1, "no series forecast: stderr: %s", r.err);
+  expect_has(r.err, "na.csv: 1 series with missing y values (empty, NA or NaN) (1 in all; the "
+                    "first is \"s\" from line 2)");
+  cr_expect_null(strstr(r.err, "missing periods"), "no period is missing: %s", r.err);
+  expect_has(r.err, "1 series without a forecast (missing 1)");
+  expect_has(r.err, "shopgpu: no series could be forecast (of 1)");
+  char text[4096];
+  slurp(out, text, sizeof text);
+  cr_expect_str_eq(text, "unique_id,ds,yhat,lo-80,hi-80,lo-95,hi-95\n", "the header only");
+  slurp(models, text, sizeof text);
+  expect_has(text, "\ns,missing,");
+  /* one series forecast of three: exit 0, each kind of missing value warned about on its own */
+  f = fopen(in, "a");
+  for (int d = 1; d <= 28; d++)
+    if (d != 5) fprintf(f, "t,2024-02-%02d,%.3f\n", d, 10 + d % 7 + rng_float(1));
+  for (int d = 1; d <= 28; d++)
+    fprintf(f, "u,2024-02-%02d,%.3f\n", d, 10 + d % 7 + rng_float(1));
+  fclose(f);
+  run_cli(&r, ARGS("--server", srv.addr, "forecast", in, "--horizon", "3", "--out", out), NULL);
+  cr_expect_eq(r.status, 0, "stderr: %s", r.err);
+  expect_has(r.err, "1 series with missing periods (1 in all; the first is \"t\" from line 30)");
+  expect_has(r.err, "1 series with missing y values (empty, NA or NaN) (1 in all; the first is "
+                    "\"s\" from line 2)");
+  expect_has(r.err, "2 series without a forecast (missing 2)");
+  cr_expect_null(strstr(r.err, "no series could be forecast"), "%s", r.err);
+  slurp(out, text, sizeof text);
+  expect_has(text, "\nu,2024-02-29,");
+  stop_server_checked();
+}
+
 /* ---- replenish ---- */
 
 /* A forecast of 6 periods: "a" with mean 10 and se 2 (from hi-95; hi-80 says otherwise, and

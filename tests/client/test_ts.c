@@ -103,6 +103,8 @@ Test(ts, daily_gaps_and_empty_y_become_nan) {
   double nan = NAN;
   expect_values(ts, 0, (double[]){1, nan, nan, nan, 5}, 5);
   cr_expect_eq(ts->series[0].missing, 3, "one gap (03-01) and two empty values");
+  cr_expect_eq(ts->series[0].na, 2, "the two empty values had rows");
+  cr_expect_eq(ts->series[1].na, 0);
   cr_expect_eq(ts->missing, 3);
   cr_expect_eq(ts->gap_series, 1);
   expect_freq(ts, "daily", 7);
@@ -187,7 +189,8 @@ Test(ts, bad_fields_are_named_by_line_and_column) {
            "finite number");
   ts_fails("unique_id,ds,y\na,1,inf\n", NULL, "in.csv:2: column 3 (y): \"inf\" is not a finite");
   ts_fails("unique_id,ds,y\na,2024-13-01,1\n", NULL,
-           "in.csv:2: column 2 (ds): \"2024-13-01\" is not an integer nor a date");
+           "in.csv:2: column 2 (ds): \"2024-13-01\" is not an integer nor a date "
+           "YYYY-MM-DD[ HH:MM:SS] or YYYY-MM-DDTHH:MM:SS");
   ts_fails("unique_id,ds,y\na,2023-02-29,1\n", NULL, "column 2 (ds): \"2023-02-29\"");
   ts_fails("unique_id,ds,y\na,2024-01-01,1\na,2024-01-02 10:00:00,1\n", NULL,
            "in.csv:3: column 2 (ds): \"2024-01-02 10:00:00\" is a date and time, the first row's "
