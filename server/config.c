@@ -36,6 +36,13 @@ static const flag flags[] = {
      "Redis for cached recommendations: HOST:PORT, unix:PATH or none"},
     {"threads", "SHOPGPU_THREADS", "N", "0", T_INT, F(threads), 0, 1024,
      "RPC handler threads: they validate requests and queue jobs (0 = cores, at least 2)"},
+    {"stream-threads", "SHOPGPU_STREAM_THREADS", "N", "16", T_INT, F(stream_threads), 1, 1024,
+     "handler threads of streaming calls (uploads, score streams, result reads), apart from "
+     "--threads: slow or idle streams never hold the threads of unary calls"},
+    {"stream-idle-timeout", "SHOPGPU_STREAM_IDLE_TIMEOUT", "S", "60", T_DOUBLE, F(stream_idle_s),
+     0, 86400,
+     "a streaming call whose next message neither arrives nor can be sent for S seconds ends "
+     "DEADLINE_EXCEEDED (0 = never)"},
     {"streams", "SHOPGPU_STREAMS", "N", "2", T_INT, F(streams), 1, 64,
      "cuda backend: scheduler workers, each with its own CUDA stream, cuBLAS handle and memory"},
     {"cpu-workers", "SHOPGPU_CPU_WORKERS", "N", "0", T_INT, F(cpu_workers), 0, 1024,

@@ -15,6 +15,8 @@ typedef struct sg_config {
   char data_dir[SG_PATH_MAX];
   char redis[SG_PATH_MAX];    /* host:port, unix:PATH or "none" */
   int threads;                /* RPC handler threads (they validate requests and queue jobs) */
+  int stream_threads;         /* handler threads of streaming calls (apart from the above) */
+  double stream_idle_s;       /* a stream that moves no message this long ends; 0 = never */
   int pollers;                /* gRPC poller threads, one completion queue each */
   int queue_limit;            /* waiting calls (RPC) and jobs (per class) before refusals */
   int streams;                /* cuda backend: scheduler workers, one stream each */

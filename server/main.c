@@ -132,6 +132,8 @@ static sg_status start_rpc(sg_server *srv, const secrets *sec, sg_err *err) {
       .listen = srv->cfg.listen,
       .pollers = srv->cfg.pollers,
       .workers = srv->cfg.threads,
+      .stream_workers = srv->cfg.stream_threads,
+      .stream_idle_ms = (int64_t)(srv->cfg.stream_idle_s * 1000),
       .queue_limit = srv->cfg.queue_limit,
       .max_message_bytes = srv->cfg.max_message_mb << 20,
       .tls_cert_pem = sec->tls_cert,

@@ -91,14 +91,15 @@ struct sg_rpc {
   grpc_server *server;
   grpc_completion_queue *shutdown_cq;
   poller *pollers;
-  sg_pool *pool;
+  sg_pool *pool;          /* unary handlers */
+  sg_pool *stream_pool;   /* streaming handlers: a stalled client cannot starve unary calls */
   sg_method_stats *stats; /* n_methods + 1 rows; the last counts unknown paths */
   char address[256];
   atomic_int shutting_down;
   atomic_int live_calls;
   atomic_long ops_pending; /* batches started whose completion a poller has not handled yet */
-  int shutdown_tag; /* its address is the shutdown notification's tag */
-  int drained;      /* the shutdown notification arrived */
+  int shutdown_tag;        /* its address is the shutdown notification's tag */
+  int drained;             /* the shutdown notification arrived */
 };
 
 /* ---- call lifetime ---- */
@@ -303,6 +304,34 @@ void sg_call_reply(sg_call *c, const ProtobufCMessage *resp, const sg_err *err) 
   sg_call_unref(c); /* the handler's reference */
 }
 
+/* Waits on c->cv (c->mu held) while *busy, at most the stream idle timeout: then the call is
+ * cancelled with DEADLINE_EXCEEDED (core then fails the outstanding batch, which ends the wait). */
+static void wait_stream_locked(sg_call *c, const int *busy, const char *what) {
+  int64_t idle_ms = c->rpc->cfg.stream_idle_ms;
+  if (idle_ms <= 0) {
+    while (*busy)
+      pthread_cond_wait(&c->cv, &c->mu);
+    return;
+  }
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += (time_t)(idle_ms / 1000);
+  until.tv_nsec += (long)(idle_ms % 1000) * 1000000L;
+  if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+  int cancelled = 0;
+  while (*busy) {
+    if (cancelled) {
+      pthread_cond_wait(&c->cv, &c->mu);
+    } else if (pthread_cond_timedwait(&c->cv, &c->mu, &until) == ETIMEDOUT && *busy) {
+      char msg[128];
+      snprintf(msg, sizeof msg, "%s for %.3g s (--stream-idle-timeout)", what,
+               (double)idle_ms / 1000);
+      grpc_call_cancel_with_status(c->call, GRPC_STATUS_DEADLINE_EXCEEDED, msg, NULL);
+      cancelled = 1;
+    }
+  }
+}
+
 sg_status sg_call_send(sg_call *c, const ProtobufCMessage *msg, sg_err *err) {
   grpc_byte_buffer *bb = pack(msg);
   pthread_mutex_lock(&c->mu);
@@ -314,8 +343,7 @@ sg_status sg_call_send(sg_call *c, const ProtobufCMessage *msg, sg_err *err) {
     return sg_err_set(err, SG_CANCELLED, "call cancelled");
   }
   start_send_locked(c, bb);
-  while (c->send_busy)
-    pthread_cond_wait(&c->cv, &c->mu);
+  wait_stream_locked(c, &c->send_busy, "the client read no message");
   int ok = c->send_ok;
   pthread_mutex_unlock(&c->mu);
   return ok ? SG_OK : sg_err_set(err, SG_CANCELLED, "call cancelled");
@@ -380,8 +408,7 @@ sg_status sg_call_recv(sg_call *c, ProtobufCMessage **msg, sg_err *err) {
     pthread_mutex_unlock(&c->mu);
     return sg_err_set(err, SG_CANCELLED, "call cancelled");
   }
-  while (c->recv_busy)
-    pthread_cond_wait(&c->cv, &c->mu);
+  wait_stream_locked(c, &c->recv_busy, "no message came");
   grpc_byte_buffer *bb = c->recv_bb;
   c->recv_bb = NULL;
   int ok = c->recv_ok;
@@ -425,7 +452,8 @@ static void dispatch(sg_call *c) {
     run_handler(c);
     return;
   }
-  sg_status st = sg_pool_submit(c->rpc->pool, run_handler, c);
+  sg_pool *pool = c->method->kind == SG_RPC_UNARY ? c->rpc->pool : c->rpc->stream_pool;
+  sg_status st = sg_pool_submit(pool, run_handler, c);
   if (st == SG_OK) return;
   char msg[160];
   if (st == SG_RESOURCE_EXHAUSTED)
@@ -728,6 +756,7 @@ static sg_status bind_address(sg_rpc *rpc, sg_err *err) {
 
 static void free_rpc(sg_rpc *rpc) {
   if (rpc->pool) sg_pool_destroy(rpc->pool);
+  if (rpc->stream_pool) sg_pool_destroy(rpc->stream_pool);
   free(rpc->pollers);
   free(rpc->stats);
   free(rpc);
@@ -745,7 +774,11 @@ sg_rpc *sg_rpc_start(const sg_rpc_config *cfg, sg_err *err) {
     return NULL;
   }
   rpc->pool = sg_pool_create(cfg->workers, (size_t)cfg->queue_limit, err);
-  if (!rpc->pool) {
+  if (rpc->pool)
+    rpc->stream_pool = sg_pool_create(cfg->stream_workers > 0 ? cfg->stream_workers : 1,
+                                      (size_t)cfg->queue_limit, err);
+  if (!rpc->pool || !rpc->stream_pool) {
+    if (rpc->pool) sg_pool_stop(rpc->pool);
     free_rpc(rpc);
     return NULL;
   }
@@ -775,6 +808,7 @@ sg_rpc *sg_rpc_start(const sg_rpc_config *cfg, sg_err *err) {
       grpc_completion_queue_destroy(rpc->pollers[i].cq);
     grpc_completion_queue_destroy(rpc->shutdown_cq);
     sg_pool_stop(rpc->pool);
+    sg_pool_stop(rpc->stream_pool);
     free_rpc(rpc);
     return NULL;
   }
@@ -791,7 +825,9 @@ sg_rpc *sg_rpc_start(const sg_rpc_config *cfg, sg_err *err) {
 const char *sg_rpc_address(const sg_rpc *rpc) { return rpc->address; }
 int sg_rpc_shutting_down(const sg_rpc *rpc) { return atomic_load(&rpc->shutting_down); }
 const sg_method_stats *sg_rpc_stats(const sg_rpc *rpc) { return rpc->stats; }
-size_t sg_rpc_queue_depth(const sg_rpc *rpc) { return sg_pool_depth(rpc->pool); }
+size_t sg_rpc_queue_depth(const sg_rpc *rpc) {
+  return sg_pool_depth(rpc->pool) + sg_pool_depth(rpc->stream_pool);
+}
 
 static int wait_shutdown_tag(sg_rpc *rpc, gpr_timespec deadline) {
   for (;;) {
@@ -827,6 +863,7 @@ void sg_rpc_shutdown(sg_rpc *rpc) {
   grpc_server_destroy(rpc->server);
   rpc->server = NULL;
   sg_pool_stop(rpc->pool); /* every queued handler runs (and sees its call cancelled) */
+  sg_pool_stop(rpc->stream_pool);
   /* A completion handled after its queue was shut down must not start a batch (a send's end
    * starts the call's final one): once a shut-down queue has no op left, core aborts on it. So
    * the pollers first handle every outstanding batch of the cancelled calls. */

@@ -48,7 +48,9 @@ typedef struct sg_method {
 typedef struct sg_rpc_config {
   const char *listen;       /* "127.0.0.1:50051", "127.0.0.1:0", "unix:/path" */
   int pollers;              /* threads, each with its own completion queue */
-  int workers;              /* handler threads */
+  int workers;              /* handler threads of unary calls */
+  int stream_workers;       /* handler threads of streaming calls (a pool of their own) */
+  int64_t stream_idle_ms;   /* a stream's next message waits at most this long; 0 = forever */
   int queue_limit;          /* calls waiting for a worker */
   int max_message_bytes;    /* receive and send limit */
   const char *tls_cert_pem; /* NULL = plaintext */
@@ -93,7 +95,8 @@ const sg_method *sg_call_method(const sg_call *call);
 void sg_call_reply(sg_call *call, const ProtobufCMessage *resp, const sg_err *err);
 
 /* Server-streaming: sends one message and blocks until flow control accepts it. Returns
- * SG_CANCELLED when the call is dead (client gone, deadline, shutdown): stop producing. */
+ * SG_CANCELLED when the call is dead (client gone, deadline, shutdown, or the client read
+ * nothing for stream_idle_ms: the call then ends DEADLINE_EXCEEDED): stop producing. */
 sg_status sg_call_send(sg_call *call, const ProtobufCMessage *msg, sg_err *err);
 
 /* Server-streaming, latest state wins: sends msg now if no send is outstanding, else keeps it as
@@ -103,7 +106,8 @@ sg_status sg_call_push(sg_call *call, const ProtobufCMessage *msg, sg_err *err);
 
 /* Client-streaming: blocks for the next message; *msg = NULL at the end of the stream. The
  * message is the caller's (protobuf_c_message_free_unpacked(msg, NULL)). An unparsable message
- * is SG_INVALID_ARGUMENT naming the message type; a dead call SG_CANCELLED. */
+ * is SG_INVALID_ARGUMENT naming the message type; a dead call SG_CANCELLED (also when no message
+ * came for stream_idle_ms: the call then ends DEADLINE_EXCEEDED). */
 sg_status sg_call_recv(sg_call *call, ProtobufCMessage **msg, sg_err *err);
 
 /* 1 once the client cancelled, the deadline passed or the server is cancelling calls. */

@@ -901,6 +901,58 @@ def s_click(addr):
           % again.version)
 
 
+def s_stream_stall(addr):
+    """--threads 2 --stream-threads 2 --stream-idle-timeout 1.5: two clients that open an upload
+    and then send nothing hold both streaming threads (they held both handler threads before
+    streams had a pool of their own), yet unary calls answer at once; after 1.5 s of silence the
+    streams end DEADLINE_EXCEEDED and the threads serve the next streams. Clients that read
+    nothing of a server stream are ended the same way."""
+    cl = Client(addr)
+    import queue
+    gate = queue.Queue()
+
+    def stalled():
+        yield CK.UploadModelRequest(header=CK.UploadModelHeader(
+            name="st", n_users=1, n_items=1, dim=1, weights=[1]))
+        gate.get()  # then nothing, until the test ends
+    t0 = time.monotonic()
+    futs = [cl.stub(CLICK + "UploadModel").future(stalled(), timeout=30, metadata=cl.md)
+            for _ in range(2)]
+    time.sleep(0.3)
+    for i in range(3):
+        t = time.monotonic()
+        cl.call(CLICK + "ListModels", CK.ListModelsRequest(), timeout=2)
+        check(time.monotonic() - t < 1, "a unary call answers while the stream stalls (%d)" % i)
+    for fut in futs:
+        e = expect_error(lambda: fut.result(timeout=20), C.DEADLINE_EXCEEDED, "a stalled upload")
+        took = time.monotonic() - t0
+        check("--stream-idle-timeout" in e.details() and 1.4 < took < 10,
+              "it ends after the idle timeout (%.2f s): %s" % (took, e.details()))
+    gate.put(None)
+    gate.put(None)
+    U, V, w, b = random_model(3, 2, 2, 2)
+    m = upload_model(cl, "after", U, V, w, b, [1, 2], [1, 2])
+    check(m.version >= 1, "the streaming thread serves the next upload")
+    # a reader that reads nothing: 2,000 messages of 64 KiB do not fit the flow-control windows
+    unreads = [cl.stream(ADMIN + "EchoStream", admin_pb2.EchoStreamRequest(
+        payload=b"x" * 65536, count=2000), timeout=30) for _ in range(2)]
+    for unread in unreads:
+        next(unread)  # started
+    t0 = time.monotonic()
+    ok = list(cl.stream(ADMIN + "EchoStream", admin_pb2.EchoStreamRequest(payload=b"y", count=2),
+                        timeout=20))
+    took = time.monotonic() - t0
+    check(len(ok) == 2 and 1.0 < took < 10,
+          "a second stream waits for the thread until the unread one times out (%.2f s)" % took)
+    time.sleep(3)  # each blocked send gives up 1.5 s after it blocked: both have by now
+    for unread in unreads:
+        try:
+            n = sum(1 for _ in unread)
+            check(False, "the unread stream ended OK after %d more messages" % n)
+        except grpc.RpcError as err:
+            check(err.code() == C.DEADLINE_EXCEEDED, "the unread stream ends %s" % err.code())
+
+
 def wait_job(cl, job_id, timeout_s=120):
     def final():
         j = get_job(cl, job_id, include_result=True)
@@ -1630,6 +1682,7 @@ def s_routing(addr, data_dir):
 
 
 SCENARIOS = {
+    "stream_stall": s_stream_stall,
     "all_methods": s_all_methods,
     "garbage": s_garbage,
     "unknown": s_unknown,

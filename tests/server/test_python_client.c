@@ -78,6 +78,12 @@ Test(pyclient, client_cancel_reaches_every_kind_of_handler) {
   sg_test_scenario("cancel", NULL, NULL);
 }
 
+Test(pyclient, stalled_streams_neither_starve_unary_calls_nor_keep_their_thread) {
+  const char *flags[] = {"--threads", "2", "--stream-threads", "2", "--stream-idle-timeout", "1.5",
+                         NULL};
+  sg_test_scenario("stream_stall", flags, NULL);
+}
+
 Test(pyclient, full_queue_answers_resource_exhausted) {
   const char *flags[] = {"--threads",   "1", "--queue-limit", "1", "--metrics-listen",
                          "127.0.0.1:0", NULL};
