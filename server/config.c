@@ -39,8 +39,8 @@ static const flag flags[] = {
     {"stream-threads", "SHOPGPU_STREAM_THREADS", "N", "16", T_INT, F(stream_threads), 1, 1024,
      "handler threads of streaming calls (uploads, score streams, result reads), apart from "
      "--threads: slow or idle streams never hold the threads of unary calls"},
-    {"stream-idle-timeout", "SHOPGPU_STREAM_IDLE_TIMEOUT", "S", "60", T_DOUBLE, F(stream_idle_s),
-     0, 86400,
+    {"stream-idle-timeout", "SHOPGPU_STREAM_IDLE_TIMEOUT", "S", "60", T_DOUBLE, F(stream_idle_s), 0,
+     86400,
      "a streaming call whose next message neither arrives nor can be sent for S seconds ends "
      "DEADLINE_EXCEEDED (0 = never)"},
     {"streams", "SHOPGPU_STREAMS", "N", "2", T_INT, F(streams), 1, 64,
@@ -57,6 +57,8 @@ static const flag flags[] = {
      "nice value of the threads running batch job steps: interactive calls go first (0 = off)"},
     {"fallback", "SHOPGPU_FALLBACK", "WHERE", "none", T_STR, F(fallback), 0, 0,
      "none: out of device memory is RESOURCE_EXHAUSTED; cpu: such jobs run on the cpu instead"},
+    {"max-jobs", "SHOPGPU_MAX_JOBS", "N", "10000", T_INT, F(max_jobs), 1, 10000000,
+     "jobs kept (with their specs and results) at most: a new one deletes the oldest finished"},
     {"job-ttl", "SHOPGPU_JOB_TTL", "S", "604800", T_DOUBLE, F(job_ttl_s), 0, 1e9,
      "finished jobs and their results are deleted after S seconds (0 = never)"},
     {"cache-ttl", "SHOPGPU_CACHE_TTL", "S", "86400", T_INT, F(cache_ttl_s), 1, 1 << 30,

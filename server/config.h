@@ -27,6 +27,7 @@ typedef struct sg_config {
   int batch_nice;             /* nice value of the threads running batch steps, 0 = unchanged */
   char fallback[SG_PATH_MAX]; /* "none" | "cpu": where jobs out of device memory go */
   double job_ttl_s;           /* finished jobs are deleted after this long (0 = never) */
+  int max_jobs;               /* jobs kept at most (the oldest finished make room) */
   int cache_ttl_s;            /* TTL of the recommendation keys in Redis */
   char redis_password_file[SG_PATH_MAX];
   int redis_db;

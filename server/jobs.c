@@ -46,12 +46,14 @@ typedef struct entry {
   sg_job *job; /* while not final */
   watcher *watchers;
   int has_result;
+  int doomed; /* picked for deletion by trim_locked */
 } entry;
 
 struct sg_jobs {
   sg_server *srv;
   char dir[SG_PATH_MAX + 8];
   int64_t ttl_ms;   /* 0 = keep forever */
+  size_t max_jobs;  /* jobs kept at most: the oldest finished ones make room */
   int64_t swept_ms; /* the last sweep (unix ms) */
   pthread_mutex_t mu;
   entry *head;
@@ -305,7 +307,7 @@ static entry *find(sg_jobs *jobs, const char *id, sg_err *err) {
   if (check_id(id, err) != SG_OK) return NULL;
   for (entry *e = jobs->head; e; e = e->next)
     if (strcmp(e->id, id) == 0) return e;
-  sg_err_set(err, SG_NOT_FOUND, "id: no job %s (unknown, or deleted after --job-ttl)", id);
+  sg_err_set(err, SG_NOT_FOUND, "id: no job %s (unknown, or deleted: --job-ttl, --max-jobs)", id);
   return NULL;
 }
 
@@ -339,6 +341,50 @@ void sg_jobs_sweep(sg_jobs *jobs) {
     }
   }
   pthread_mutex_unlock(&jobs->mu);
+}
+
+static int by_finished(const void *a, const void *b) {
+  int64_t x = (*(entry *const *)a)->finished_ms, y = (*(entry *const *)b)->finished_ms;
+  return (x > y) - (x < y);
+}
+
+/* Deletes the oldest finished jobs no one watches until at most `keep` jobs are left (mu held);
+ * 0 when that many could not go (the rest are queued, running or watched). */
+static int trim_locked(sg_jobs *jobs, size_t keep) {
+  if (jobs->count <= keep) return 1;
+  size_t n = 0, want = jobs->count - keep;
+  entry **done = malloc(jobs->count * sizeof *done);
+  if (!done) return 0;
+  for (entry *e = jobs->head; e; e = e->next)
+    if (final_state(e->state) && !e->watchers) done[n++] = e;
+  qsort(done, n, sizeof *done, by_finished);
+  for (size_t i = 0; i < n && i < want; i++)
+    done[i]->doomed = 1;
+  for (entry **pp = &jobs->head; *pp;) {
+    entry *e = *pp;
+    if (e->doomed) {
+      *pp = e->next;
+      jobs->count--;
+      remove_files(jobs, e->id);
+      free(e);
+    } else {
+      pp = &e->next;
+    }
+  }
+  free(done);
+  return jobs->count <= keep;
+}
+
+/* Room for one more job under --max-jobs, the oldest finished ones deleted for it. */
+static sg_status make_room(sg_jobs *jobs, sg_err *err) {
+  pthread_mutex_lock(&jobs->mu);
+  int ok = trim_locked(jobs, jobs->max_jobs - 1);
+  size_t n = jobs->count;
+  pthread_mutex_unlock(&jobs->mu);
+  if (ok) return SG_OK;
+  return sg_err_set(err, SG_RESOURCE_EXHAUSTED,
+                    "jobs: %zu jobs kept and none finished to make room (--max-jobs %zu)", n,
+                    jobs->max_jobs);
 }
 
 /* ---- handlers ---- */
@@ -421,6 +467,7 @@ static sg_status start(sg_jobs *jobs, const Shopgpu__V1__SubmitJobRequest *req, 
                        sg_err *err) {
   const sg_submit_kind *kind = NULL;
   sg_jobs_sweep(jobs);
+  SG_TRY(make_room(jobs, err));
   entry *e = calloc(1, sizeof *e);
   sg_job_spec spec = {0};
   if (!e) return sg_err_set(err, SG_OUT_OF_MEMORY, "jobs: out of memory");
@@ -692,7 +739,8 @@ static void insert_sorted(sg_jobs *jobs, entry *e) {
   jobs->count++;
 }
 
-sg_jobs *sg_jobs_open(sg_server *srv, const char *data_dir, double ttl_s, sg_err *err) {
+sg_jobs *sg_jobs_open(sg_server *srv, const char *data_dir, double ttl_s, size_t max_jobs,
+                      sg_err *err) {
   sg_jobs *jobs = calloc(1, sizeof *jobs);
   if (!jobs) {
     sg_err_set(err, SG_OUT_OF_MEMORY, "jobs: out of memory");
@@ -700,6 +748,7 @@ sg_jobs *sg_jobs_open(sg_server *srv, const char *data_dir, double ttl_s, sg_err
   }
   jobs->srv = srv;
   jobs->ttl_ms = ttl_s > 0 ? (int64_t)(ttl_s * 1000 + 0.5) : 0;
+  jobs->max_jobs = max_jobs ? max_jobs : 1;
   pthread_mutex_init(&jobs->mu, NULL);
   snprintf(jobs->dir, sizeof jobs->dir, "%s/jobs", data_dir);
   DIR *d = sg_mkdir_p(jobs->dir, err) == SG_OK ? opendir(jobs->dir) : NULL;
@@ -716,6 +765,9 @@ sg_jobs *sg_jobs_open(sg_server *srv, const char *data_dir, double ttl_s, sg_err
   }
   closedir(d);
   sg_jobs_sweep(jobs);
+  pthread_mutex_lock(&jobs->mu);
+  trim_locked(jobs, jobs->max_jobs); /* a lower --max-jobs than the last run's */
+  pthread_mutex_unlock(&jobs->mu);
   SG_INFO("jobs", "%zu job(s) in %s", jobs->count, jobs->dir);
   return jobs;
 }

@@ -36,8 +36,11 @@ extern const sg_submit_kind sg_submit_kinds[];
 extern const int sg_submit_kind_count;
 
 /* Opens DATA_DIR/jobs (created if missing), recovering what an earlier run left. ttl_s: finished
- * jobs older than this are deleted, with their files (0 = keep forever). */
-sg_jobs *sg_jobs_open(struct sg_server *srv, const char *data_dir, double ttl_s, sg_err *err);
+ * jobs older than this are deleted, with their files (0 = keep forever). max_jobs: at most this
+ * many jobs are kept: a Submit deletes the oldest finished ones to make room, and is
+ * RESOURCE_EXHAUSTED when none is finished. */
+sg_jobs *sg_jobs_open(struct sg_server *srv, const char *data_dir, double ttl_s, size_t max_jobs,
+                      sg_err *err);
 /* Deletes the finished jobs older than the TTL that no one watches (at most every 200 ms).
  * Called on Submit, Get, List, Watch and Cancel (so an expired job is answered for 200 ms at
  * most) and by the server's main thread every few seconds (so their disk space is freed on an

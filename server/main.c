@@ -121,7 +121,8 @@ static sg_status open_compute(sg_server *srv, sg_err *err) {
     SG_INFO("main", "scheduler: %d cpu worker(s), %d OpenMP thread(s) each", workers, threads);
   srv->models = sg_models_open(srv->cfg.data_dir, srv->backend, srv->fallback, err);
   if (!srv->models) return err->code;
-  srv->jobs = sg_jobs_open(srv, srv->cfg.data_dir, srv->cfg.job_ttl_s, err);
+  srv->jobs =
+      sg_jobs_open(srv, srv->cfg.data_dir, srv->cfg.job_ttl_s, (size_t)srv->cfg.max_jobs, err);
   return srv->jobs ? SG_OK : err->code;
 }
 

@@ -289,7 +289,7 @@ Test(cli_jobs, unknown_and_malformed_ids_and_bad_requests_exit_1) {
     cr_expect_eq(r.status, 1, "%s", cmds[i]);
     cr_expect_str_eq(r.err,
                      "shopgpu: NOT_FOUND: id: no job 0123456789abcdef0123456789abcdef (unknown, "
-                     "or deleted after --job-ttl)\n",
+                     "or deleted: --job-ttl, --max-jobs)\n",
                      "%s", cmds[i]);
     cr_expect_str_eq(r.out, "");
     run_cli(&r, ARGS("--server", srv.addr, "--json", "jobs", cmds[i], "not-an-id"), NULL);

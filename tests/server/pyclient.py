@@ -742,6 +742,28 @@ def s_jobs_ttl(addr, data_dir, orphan_id):
     expect_error(lambda: get_job(cl, t.id), C.NOT_FOUND, "Get of the expired job")
 
 
+def s_jobs_cap(addr, data_dir):
+    """--max-jobs 3, one cpu worker: a new job deletes the oldest finished one, files and all;
+    with three unfinished jobs kept, Submit is RESOURCE_EXHAUSTED naming the flag."""
+    jobs_dir = os.path.join(data_dir, "jobs")
+    cl = Client(addr)
+    done = []
+    for i in range(4):
+        j = submit_sleep(cl, 1)
+        wait_until(lambda: get_job(cl, j.id).state == JS.JOB_STATE_SUCCEEDED, 10, "sleep %d ends" % i)
+        done.append(j.id)
+    expect_error(lambda: get_job(cl, done[0]), C.NOT_FOUND, "the oldest finished job made room")
+    check(all(get_job(cl, x).state == JS.JOB_STATE_SUCCEEDED for x in done[1:]), "the rest stay")
+    check(sorted(os.listdir(jobs_dir)) == sorted(done[1:]), "3 job directories: %s"
+          % sorted(os.listdir(jobs_dir)))
+    long = [submit_sleep(cl, 60000) for _ in range(3)]  # one runs, two wait: none finished
+    e = expect_error(lambda: submit_sleep(cl, 1), C.RESOURCE_EXHAUSTED, "a 4th unfinished job")
+    check("--max-jobs 3" in e.details(), e.details())
+    check(len(cl.call(JOBS + "List", JS.ListJobsRequest()).jobs) == 3, "3 jobs kept")
+    for j in long:
+        cl.call(JOBS + "Cancel", JS.GetJobRequest(id=j.id))
+
+
 # ---- click ----
 
 CK = click_pb2
@@ -1698,6 +1720,7 @@ SCENARIOS = {
     "unix": s_unix,
     "metrics": s_metrics,
     "jobs": s_jobs,
+    "jobs_cap": s_jobs_cap,
     "click": s_click,
     "click_train": s_click_train,
     "click_batching": s_click_batching,

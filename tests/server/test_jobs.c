@@ -50,6 +50,17 @@ Test(jobs, after_a_crash_the_job_that_was_running_is_reported_failed) {
 /* --job-ttl deletes a finished job's directory with every file in it, on an idle server too; a
  * directory without job.pb (a crash mid-create, or the files an older build failed to delete) is
  * removed at start. */
+Test(jobs, max_jobs_deletes_the_oldest_finished_and_refuses_when_none_is) {
+  sg_test_server s;
+  const char *flags[] = {"--max-jobs", "3", "--backend", "cpu", "--cpu-workers", "1", NULL};
+  cr_assert_eq(sg_test_server_start(&s, flags), 0);
+  const char *args[] = {s.dir, NULL};
+  int rc = sg_test_pyclient(&s, "jobs_cap", args);
+  cr_expect_eq(rc, 0, "pyclient jobs_cap exited %d", rc);
+  cr_expect_eq(sg_test_server_stop(&s, SIGTERM, 20), 0, "server exit status");
+  sg_test_server_cleanup(&s);
+}
+
 Test(jobs, the_ttl_deletes_finished_jobs_with_their_files) {
   sg_test_server a, b;
   cr_assert_eq(sg_test_server_start(&a, NULL), 0);
