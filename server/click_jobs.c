@@ -13,6 +13,7 @@
 #include "config.h"
 #include "log.h"
 #include "server.h"
+#include "util.h"
 
 #define TRAIN_MINIBATCHES_PER_STEP 8
 #define RECS_STEP_MACS 2.0e8 /* multiply-adds per recommend-all step */
@@ -314,6 +315,22 @@ static sg_status train_fill(train_job *t, const Shopgpu__V1__TrainModelRequest *
   return SG_OK;
 }
 
+/* Refuses a training whose vectors would not fit the memory there is now (a small request can
+ * ask for a huge model: 8M ids at dim 1024 are 32 GiB per copy), before anything is allocated
+ * for them. The trainer holds about six copies of the vectors (the model, Adam's two moments, the
+ * best epoch's, the stored model) and some 24 bytes per example. */
+static sg_status train_memory_check(const train_job *t, sg_err *err) {
+  double vectors = ((double)t->data.n_users + t->data.n_items) * t->cfg.dim * sizeof(float);
+  double need = 6 * vectors + 24.0 * (double)t->data.n * (1.0 + t->cfg.negatives);
+  double avail = (double)sg_mem_available();
+  if (avail <= 0 || need <= 0.8 * avail) return SG_OK;
+  return sg_err_set(err, SG_RESOURCE_EXHAUSTED,
+                    "config.dim: %u for %u users and %u items needs about %.1f GiB to train; %.1f "
+                    "GiB of memory is available",
+                    t->cfg.dim, t->data.n_users, t->data.n_items, need / (1u << 30),
+                    avail / (1u << 30));
+}
+
 /* Items each user row interacted with (any label), ascending and distinct, as CSR. */
 static sg_status seen_csr(const train_job *t, uint64_t **off_out, uint32_t **items_out,
                           sg_err *err) {
@@ -410,6 +427,7 @@ sg_status sg_train_prepare(sg_server *srv, const Shopgpu__V1__SubmitJobRequest *
   if (st == SG_OK) st = features_shape(r->item_features, "item_features", config_dim, &dim, err);
   if (st == SG_OK && dim) t->cfg.dim = dim;
   if (st == SG_OK) st = train_fill(t, r, err);
+  if (st == SG_OK) st = train_memory_check(t, err);
   if (st != SG_OK) {
     train_cleanup(t);
     return st;

@@ -1151,7 +1151,17 @@ def s_click_train(addr):
                                    config=cfg)
         e = expect_error(lambda: cl.call(CLICK + "TrainModel", bad), C.INVALID_ARGUMENT, want)
         check(want in e.details(), e.details())
-
+    # a few MB of ids that ask for vectors twice the memory available now: refused at once,
+    # before anything is allocated for them (it was an OOM kill in waiting)
+    with open("/proc/meminfo") as f:
+        avail = next(int(l.split()[1]) * 1024 for l in f if l.startswith("MemAvailable:"))
+    n = int(2 * avail / (6 * 2 * 1024 * 4)) + 1  # users = items = n at dim 1024
+    huge = CK.TrainModelRequest(name="huge", user_ids=list(range(n)), item_ids=list(range(n)),
+                                config=CK.TrainConfig(dim=1024, epochs=1, no_validation=True))
+    e = expect_error(lambda: cl.call(CLICK + "TrainModel", huge, timeout=60),
+                     C.RESOURCE_EXHAUSTED, "training %d users x %d items at dim 1024" % (n, n))
+    check("config.dim: 1024" in e.details() and "GiB of memory is available" in e.details(),
+          e.details())
 
 
 def s_click_restart_before(addr):
