@@ -294,21 +294,30 @@ static void on_job_done(sg_job *job, void *arg) {
 
 /* ---- lookups ---- */
 
-static sg_status check_id(const char *id, sg_err *err) {
+/* field: the request's name for it ("id", "job_id"), for the message */
+static sg_status check_id_named(const char *id, const char *field, sg_err *err) {
   size_t n = strlen(id);
   int ok = n == ID_LEN;
   for (size_t i = 0; ok && i < n; i++)
     ok = (id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f');
-  return ok ? SG_OK : sg_err_set(err, SG_INVALID_ARGUMENT, "id: \"%.40s\" is not a job id", id);
+  return ok ? SG_OK
+            : sg_err_set(err, SG_INVALID_ARGUMENT, "%s: \"%.40s\" is not a job id", field, id);
 }
 
+static sg_status check_id(const char *id, sg_err *err) { return check_id_named(id, "id", err); }
+
 /* The entry for id (registry mutex held), or NULL with NOT_FOUND. */
-static entry *find(sg_jobs *jobs, const char *id, sg_err *err) {
-  if (check_id(id, err) != SG_OK) return NULL;
+static entry *find_named(sg_jobs *jobs, const char *id, const char *field, sg_err *err) {
+  if (check_id_named(id, field, err) != SG_OK) return NULL;
   for (entry *e = jobs->head; e; e = e->next)
     if (strcmp(e->id, id) == 0) return e;
-  sg_err_set(err, SG_NOT_FOUND, "id: no job %s (unknown, or deleted: --job-ttl, --max-jobs)", id);
+  sg_err_set(err, SG_NOT_FOUND, "%s: no job %s (unknown, or deleted: --job-ttl, --max-jobs)", field,
+             id);
   return NULL;
+}
+
+static entry *find(sg_jobs *jobs, const char *id, sg_err *err) {
+  return find_named(jobs, id, "id", err);
 }
 
 static void reply_entry(sg_call *call, const entry *copy) {
@@ -518,7 +527,7 @@ sg_status sg_jobs_start(sg_jobs *jobs, const Shopgpu__V1__SubmitJobRequest *req,
 sg_status sg_jobs_result_dir(sg_jobs *jobs, const char *id, const char *kind, char *dir, size_t cap,
                              sg_err *err) {
   pthread_mutex_lock(&jobs->mu);
-  entry *e = find(jobs, id, err);
+  entry *e = find_named(jobs, id, "job_id", err);
   entry copy;
   if (e) copy = *e;
   pthread_mutex_unlock(&jobs->mu);

@@ -103,10 +103,12 @@ static sg_status structured(const Shopgpu__V1__RoutingProblem *p, sg_route_job *
  * field lives in: "problem.", or "problem.tsplib: " for fields read from the file) on. */
 static sg_status request_terms(sg_err *err, const char *prefix) {
   if (!err || err->code == SG_OK) return err ? err->code : SG_INTERNAL;
-  const char *m = strncmp(err->msg, "aco: ", 5) == 0 ? err->msg + 5 : err->msg;
-  char buf[sizeof err->msg];
-  snprintf(buf, sizeof buf, "%s%s", strncmp(m, "params.", 7) == 0 ? "" : prefix, m);
-  memcpy(err->msg, buf, sizeof buf);
+  if (strncmp(err->msg, "aco: ", 5) == 0) memmove(err->msg, err->msg + 5, strlen(err->msg + 5) + 1);
+  if (strncmp(err->msg, "params.", 7) != 0) { /* "problem." + "x[2]: ...": no separator */
+    char buf[sizeof err->msg];
+    snprintf(buf, sizeof buf, "%s%s", prefix, err->msg);
+    memcpy(err->msg, buf, sizeof buf);
+  }
   return err->code;
 }
 

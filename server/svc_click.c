@@ -1,6 +1,7 @@
 /* shopgpu.v1.Click: validates requests, maps external ids to model rows, and queues the work
  * as jobs (scoring and recommendations interactive, training and recommend-all batch); the
  * job's on_done sends the reply. Uploads and reads of stored results run on the handler. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,11 +107,12 @@ void sg_svc_click_score_pairs(sg_call *call, const ProtobufCMessage *req) {
 void sg_svc_click_score_pairs_stream(sg_call *call, const ProtobufCMessage *req) {
   (void)req;
   sg_err err = {0};
-  for (;;) {
+  for (size_t at = 0;; at++) {
     ProtobufCMessage *m = NULL;
     if (sg_call_recv(call, &m, &err) != SG_OK || !m) break;
     sg_score_job *s = score_job_for(sg_call_app(call), (const void *)m, &err);
     protobuf_c_message_free_unpacked(m, NULL);
+    if (!s) sg_err_prefix(&err, "message %zu", at); /* of thousands, maybe */
     sg_job *job = NULL;
     if (!s ||
         submit_interactive(call, &sg_score_job_ops, s, score_work(s), NULL, &job, &err) != SG_OK)
@@ -405,6 +407,18 @@ void sg_svc_click_read_recommendations(sg_call *call, const ProtobufCMessage *re
 static sg_status upload_header(const Shopgpu__V1__UploadModelHeader *h, sg_model_draft *d,
                                sg_err *err) {
   SG_TRY(sg_model_name_check(h->name, "header.name", err));
+  /* named as in the request (the model's own check would say "model: dim is 0") */
+  if (h->dim == 0 || h->dim > SG_CLICK_MAX_DIM)
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "header.dim: %u is outside 1..%u", h->dim,
+                      SG_CLICK_MAX_DIM);
+  if (h->n_users == 0 || h->n_items == 0)
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "header.%s: 0", h->n_users ? "n_items" : "n_users");
+  if (!isfinite(h->bias))
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "header.bias: %g is not finite", h->bias);
+  for (size_t i = 0; i < h->n_weights; i++)
+    if (!isfinite(h->weights[i]))
+      return sg_err_set(err, SG_INVALID_ARGUMENT, "header.weights[%zu]: %g is not finite", i,
+                        (double)h->weights[i]);
   size_t floats;
   if (!sg_size_mul((size_t)h->n_users + h->n_items, h->dim, &floats) || floats > MAX_UPLOAD_FLOATS)
     return sg_err_set(err, SG_INVALID_ARGUMENT, "header: (%u + %u) × %u values is over the limit",

@@ -834,6 +834,14 @@ def s_click(addr):
     flat = [s for m in streamed for s in m.scores]
     check(len(streamed) == nu and max(abs(a - b2) for a, b2 in zip(flat, got)) < 1e-7,
           "ScorePairsStream answers %d chunks, equal to ScorePairs" % len(streamed))
+    bad_chunks = chunks[:2] + [CK.ScorePairsRequest(model="m1", user_ids=[uids[0]],
+                                                    item_ids=[10 ** 12])]
+    try:
+        got_back = list(cl.stub(CLICK + "ScorePairsStream")(iter(bad_chunks), timeout=20))
+        check(False, "a stream with an unknown id in message 2 ended OK (%d)" % len(got_back))
+    except grpc.RpcError as e:
+        check(e.code() == C.INVALID_ARGUMENT and e.details().startswith("message 2: item_ids[0]"),
+              "the stream's error names the message: %s %r" % (e.code(), e.details()))
     info2 = upload_model(cl, "m1", U, V, w, b + 1.0, uids, iids)
     check(info2.version == 2, "a second upload is version 2")
     one = CK.ScorePairsRequest(model="m1", user_ids=[uids[0]], item_ids=[iids[0]])
@@ -880,6 +888,16 @@ def s_click(addr):
     e = expect_error(lambda: upload_model(cl, "bad", U, V, w[:3], b, uids, iids),
                      C.INVALID_ARGUMENT, "UploadModel with 3 weights for dim 6")
     check("weights" in e.details(), e.details())
+    for fields, word in ((dict(dim=0, weights=[]), "header.dim: 0"),
+                         (dict(n_users=0), "header.n_users: 0"),
+                         (dict(bias=float("nan")), "header.bias: nan"),
+                         (dict(weights=[float("inf")]), "header.weights[0]: inf")):
+        h = dict(name="bad", n_users=2, n_items=2, dim=1, weights=[0.0])
+        h.update(fields)
+        msgs = iter([CK.UploadModelRequest(header=CK.UploadModelHeader(**h))])
+        e = expect_error(lambda: cl.stub(CLICK + "UploadModel")(msgs, timeout=10),
+                         C.INVALID_ARGUMENT, "UploadModel with %s" % fields)
+        check(e.details().startswith(word), "message %r starts with %r" % (e.details(), word))
     hdr_only = iter([CK.UploadModelRequest(header=CK.UploadModelHeader(
         name="bad", n_users=2, n_items=2, dim=1, weights=[0.0]))])
     e = expect_error(lambda: cl.stub(CLICK + "UploadModel")(hdr_only, timeout=10),
@@ -1061,6 +1079,10 @@ def s_click_train(addr):
     e = expect_error(lambda: list(cl.stream(CLICK + "ReadRecommendations",
                                             CK.ReadRecommendationsRequest(job_id=t.id))),
                      C.INVALID_ARGUMENT, "ReadRecommendations of a training job")
+    e = expect_error(lambda: list(cl.stream(CLICK + "ReadRecommendations",
+                                            CK.ReadRecommendationsRequest(job_id="bogus"))),
+                     C.INVALID_ARGUMENT, "ReadRecommendations of a malformed id")
+    check(e.details().startswith("job_id: "), "named as in the request: %r" % e.details())
     bad = CK.TrainModelRequest(name="x", user_ids=[1, 2], item_ids=[1, 2], labels=[1, 2])
     e = expect_error(lambda: cl.call(CLICK + "TrainModel", bad), C.INVALID_ARGUMENT, "labels 2")
     check("labels[1]" in e.details(), e.details())
