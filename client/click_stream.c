@@ -3,6 +3,7 @@
  * moment it is read until its scores are handed over, and at most `window` chunks are in flight,
  * so a slot is free whenever a new chunk is read. The upload is a client stream: the header, then
  * the rows of U and of V in chunks, from memory or from the caller's reader. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,9 +113,14 @@ static void name_chunk(const score_run *r, shopgpu_status *st) {
   char server[SHOPGPU_STATUS_MESSAGE_MAX];
   memcpy(server, st->message, sizeof server);
   const pair_chunk *c = &r->ring[r->answered % r->window];
+  /* the server says "message N: ..." itself; the chunk and its pairs say more */
+  const char *text = server;
+  size_t at;
+  int used = 0;
+  if (sscanf(server, "message %zu: %n", &at, &used) == 1 && used > 0) text = server + used;
   shopgpu__status_set(st, st->code, "chunk %zu (pairs %llu..%llu of the stream): %s", r->answered,
                       (unsigned long long)r->pairs_answered,
-                      (unsigned long long)(r->pairs_answered + c->n - 1), server);
+                      (unsigned long long)(r->pairs_answered + c->n - 1), text);
 }
 
 int shopgpu_click_score_stream(shopgpu_client *client, const shopgpu_score_stream *stream,

@@ -407,9 +407,46 @@ static sg_status new_id(char *id, sg_err *err) {
   return SG_OK;
 }
 
+/* The request's own priority (0 when its kind has none): the job's priority when the
+ * SubmitJobRequest sets none. */
+static int inner_priority(const Shopgpu__V1__SubmitJobRequest *req, const char **field) {
+  switch (req->request_case) {
+  case SHOPGPU__V1__SUBMIT_JOB_REQUEST__REQUEST_TRAIN_MODEL:
+    *field = "train_model.priority";
+    return req->train_model ? req->train_model->priority : 0;
+  case SHOPGPU__V1__SUBMIT_JOB_REQUEST__REQUEST_RECOMMEND_ALL:
+    *field = "recommend_all.priority";
+    return req->recommend_all ? req->recommend_all->priority : 0;
+  case SHOPGPU__V1__SUBMIT_JOB_REQUEST__REQUEST_FORECAST:
+    *field = "forecast.priority";
+    return req->forecast ? req->forecast->priority : 0;
+  case SHOPGPU__V1__SUBMIT_JOB_REQUEST__REQUEST_SOLVE_ROUTES:
+    *field = "solve_routes.priority";
+    return req->solve_routes ? req->solve_routes->priority : 0;
+  default: *field = ""; return 0;
+  }
+}
+
+/* The job's priority: the SubmitJobRequest's, else its request's; two different ones are an
+ * error (neither would be what the caller meant). */
+static sg_status job_priority(const Shopgpu__V1__SubmitJobRequest *req, int *out, sg_err *err) {
+  const char *field;
+  int inner = inner_priority(req, &field);
+  SG_TRY(sg_priority_check(req->priority, err));
+  if (inner < SG_PRIORITY_MIN || inner > SG_PRIORITY_MAX)
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "%s: %d is outside %d..%d", field, inner,
+                      SG_PRIORITY_MIN, SG_PRIORITY_MAX);
+  if (req->priority && inner && req->priority != inner)
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "priority: %d, but %s is %d", req->priority, field,
+                      inner);
+  *out = req->priority ? req->priority : inner;
+  return SG_OK;
+}
+
 static sg_status validate_submit(const Shopgpu__V1__SubmitJobRequest *req,
                                  const sg_submit_kind **kind, sg_err *err) {
-  SG_TRY(sg_priority_check(req->priority, err));
+  int priority;
+  SG_TRY(job_priority(req, &priority, err));
   if (strlen(req->label) > LABEL_MAX)
     return sg_err_set(err, SG_INVALID_ARGUMENT, "label: longer than %d bytes", LABEL_MAX);
   SG_TRY(sg_utf8_check(req->label, "label", err)); /* echoed by Get and List to every client */
@@ -439,7 +476,7 @@ static sg_status start_entry(sg_jobs *jobs, entry *e, const Shopgpu__V1__SubmitJ
   }
   job_arg *a = malloc(sizeof *a);
   *a = (job_arg){jobs, e};
-  spec->priority = req->priority;
+  job_priority(req, &spec->priority, NULL); /* checked by validate_submit */
   spec->on_done = on_job_done;
   spec->on_progress = on_job_progress;
   spec->arg = a;
@@ -490,7 +527,7 @@ static sg_status start(sg_jobs *jobs, const Shopgpu__V1__SubmitJobRequest *req, 
   }
   e->kind = kind;
   snprintf(e->label, sizeof e->label, "%s", req->label);
-  e->priority = req->priority;
+  job_priority(req, &e->priority, NULL);
   e->created_ms = unix_ms();
   e->state = SHOPGPU__V1__JOB_STATE__JOB_STATE_QUEUED;
   if ((st = start_entry(jobs, e, req, &spec, err)) != SG_OK) {
@@ -582,13 +619,18 @@ void sg_jobs_cancel(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__GetJobReque
     sg_call_reply(call, NULL, &err);
     return;
   }
+  int running = 0;
   if (job) {
     sg_job_cancel(job); /* a queued job ends here (on_done runs now) */
+    running = sg_job_state_of(job) == SG_JOB_RUNNING;
     sg_job_unref(job);
   }
   pthread_mutex_lock(&jobs->mu);
   entry copy = *e;
   pthread_mutex_unlock(&jobs->mu);
+  /* started, but its first step has not ended yet (the entry learns of it then) */
+  if (running && copy.state == SHOPGPU__V1__JOB_STATE__JOB_STATE_QUEUED)
+    copy.state = SHOPGPU__V1__JOB_STATE__JOB_STATE_RUNNING;
   reply_entry(call, &copy);
 }
 

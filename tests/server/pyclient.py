@@ -665,6 +665,11 @@ def s_jobs(addr):
         check(word in e.details(), "message %r names %r" % (e.details(), word))
     e = expect_error(lambda: cl.call(JOBS + "List", JS.ListJobsRequest(limit=10001)),
                      C.INVALID_ARGUMENT, "List limit 10001")
+    ra = JS.SubmitJobRequest(priority=5, recommend_all=CK.RecommendAllRequest(
+        model="none", k=3, priority=100))
+    e = expect_error(lambda: cl.call(JOBS + "Submit", ra), C.INVALID_ARGUMENT,
+                     "Submit whose two priorities differ")
+    check("recommend_all.priority is 100" in e.details(), e.details())
     e = expect_error(lambda: cl.call(JOBS + "List", JS.ListJobsRequest(state=99)),
                      C.INVALID_ARGUMENT, "List state 99")
     check("state: 99" in e.details(), e.details())
