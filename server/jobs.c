@@ -642,6 +642,14 @@ void sg_jobs_list(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__ListJobsReque
     sg_err_set(&err, SG_INVALID_ARGUMENT, "limit: %u > %d", req->limit, LIST_MAX);
   else if ((int)req->state < 0 || req->state > SHOPGPU__V1__JOB_STATE__JOB_STATE_CANCELLED)
     sg_err_set(&err, SG_INVALID_ARGUMENT, "state: %d is not a JobState", (int)req->state);
+  else if (req->kind[0] && !kind_named(req->kind)) {
+    char known[160] = "";
+    for (int i = 0; i < sg_submit_kind_count; i++)
+      snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
+               sg_submit_kinds[i].kind);
+    sg_err_set(&err, SG_INVALID_ARGUMENT, "kind: \"%.40s\" is not a job kind (%s)", req->kind,
+               known);
+  }
   if (err.code != SG_OK) {
     sg_call_reply(call, NULL, &err);
     return;

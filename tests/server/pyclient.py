@@ -673,6 +673,9 @@ def s_jobs(addr):
     e = expect_error(lambda: cl.call(JOBS + "List", JS.ListJobsRequest(state=99)),
                      C.INVALID_ARGUMENT, "List state 99")
     check("state: 99" in e.details(), e.details())
+    e = expect_error(lambda: cl.call(JOBS + "List", JS.ListJobsRequest(kind="bogus")),
+                     C.INVALID_ARGUMENT, "List kind bogus")
+    check('kind: "bogus"' in e.details(), e.details())
     # a label that is not UTF-8 (only a raw client can send one) would break List for everyone
     raw = b"\x12\x06\xff\xfe bad" + b"\x52\x00"  # label = ff fe " bad", sleep = {}
     e = expect_error(lambda: cl.call(JOBS + "Submit", raw, raw=True), C.INVALID_ARGUMENT,
