@@ -253,10 +253,14 @@ Test(cli_jobs, list_is_newest_first_and_filters_by_state_kind_and_limit) {
   expect_list(ARGS("--state", "queued"), ARGS(c, b));
   expect_list(ARGS("--kind", "sleep", "--limit", "2"), ARGS(c, b));
   expect_list(ARGS("--limit=1"), ARGS(c));
-  expect_list(ARGS("--kind", "nope"), ARGS(NULL));
   expect_list(ARGS("--state", "succeeded"), ARGS(NULL));
-  /* the table: a header, then one row per job, newest first */
+  /* a kind that does not exist is an error naming the kinds (not an empty list) */
   cli_run r;
+  run_cli(&r, ARGS("--server", srv.addr, "jobs", "list", "--kind", "nope"), NULL);
+  cr_expect_eq(r.status, 1);
+  cr_expect_neq(strstr(r.err, "INVALID_ARGUMENT: kind: \"nope\" is not a job kind (sleep, "), NULL,
+                "%s", r.err);
+  /* the table: a header, then one row per job, newest first */
   run_cli(&r, ARGS("--server", srv.addr, "jobs", "list"), NULL);
   cr_assert_eq(r.status, 0, "stderr: %s", r.err);
   const char *header = "ID                                KIND           STATE      PROGRESS"

@@ -2,6 +2,7 @@
  * (every update, in order), get with and without the result, a watch stopped by its callback,
  * cancel, list filters, server and local argument errors, and the state helpers. */
 #include <ctype.h>
+#include <grpc/status.h>
 
 #include "client_test.h"
 #include "shopgpu_client.h"
@@ -145,9 +146,11 @@ Test(client_jobs, list_filters_by_limit_state_and_kind) {
       shopgpu_job_list(c, 0, SHOPGPU__V1__JOB_STATE__JOB_STATE_SUCCEEDED, "", &l, 5000, &st), 0);
   cr_expect_eq(l->n_jobs, 0);
   protobuf_c_message_free_unpacked(&l->base, NULL);
-  cr_assert_eq(shopgpu_job_list(c, 0, 0, "no_such_kind", &l, 5000, &st), 0);
-  cr_expect_eq(l->n_jobs, 0);
-  protobuf_c_message_free_unpacked(&l->base, NULL);
+  l = NULL;
+  cr_expect_eq(shopgpu_job_list(c, 0, 0, "no_such_kind", &l, 5000, &st),
+               GRPC_STATUS_INVALID_ARGUMENT);
+  cr_expect_null(l);
+  cr_expect_neq(strstr(st.message, "kind: \"no_such_kind\""), NULL, "%s", st.message);
   cr_expect_eq(shopgpu_job_list(c, 20000, 0, NULL, &l, 5000, &st), 3);
   cr_expect_null(l);
   cr_assert_eq(shopgpu_job_cancel(c, b->id, NULL, 5000, &st), 0);
