@@ -47,6 +47,7 @@ typedef struct entry {
   watcher *watchers;
   int has_result;
   int doomed; /* picked for deletion by trim_locked */
+  int pins;   /* handlers using the entry between two critical sections: not deleted meanwhile */
 } entry;
 
 struct sg_jobs {
@@ -190,16 +191,21 @@ static void end_watchers(entry *e, const sg_err *err) {
   e->watchers = NULL;
 }
 
+/* By id, not by entry: once the job ended its watchers are ended with it, and the entry may be
+ * deleted (TTL, --max-jobs) before the call's on_done runs. */
 typedef struct watch_ref {
   sg_jobs *jobs;
-  entry *e;
+  char id[ID_LEN + 1];
 } watch_ref;
+
+static entry *find(sg_jobs *jobs, const char *id, sg_err *err);
 
 static void on_watch_done(sg_call *call, void *arg) {
   watch_ref *ref = arg;
   sg_jobs *jobs = ref->jobs;
   pthread_mutex_lock(&jobs->mu);
-  for (watcher **pp = &ref->e->watchers; *pp; pp = &(*pp)->next) {
+  entry *en = find(jobs, ref->id, NULL);
+  for (watcher **pp = en ? &en->watchers : NULL; pp && *pp; pp = &(*pp)->next) {
     if ((*pp)->call != call) continue;
     watcher *w = *pp;
     *pp = w->next;
@@ -340,7 +346,7 @@ void sg_jobs_sweep(sg_jobs *jobs) {
   jobs->swept_ms = now;
   for (entry **pp = &jobs->head; *pp;) {
     entry *e = *pp;
-    if (final_state(e->state) && !e->watchers && e->finished_ms < cutoff) {
+    if (final_state(e->state) && !e->watchers && !e->pins && e->finished_ms < cutoff) {
       *pp = e->next;
       jobs->count--;
       remove_files(jobs, e->id);
@@ -365,7 +371,7 @@ static int trim_locked(sg_jobs *jobs, size_t keep) {
   entry **done = malloc(jobs->count * sizeof *done);
   if (!done) return 0;
   for (entry *e = jobs->head; e; e = e->next)
-    if (final_state(e->state) && !e->watchers) done[n++] = e;
+    if (final_state(e->state) && !e->watchers && !e->pins) done[n++] = e;
   qsort(done, n, sizeof *done, by_finished);
   for (size_t i = 0; i < n && i < want; i++)
     done[i]->doomed = 1;
@@ -382,18 +388,6 @@ static int trim_locked(sg_jobs *jobs, size_t keep) {
   }
   free(done);
   return jobs->count <= keep;
-}
-
-/* Room for one more job under --max-jobs, the oldest finished ones deleted for it. */
-static sg_status make_room(sg_jobs *jobs, sg_err *err) {
-  pthread_mutex_lock(&jobs->mu);
-  int ok = trim_locked(jobs, jobs->max_jobs - 1);
-  size_t n = jobs->count;
-  pthread_mutex_unlock(&jobs->mu);
-  if (ok) return SG_OK;
-  return sg_err_set(err, SG_RESOURCE_EXHAUSTED,
-                    "jobs: %zu jobs kept and none finished to make room (--max-jobs %zu)", n,
-                    jobs->max_jobs);
 }
 
 /* ---- handlers ---- */
@@ -475,16 +469,32 @@ static sg_status start_entry(sg_jobs *jobs, entry *e, const Shopgpu__V1__SubmitJ
     return st;
   }
   job_arg *a = malloc(sizeof *a);
+  /* room under --max-jobs (the oldest finished jobs go) and the insert in one critical section,
+   * so concurrent Submits cannot pass the cap; pinned until start() has copied it */
+  pthread_mutex_lock(&jobs->mu);
+  int room = a && trim_locked(jobs, jobs->max_jobs - 1);
+  size_t held = jobs->count;
+  if (room) {
+    e->pins = 1;
+    e->next = jobs->head;
+    jobs->head = e;
+    jobs->count++;
+  }
+  pthread_mutex_unlock(&jobs->mu);
+  if (!room) {
+    if (spec->ops->cleanup) spec->ops->cleanup(spec->data);
+    remove_files(jobs, e->id);
+    free(a);
+    if (!a) return sg_err_set(err, SG_OUT_OF_MEMORY, "jobs: out of memory");
+    return sg_err_set(err, SG_RESOURCE_EXHAUSTED,
+                      "jobs: %zu jobs kept and none finished to make room (--max-jobs %zu)", held,
+                      jobs->max_jobs);
+  }
   *a = (job_arg){jobs, e};
   job_priority(req, &spec->priority, NULL); /* checked by validate_submit */
   spec->on_done = on_job_done;
   spec->on_progress = on_job_progress;
   spec->arg = a;
-  pthread_mutex_lock(&jobs->mu);
-  e->next = jobs->head;
-  jobs->head = e;
-  jobs->count++;
-  pthread_mutex_unlock(&jobs->mu);
   sg_job *job = NULL;
   st = sg_sched_submit(jobs->srv->sched, spec, &job, err);
   pthread_mutex_lock(&jobs->mu);
@@ -513,7 +523,6 @@ static sg_status start(sg_jobs *jobs, const Shopgpu__V1__SubmitJobRequest *req, 
                        sg_err *err) {
   const sg_submit_kind *kind = NULL;
   sg_jobs_sweep(jobs);
-  SG_TRY(make_room(jobs, err));
   entry *e = calloc(1, sizeof *e);
   sg_job_spec spec = {0};
   if (!e) return sg_err_set(err, SG_OUT_OF_MEMORY, "jobs: out of memory");
@@ -536,6 +545,7 @@ static sg_status start(sg_jobs *jobs, const Shopgpu__V1__SubmitJobRequest *req, 
   }
   pthread_mutex_lock(&jobs->mu);
   *copy = *e;
+  e->pins--; /* start_entry's */
   pthread_mutex_unlock(&jobs->mu);
   if (copy->estimated_s > 0)
     SG_INFO("jobs", "job %s (%s) queued, estimate %.3g s", copy->id, kind->kind, copy->estimated_s);
@@ -614,6 +624,7 @@ void sg_jobs_cancel(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__GetJobReque
   entry *e = find(jobs, req->id, &err);
   sg_job *job = e ? e->job : NULL;
   if (job) sg_job_ref(job);
+  if (e) e->pins++; /* a queued job ends inside sg_job_cancel: a Submit must not delete it then */
   pthread_mutex_unlock(&jobs->mu);
   if (!e) {
     sg_call_reply(call, NULL, &err);
@@ -627,6 +638,7 @@ void sg_jobs_cancel(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__GetJobReque
   }
   pthread_mutex_lock(&jobs->mu);
   entry copy = *e;
+  e->pins--;
   pthread_mutex_unlock(&jobs->mu);
   /* started, but its first step has not ended yet (the entry learns of it then) */
   if (running && copy.state == SHOPGPU__V1__JOB_STATE__JOB_STATE_QUEUED)
@@ -707,13 +719,16 @@ void sg_jobs_watch(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__GetJobReques
   w->call = call;
   w->next = e->watchers;
   e->watchers = w;
-  *ref = (watch_ref){jobs, e};
+  ref->jobs = jobs;
+  memcpy(ref->id, e->id, sizeof ref->id);
   Shopgpu__V1__Job job;
   Shopgpu__V1__JobProgress prog;
   to_proto(e, &job, &prog);
   sg_call_push(call, &job.base, NULL);
+  sg_call_ref(call); /* if the job ends now, end_watchers drops the call's other references */
   pthread_mutex_unlock(&jobs->mu);
   sg_call_on_done(call, on_watch_done, ref);
+  sg_call_unref(call);
 }
 
 size_t sg_jobs_count(sg_jobs *jobs) {

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grpc/grpc.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -134,7 +135,7 @@ static sg_status start_rpc(sg_server *srv, const secrets *sec, sg_err *err) {
       .pollers = srv->cfg.pollers,
       .workers = srv->cfg.threads,
       .stream_workers = srv->cfg.stream_threads,
-      .stream_idle_ms = (int64_t)(srv->cfg.stream_idle_s * 1000),
+      .stream_idle_ms = (int64_t)ceil(srv->cfg.stream_idle_s * 1000), /* 0.0001 s is not never */
       .queue_limit = srv->cfg.queue_limit,
       .max_message_bytes = srv->cfg.max_message_mb << 20,
       .tls_cert_pem = sec->tls_cert,

@@ -25,7 +25,6 @@ struct sg_route_job {
   sg_aco_params params;
   sg_aco_solver *solver;
   int64_t per_step;
-  double last_elapsed;
   int64_t answer_by_us; /* the solve ends by then (sg_mono_us; 0 = no bound) */
   char name[128];
   /* the answer */
@@ -189,9 +188,9 @@ static sg_status route_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
     if (!r->solver) return request_terms(err, "");
   }
   sg_aco_progress p;
+  int64_t t0 = sg_mono_us(); /* the step's own time: elapsed_s counts the waits between steps */
   SG_TRY(sg_aco_step(r->solver, r->per_step, &p, err));
-  double took = p.elapsed_s - r->last_elapsed;
-  r->last_elapsed = p.elapsed_s;
+  double took = (double)(sg_mono_us() - t0) * 1e-6;
   r->per_step = sg_step_units(r->per_step, took, STEP_TARGET_S, 1);
   double limit = r->params.time_limit_s;
   sg_job_progress jp = {.done = (uint64_t)(p.elapsed_s * 1000),

@@ -74,6 +74,7 @@ struct sg_call {
   /* sending (one SEND outstanding at most) */
   int sim_sent;
   int send_busy, send_ok;
+  int idle_expired; /* cancelled by --stream-idle-timeout */
   grpc_byte_buffer *send_bb, *pending_bb;
   /* finishing */
   int replied, finish_started, finish_ok;
@@ -114,7 +115,7 @@ static void record_and_free(sg_call *c) {
     if (outcome != SG_OUTCOME_REJECTED && (!c->finish_started || !c->finish_ok)) {
       /* the client never got our status: it saw a cancellation or the deadline */
       if (c->close_cancelled || !c->finish_started) {
-        code = c->deadline_us != INT64_MAX && sg_mono_us() >= c->deadline_us
+        code = c->idle_expired || (c->deadline_us != INT64_MAX && sg_mono_us() >= c->deadline_us)
                    ? GRPC_STATUS_DEADLINE_EXCEEDED
                    : GRPC_STATUS_CANCELLED;
         if (outcome == SG_OUTCOME_OK) outcome = SG_OUTCOME_FAILED;
@@ -327,7 +328,7 @@ static void wait_stream_locked(sg_call *c, const int *busy, const char *what) {
       snprintf(msg, sizeof msg, "%s for %.3g s (--stream-idle-timeout)", what,
                (double)idle_ms / 1000);
       grpc_call_cancel_with_status(c->call, GRPC_STATUS_DEADLINE_EXCEEDED, msg, NULL);
-      cancelled = 1;
+      c->idle_expired = cancelled = 1;
     }
   }
 }
@@ -344,8 +345,9 @@ sg_status sg_call_send(sg_call *c, const ProtobufCMessage *msg, sg_err *err) {
   }
   start_send_locked(c, bb);
   wait_stream_locked(c, &c->send_busy, "the client read no message");
-  int ok = c->send_ok;
+  int ok = c->send_ok, idle = c->idle_expired;
   pthread_mutex_unlock(&c->mu);
+  if (idle) return sg_err_set(err, SG_DEADLINE_EXCEEDED, "stream idle (--stream-idle-timeout)");
   return ok ? SG_OK : sg_err_set(err, SG_CANCELLED, "call cancelled");
 }
 
@@ -411,11 +413,12 @@ sg_status sg_call_recv(sg_call *c, ProtobufCMessage **msg, sg_err *err) {
   wait_stream_locked(c, &c->recv_busy, "no message came");
   grpc_byte_buffer *bb = c->recv_bb;
   c->recv_bb = NULL;
-  int ok = c->recv_ok;
+  int ok = c->recv_ok, idle = c->idle_expired;
   if (ok && !bb) c->recv_eof = 1;
   pthread_mutex_unlock(&c->mu);
   if (!ok) {
     if (bb) grpc_byte_buffer_destroy(bb);
+    if (idle) return sg_err_set(err, SG_DEADLINE_EXCEEDED, "stream idle (--stream-idle-timeout)");
     return sg_err_set(err, SG_CANCELLED, "call cancelled, or a message over the size limit");
   }
   if (!bb) return SG_OK;

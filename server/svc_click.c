@@ -172,8 +172,8 @@ static sg_recommend_job *recommend_job_for(sg_server *srv, const Shopgpu__V1__Re
   r->k = k < r->model->m.n_items ? k : r->model->m.n_items;
   r->k_asked = k;
   r->users = malloc(r->n * sizeof *r->users);
-  r->items = malloc(r->n * k * sizeof *r->items);
-  r->scores = malloc(r->n * k * sizeof *r->scores);
+  r->items = malloc(r->n * r->k * sizeof *r->items);
+  r->scores = malloc(r->n * r->k * sizeof *r->scores);
   r->counts = malloc(r->n * sizeof *r->counts);
   sg_status st = r->users && r->items && r->scores && r->counts
                      ? SG_OK

@@ -164,13 +164,29 @@ void sg_utf8_sanitize(char *s) {
   }
 }
 
+/* One number from a file (cgroup v2's memory.max holds "max" when there is no limit). */
+static int read_u64(const char *path, unsigned long long *v) {
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  int ok = fscanf(f, "%llu", v) == 1;
+  fclose(f);
+  return ok;
+}
+
 uint64_t sg_mem_available(void) {
   FILE *f = fopen("/proc/meminfo", "r");
   if (!f) return 0;
   char line[128];
-  unsigned long long kb = 0;
+  unsigned long long kb = 0, max, used;
   while (fgets(line, sizeof line, f))
     if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) break;
   fclose(f);
-  return (uint64_t)kb * 1024;
+  uint64_t avail = (uint64_t)kb * 1024;
+  /* a container's limit (cgroup v2) is what the OOM killer goes by */
+  if (read_u64("/sys/fs/cgroup/memory.max", &max) &&
+      read_u64("/sys/fs/cgroup/memory.current", &used)) {
+    uint64_t left = max > used ? (uint64_t)(max - used) : 0;
+    if (!avail || left < avail) avail = left ? left : 1;
+  }
+  return avail;
 }

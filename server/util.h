@@ -24,8 +24,8 @@ sg_status sg_mkdir_p(const char *path, sg_err *err);
 /* SG_OK when s is valid UTF-8 (protobuf strings must be: a reply that echoes other bytes cannot
  * be parsed by other clients), else INVALID_ARGUMENT "FIELD: not UTF-8 (byte N)". */
 sg_status sg_utf8_check(const char *s, const char *field, sg_err *err);
-/* The memory the kernel says can be allocated without swapping (MemAvailable of /proc/meminfo),
- * in bytes; 0 when unknown. */
+/* The memory that can be allocated now without swapping, in bytes: MemAvailable of /proc/meminfo,
+ * or less when the cgroup (v2) limit leaves less; 0 when unknown. */
 uint64_t sg_mem_available(void);
 /* Replaces every byte of s that is not part of valid UTF-8 with '?', in place. */
 void sg_utf8_sanitize(char *s);
