@@ -55,6 +55,7 @@ struct sg_jobs {
   char dir[SG_PATH_MAX + 8];
   int64_t ttl_ms;   /* 0 = keep forever */
   size_t max_jobs;  /* jobs kept at most: the oldest finished ones make room */
+  size_t reserved;  /* places taken by Submits still writing their files */
   int64_t swept_ms; /* the last sweep (unix ms) */
   pthread_mutex_t mu;
   entry *head;
@@ -456,6 +457,23 @@ static sg_status validate_submit(const Shopgpu__V1__SubmitJobRequest *req,
 /* Registers e, writes its files and queues its job; on failure nothing is left behind. */
 static sg_status start_entry(sg_jobs *jobs, entry *e, const Shopgpu__V1__SubmitJobRequest *req,
                              sg_job_spec *spec, sg_err *err) {
+  job_arg *a = malloc(sizeof *a);
+  /* a place under --max-jobs before anything is written (the oldest finished jobs go to make
+   * it), so neither the jobs kept nor their directories pass the cap, concurrent Submits too */
+  pthread_mutex_lock(&jobs->mu);
+  int room = a && jobs->reserved < jobs->max_jobs &&
+             trim_locked(jobs, jobs->max_jobs - 1 - jobs->reserved);
+  size_t held = jobs->count + jobs->reserved;
+  if (room) jobs->reserved++;
+  pthread_mutex_unlock(&jobs->mu);
+  if (!room) {
+    if (spec->ops->cleanup) spec->ops->cleanup(spec->data);
+    free(a);
+    if (!a) return sg_err_set(err, SG_OUT_OF_MEMORY, "jobs: out of memory");
+    return sg_err_set(err, SG_RESOURCE_EXHAUSTED,
+                      "jobs: %zu jobs kept and none finished to make room (--max-jobs %zu)", held,
+                      jobs->max_jobs);
+  }
   char dir[SG_PATH_MAX + 64];
   path_of(jobs, e->id, NULL, dir, sizeof dir);
   sg_status st = sg_mkdir_p(dir, err);
@@ -463,32 +481,20 @@ static sg_status start_entry(sg_jobs *jobs, entry *e, const Shopgpu__V1__SubmitJ
   spec->cost = e->estimated_s = sg_sched_estimate(jobs->srv->sched, spec); /* in job.pb too */
   if (st == SG_OK) st = write_message(jobs, e->id, "request.pb", &req->base, err);
   if (st == SG_OK) st = persist(jobs, e, NULL, err);
-  if (st != SG_OK) {
-    if (spec->ops->cleanup) spec->ops->cleanup(spec->data);
-    remove_files(jobs, e->id);
-    return st;
-  }
-  job_arg *a = malloc(sizeof *a);
-  /* room under --max-jobs (the oldest finished jobs go) and the insert in one critical section,
-   * so concurrent Submits cannot pass the cap; pinned until start() has copied it */
   pthread_mutex_lock(&jobs->mu);
-  int room = a && trim_locked(jobs, jobs->max_jobs - 1);
-  size_t held = jobs->count;
-  if (room) {
+  jobs->reserved--;
+  if (st == SG_OK) { /* pinned until start() has copied it */
     e->pins = 1;
     e->next = jobs->head;
     jobs->head = e;
     jobs->count++;
   }
   pthread_mutex_unlock(&jobs->mu);
-  if (!room) {
+  if (st != SG_OK) {
     if (spec->ops->cleanup) spec->ops->cleanup(spec->data);
     remove_files(jobs, e->id);
     free(a);
-    if (!a) return sg_err_set(err, SG_OUT_OF_MEMORY, "jobs: out of memory");
-    return sg_err_set(err, SG_RESOURCE_EXHAUSTED,
-                      "jobs: %zu jobs kept and none finished to make room (--max-jobs %zu)", held,
-                      jobs->max_jobs);
+    return st;
   }
   *a = (job_arg){jobs, e};
   job_priority(req, &spec->priority, NULL); /* checked by validate_submit */

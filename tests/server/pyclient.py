@@ -772,6 +772,43 @@ def s_jobs_cap(addr, data_dir):
         cl.call(JOBS + "Cancel", JS.GetJobRequest(id=j.id))
 
 
+def s_jobs_cap_churn(addr, data_dir):
+    """--max-jobs 3: 8 threads submit short jobs, cancel them, watch them, for 3 s: entries are
+    deleted to make room while other handlers use them (the sanitizer build saw use after free
+    here); the server stays up, no more than 3 jobs are ever kept, and every job directory on
+    disk is a job the server lists."""
+    cl = Client(addr)
+    stop = time.monotonic() + 3
+    codes = {}
+    kept = []
+
+    def worker(i):
+        while time.monotonic() < stop:
+            try:
+                j = submit_sleep(cl, 1 + (i % 3) * 20, step_ms=1)
+                if i % 3 == 1:
+                    cl.call(JOBS + "Cancel", JS.GetJobRequest(id=j.id))
+                elif i % 3 == 2:
+                    for _ in cl.stream(JOBS + "Watch", JS.GetJobRequest(id=j.id), timeout=5):
+                        pass
+            except grpc.RpcError as e:
+                codes[e.code()] = codes.get(e.code(), 0) + 1
+            kept.append(len(os.listdir(os.path.join(data_dir, "jobs"))))
+    ts = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+    log("refusals by code: %s; most job directories seen: %d" % (codes, max(kept)))
+    check(set(codes) <= {C.RESOURCE_EXHAUSTED, C.NOT_FOUND},
+          "only RESOURCE_EXHAUSTED (cap) or NOT_FOUND (deleted to make room): %s" % codes)
+    check(max(kept) <= 3, "never more than 3 job directories (%d)" % max(kept))
+    check(cl.info().version, "the server is up")
+    wait_until(lambda: all(x.state >= JS.JOB_STATE_SUCCEEDED for x in
+                           cl.call(JOBS + "List", JS.ListJobsRequest()).jobs), 10, "jobs end")
+    listed = sorted(x.id for x in cl.call(JOBS + "List", JS.ListJobsRequest()).jobs)
+    check(sorted(os.listdir(os.path.join(data_dir, "jobs"))) == listed,
+          "the directories on disk are the jobs listed (%d)" % len(listed))
+
+
 # ---- click ----
 
 CK = click_pb2
@@ -1761,6 +1798,7 @@ SCENARIOS = {
     "metrics": s_metrics,
     "jobs": s_jobs,
     "jobs_cap": s_jobs_cap,
+    "jobs_cap_churn": s_jobs_cap_churn,
     "click": s_click,
     "click_train": s_click_train,
     "click_batching": s_click_batching,

@@ -57,6 +57,8 @@ Test(jobs, max_jobs_deletes_the_oldest_finished_and_refuses_when_none_is) {
   const char *args[] = {s.dir, NULL};
   int rc = sg_test_pyclient(&s, "jobs_cap", args);
   cr_expect_eq(rc, 0, "pyclient jobs_cap exited %d", rc);
+  rc = sg_test_pyclient(&s, "jobs_cap_churn", args);
+  cr_expect_eq(rc, 0, "pyclient jobs_cap_churn exited %d", rc);
   cr_expect_eq(sg_test_server_stop(&s, SIGTERM, 20), 0, "server exit status");
   sg_test_server_cleanup(&s);
 }
