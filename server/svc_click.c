@@ -1,6 +1,7 @@
 /* shopgpu.v1.Click: validates requests, maps external ids to model rows, and queues the work
  * as jobs (scoring and recommendations interactive, training and recommend-all batch); the
  * job's on_done sends the reply. Uploads and reads of stored results run on the handler. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -340,6 +341,8 @@ static sg_status open_recs(const char *dir, FILE **f, uint32_t *k, uint64_t *use
   char path[SG_PATH_MAX + 96];
   snprintf(path, sizeof path, "%s/%s", dir, SG_RECS_FILE);
   *f = fopen(path, "rb");
+  if (!*f && errno == ENOENT) /* deleted since it was found (--job-ttl, --max-jobs) */
+    return sg_err_set(err, SG_NOT_FOUND, "job_id: the job's results were deleted");
   char magic[8];
   uint32_t version;
   if (!*f || fread(magic, 1, 8, *f) != 8 || memcmp(magic, "SGRECS01", 8) != 0 ||
