@@ -151,6 +151,9 @@ typedef struct sg_cli_progress {
   double best;
   double elapsed_s; /* since the wait began */
   double eta_s;     /* < 0: unknown or not to be shown */
+  /* what the server's run-time estimate leaves, shown as "eta ~0:03" while eta_s is unknown
+   * (queued, or running without measured progress yet); <= 0: none */
+  double estimate_left_s;
 } sg_cli_progress;
 
 #define SG_CLI_BAR_MIN 10
@@ -160,7 +163,8 @@ typedef struct sg_cli_progress {
  * "running   [##########----------]  50%  150/300 ms  0:01 elapsed  eta 0:01  best 12.5":
  * the bar takes what the rest leaves (SG_CLI_BAR_MIN..SG_CLI_BAR_MAX cells, '#' for each
  * done/total of the width, rounded down), the percent is rounded down; without a total there is
- * no bar, percent nor ETA; the ETA only when eta_s >= 0, the best only when has_best. The line is
+ * no bar, percent nor ETA; the ETA only when eta_s >= 0 ("eta ~" from estimate_left_s when it is
+ * not, with or without a total), the best only when has_best. The line is
  * cut to columns - 1 characters (and to size - 1). Returns its length. */
 size_t sg_cli_progress_line(char *buf, size_t size, const sg_cli_progress *p, int columns);
 

@@ -73,6 +73,9 @@ static size_t tail_text(char *buf, size_t size, const sg_cli_progress *p) {
   if (p->total && p->eta_s >= 0) {
     sg_cli_format_clock(clock, sizeof clock, p->eta_s);
     add(buf, size, &len, "  eta %s", clock);
+  } else if (p->estimate_left_s > 0) { /* the server's estimate: rough */
+    sg_cli_format_clock(clock, sizeof clock, p->estimate_left_s);
+    add(buf, size, &len, "  eta ~%s", clock);
   }
   if (p->has_best) add(buf, size, &len, "  best %.6g", p->best);
   return len;
@@ -95,6 +98,10 @@ static size_t tail_reserve(const sg_cli_progress *p) {
   sg_cli_progress widest = *p;
   widest.done = p->total;
   widest.eta_s = p->elapsed_s > p->eta_s ? p->elapsed_s : p->eta_s;
+  if (p->eta_s < 0 && p->estimate_left_s > 0) { /* "eta ~M:SS" instead */
+    widest.eta_s = -1;
+    widest.estimate_left_s = p->elapsed_s > p->estimate_left_s ? p->elapsed_s : p->estimate_left_s;
+  }
   widest.has_best = 0;
   char tail[256];
   return tail_text(tail, sizeof tail, &widest) + (p->has_best ? 7 + 12 : 0);

@@ -89,6 +89,19 @@ static int terminal_columns(void) {
   return 80;
 }
 
+/* What the server's estimate leaves of the run: all of it while queued, less the time since it
+ * started while running (wall clock: the server's start time is a unix time); 0 = none. */
+static double estimate_left(const Shopgpu__V1__Job *job) {
+  if (job->estimated_s <= 0) return 0;
+  if (job->state == SHOPGPU__V1__JOB_STATE__JOB_STATE_QUEUED) return job->estimated_s;
+  if (job->state != SHOPGPU__V1__JOB_STATE__JOB_STATE_RUNNING || job->started_at_unix_ms <= 0)
+    return 0;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  double ran = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9 - job->started_at_unix_ms * 1e-3;
+  return job->estimated_s - ran;
+}
+
 static void draw(follower *f, int force) {
   double t = now_s();
   if (!f->how->bar || !f->last || (!force && f->drawn && t - f->t_drawn < REDRAW_S)) return;
@@ -105,6 +118,7 @@ static void draw(follower *f, int force) {
       .elapsed_s = t - f->t_begin,
       .eta_s =
           running && f->have_base && p ? sg_cli_eta(f->done0, f->t0, p->done, t, p->total) : -1,
+      .estimate_left_s = estimate_left(job),
   };
   char line[512];
   sg_cli_progress_line(line, sizeof line, &view, terminal_columns());

@@ -54,6 +54,15 @@ Test(progress_line, final_state_and_no_total_and_best) {
   expect_line(&done, 80, "succeeded [##########################] 100%  300/300 ms  0:00 elapsed");
   sg_cli_progress queued = {.state = "queued", .unit = "ms", .elapsed_s = 3.2, .eta_s = -1};
   expect_line(&queued, 80, "queued      0:03 elapsed");
+  /* the server's estimate while nothing is measured: marked rough */
+  queued.estimate_left_s = 75;
+  expect_line(&queued, 80, "queued      0:03 elapsed  eta ~1:15");
+  sg_cli_progress started = half;
+  started.eta_s = -1;
+  started.estimate_left_s = 2.5;
+  /* one cell less for the "~" (25, 12 full), so the line still fits 79 characters */
+  expect_line(&started, 80,
+              "running   [############-------------]  50%  150/300 ms  0:01 elapsed  eta ~0:02");
   sg_cli_progress count = {.state = "running", .done = 42, .elapsed_s = 0, .eta_s = 5};
   expect_line(&count, 80, "running     42  0:00 elapsed");
   sg_cli_progress best = {.state = "running",
