@@ -38,18 +38,27 @@ static int bad(shopgpu_ids_csv *r, shopgpu_status *st, const char *fmt, ...) {
   return -1;
 }
 
-/* The next line without its line break in r->buf: 1, 0 at the end, -1 on an error. */
+/* The next line without its line break in r->buf: 1, 0 at the end, -1 on an error (a line
+ * over SHOPGPU_CSV_LINE_MAX, or with a NUL byte, which would cut a field short unseen). */
 static int next_line(shopgpu_ids_csv *r, shopgpu_status *st) {
-  if (!fgets(r->buf, sizeof r->buf, r->f)) {
-    if (ferror(r->f)) return bad(r, st, "read error: %s", strerror(errno));
-    return 0;
+  size_t n = 0, nul = SIZE_MAX;
+  int ch = EOF;
+  errno = 0;
+  while ((ch = getc_unlocked(r->f)) != EOF && ch != '\n') {
+    if (n >= SHOPGPU_CSV_LINE_MAX) {
+      r->line++;
+      return bad(r, st, "line longer than %d bytes", SHOPGPU_CSV_LINE_MAX);
+    }
+    if (ch == '\0' && nul == SIZE_MAX) nul = n;
+    r->buf[n++] = (char)ch;
   }
+  if (ch == EOF && ferror(r->f)) return bad(r, st, "read error: %s", strerror(errno ? errno : EIO));
+  if (ch == EOF && n == 0) return 0;
   r->line++;
-  size_t n = strlen(r->buf);
-  if (n == sizeof r->buf - 1 && r->buf[n - 1] != '\n')
-    return bad(r, st, "line longer than %d bytes", SHOPGPU_CSV_LINE_MAX);
-  while (n && (r->buf[n - 1] == '\n' || r->buf[n - 1] == '\r'))
-    r->buf[--n] = '\0';
+  if (nul != SIZE_MAX) return bad(r, st, "a NUL byte at byte %zu", nul + 1);
+  while (n && r->buf[n - 1] == '\r')
+    n--;
+  r->buf[n] = '\0';
   return 1;
 }
 

@@ -20,8 +20,9 @@ struct shopgpu_csv {
   int n_cols, at_end, failed;
   char **names;  /* the header's fields (owned copies) */
   char **fields; /* the current record's fields, into buf */
-  char *buf;     /* the current line (getline's) */
+  char *buf;     /* the current line */
   size_t buf_cap;
+  uint64_t read, max_bytes; /* bytes read so far, and the most the file may have */
 };
 
 int shopgpu_csv_error(const shopgpu_csv *c, int col, shopgpu_status *st, const char *fmt, ...) {
@@ -39,20 +40,53 @@ int shopgpu_csv_error(const shopgpu_csv *c, int col, shopgpu_status *st, const c
   return -1;
 }
 
-/* The next line without its line break in c->buf: 1, 0 at the end, -1 on an error. */
+/* The next line without its line break in c->buf: 1, 0 at the end, -1 on an error. Reading
+ * stops as soon as a line passes SHOPGPU_CSV_RECORD_MAX or the file max_bytes (a pipe or a
+ * device has no size to check up front: /dev/zero must not fill the memory), and a NUL byte is
+ * an error (C strings would end there and the field would silently be cut short). */
 static int next_line(shopgpu_csv *c, shopgpu_status *st) {
+  size_t n = 0, nul = SIZE_MAX;
+  int ch = EOF;
   errno = 0;
-  ssize_t n = getline(&c->buf, &c->buf_cap, c->f);
-  if (n < 0) {
-    if (ferror(c->f) || errno == ENOMEM)
-      return shopgpu_csv_error(c, -1, st, "read error: %s", strerror(errno ? errno : EIO));
-    return 0;
+  if (!c->buf) { /* an empty line needs its terminator too */
+    if (!(c->buf = malloc(4096))) return shopgpu_csv_error(c, -1, st, "out of memory");
+    c->buf_cap = 4096;
   }
+  while ((ch = getc_unlocked(c->f)) != EOF) {
+    if (++c->read > c->max_bytes) {
+      c->line++;
+      shopgpu__status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+                          "%s: more than %llu bytes, the limit (split the file)", c->path,
+                          (unsigned long long)c->max_bytes);
+      return -1;
+    }
+    if (ch == '\n') break;
+    if (n >= SHOPGPU_CSV_RECORD_MAX) {
+      c->line++;
+      return shopgpu_csv_error(c, -1, st, "line longer than %d bytes", SHOPGPU_CSV_RECORD_MAX);
+    }
+    if (n + 2 > c->buf_cap) {
+      size_t cap = c->buf_cap ? 2 * c->buf_cap : 4096;
+      char *b = realloc(c->buf, cap);
+      if (!b) {
+        c->line++;
+        return shopgpu_csv_error(c, -1, st, "out of memory for a line of %zu bytes", n);
+      }
+      c->buf = b, c->buf_cap = cap;
+    }
+    if (ch == '\0' && nul == SIZE_MAX) nul = n;
+    c->buf[n++] = (char)ch;
+  }
+  if (ch == EOF && ferror(c->f)) {
+    c->line++;
+    return shopgpu_csv_error(c, -1, st, "read error: %s", strerror(errno ? errno : EIO));
+  }
+  if (ch == EOF && n == 0) return 0;
   c->line++;
-  if (n > SHOPGPU_CSV_RECORD_MAX)
-    return shopgpu_csv_error(c, -1, st, "line longer than %d bytes", SHOPGPU_CSV_RECORD_MAX);
-  while (n && (c->buf[n - 1] == '\n' || c->buf[n - 1] == '\r'))
-    c->buf[--n] = '\0';
+  if (nul != SIZE_MAX) return shopgpu_csv_error(c, -1, st, "a NUL byte at byte %zu", nul + 1);
+  while (n && c->buf[n - 1] == '\r')
+    n--;
+  c->buf[n] = '\0';
   return 1;
 }
 
@@ -146,8 +180,12 @@ static void human_size(char *buf, size_t size, uint64_t n) {
 /* Checks the file's size against max_bytes. */
 static int check_size(shopgpu_csv *c, uint64_t max_bytes, shopgpu_status *st) {
   struct stat sb;
+  if (fstat(fileno(c->f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    shopgpu__status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "%s: is a directory", c->path);
+    return -1;
+  }
   if (fstat(fileno(c->f), &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size <= max_bytes)
-    return 0; /* pipes and the like: read what comes */
+    return 0; /* pipes and the like: read what comes (next_line counts) */
   char have[32], limit[32];
   human_size(have, sizeof have, (uint64_t)sb.st_size);
   human_size(limit, sizeof limit, max_bytes);
@@ -174,7 +212,8 @@ shopgpu_csv *shopgpu_csv_open(const char *path, uint64_t max_bytes, shopgpu_stat
     shopgpu_csv_close(c);
     return NULL;
   }
-  int rc = check_size(c, max_bytes ? max_bytes : SHOPGPU_CSV_MAX_BYTES_DEFAULT, st);
+  c->max_bytes = max_bytes ? max_bytes : SHOPGPU_CSV_MAX_BYTES_DEFAULT;
+  int rc = check_size(c, c->max_bytes, st);
   if (rc == 0) rc = next_line(c, st);
   if (rc == 0) {
     shopgpu__status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "%s: empty: expected a header line",

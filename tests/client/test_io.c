@@ -112,6 +112,19 @@ Test(io, csv_errors_name_the_file_line_and_column) {
   cr_expect_neq(strstr(st.message, "/nonexistent/x.csv: cannot open"), NULL, "%s", st.message);
 }
 
+Test(io, csv_refuses_a_nul_byte_instead_of_cutting_the_field_short) {
+  static const char text[] = "user_id,item_id\n1,2\n3,4\0"
+                             "5\n";
+  shopgpu_status st = {0, ""};
+  shopgpu_ids_csv *r = shopgpu_ids_csv_open(file_with("nul.csv", text, sizeof text - 1), 0, &st);
+  cr_assert_not_null(r, "%s", st.message);
+  uint64_t u[4], i[4];
+  long n = shopgpu_ids_csv_read(r, u, i, NULL, 4, &st);
+  shopgpu_ids_csv_close(r);
+  cr_expect_lt(n, 0, "item 4\\05 read as 4");
+  cr_expect_neq(strstr(st.message, "nul.csv:3: a NUL byte at byte 4"), NULL, "%s", st.message);
+}
+
 /* ---- .npy ---- */
 
 /* A .npy file: version major.0, header dict, data. */

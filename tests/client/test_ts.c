@@ -286,6 +286,30 @@ Test(ts, ds_parse_and_periods) {
   cr_expect_eq(shopgpu_freq_periods(&m, a, b, &n), -1, "half a period");
 }
 
+Test(ts, csv_table_stops_endless_input_at_the_line_limit_and_refuses_nul_bytes) {
+  shopgpu_status st = {0, ""};
+  /* a device has no size to check up front: reading must stop at the line limit (it used to
+   * read /dev/zero until the memory ran out) */
+  cr_expect_null(shopgpu_csv_open("/dev/zero", 0, &st));
+  cr_expect_neq(strstr(st.message, "/dev/zero:1: line longer than 1048576 bytes"), NULL, "%s",
+                st.message);
+  char path[160];
+  snprintf(path, sizeof path, "%s/nul.csv", dir);
+  FILE *f = fopen(path, "wb");
+  cr_assert_not_null(f);
+  static const char text[] = "unique_id,ds,y\nA,1,1\0"
+                             "5\n";
+  fwrite(text, 1, sizeof text - 1, f);
+  fclose(f);
+  shopgpu_csv *c = shopgpu_csv_open(path, 0, &st);
+  cr_assert_not_null(c, "%s", st.message);
+  cr_expect_eq(shopgpu_csv_next(c, &st), -1, "y 1\\05 read as 1");
+  cr_expect_neq(strstr(st.message, "nul.csv:2: a NUL byte at byte 6"), NULL, "%s", st.message);
+  shopgpu_csv_close(c);
+  cr_expect_null(shopgpu_csv_open(dir, 0, &st));
+  cr_expect_neq(strstr(st.message, ": is a directory"), NULL, "%s", st.message);
+}
+
 Test(ts, csv_table_reads_fields_by_name) {
   shopgpu_status st;
   shopgpu_csv *c = shopgpu_csv_open(text_file("a, \"b \"\"q\"\"\" ,c\n1,,3\n"), 0, &st);
