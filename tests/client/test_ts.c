@@ -286,6 +286,16 @@ Test(ts, ds_parse_and_periods) {
   cr_expect_eq(shopgpu_freq_periods(&m, a, b, &n), -1, "half a period");
 }
 
+/* 201 series of 3 rows each spanning 100,000 periods: a 4 KB file that would fill 160 MB of
+ * gaps (2,000 such series: 1.6 GB) is refused before anything is allocated for them */
+Test(ts, gaps_filled_across_all_series_are_bounded) {
+  static char text[16384];
+  size_t at = (size_t)snprintf(text, sizeof text, "unique_id,ds,y\n");
+  for (int s = 0; s < 201; s++)
+    at += (size_t)snprintf(text + at, sizeof text - at, "s%d,0,1\ns%d,1,2\ns%d,99999,3\n", s, s, s);
+  ts_fails(text, NULL, "in.csv:602: series \"s200\": the series up to here span 20100000 periods");
+}
+
 Test(ts, csv_table_stops_endless_input_at_the_line_limit_and_refuses_nul_bytes) {
   shopgpu_status st = {0, ""};
   /* a device has no size to check up front: reading must stop at the line limit (it used to
