@@ -288,6 +288,11 @@ static sg_status header(parse *ps, const char *key, int line) {
   } else if (strcmp(key, "CAPACITY") == 0 || strcmp(key, "DISTANCE") == 0 ||
              strcmp(key, "SERVICE_TIME") == 0 || strcmp(key, "VEHICLES") == 0) {
     if (!is_number(w, &v) || !isfinite(v) || v < 0) return fail(ps, line, "bad value ", val);
+    /* whole numbers in range before any cast (VEHICLES: 2^31 must not wrap to negative) */
+    if (key[0] == 'C' && (v != floor(v) || v < 1 || v > 2000000000))
+      return fail(ps, line, "CAPACITY must be a whole number in 1..2000000000, not ", w);
+    if (key[0] == 'V' && (v != floor(v) || v > 1000000))
+      return fail(ps, line, "VEHICLES must be a whole number in 0..1000000, not ", w);
     if (key[0] == 'C')
       ps->capacity = v;
     else if (key[0] == 'D')

@@ -212,6 +212,14 @@ Test(aco_parse, errors_name_the_source_and_line) {
                "exceeds CAPACITY");
   expect_error(HEAD COORDS "DEMAND_SECTION\n1 2\n2 4\n3 1\nEOF\n", "bad.vrp:11", "depot");
   expect_error(HEAD COORDS "EOF\n", "without DEMAND_SECTION", NULL);
+  /* VEHICLES 2^31 wrapped to -2147483648 (an int cast out of range); CAPACITY over 2e9 was
+   * reported at the EOF line as missing; fractions were cut without a word */
+  expect_error(HEAD "VEHICLES: 2147483648\n" COORDS, "bad.vrp:6",
+               "VEHICLES must be a whole number in 0..1000000, not 2147483648");
+  expect_error(HEAD "VEHICLES: 2.7\n" COORDS, "bad.vrp:6", "VEHICLES must be a whole number");
+  expect_error("NAME: b\nTYPE: CVRP\nDIMENSION: 3\nCAPACITY: 2147483648\n", "bad.vrp:4",
+               "CAPACITY must be a whole number in 1..2000000000");
+  expect_error("NAME: b\nTYPE: CVRP\nDIMENSION: 3\nCAPACITY: 10.5\n", "bad.vrp:4", "CAPACITY");
   expect_error("NAME: b\nTYPE: TSP\nDIMENSION: 3\nEDGE_WEIGHT_TYPE: EUC_3D\n", "bad.vrp:4",
                "EUC_3D");
   expect_error("NAME: b\nTYPE: ATSP\n", "bad.vrp:2", "ATSP");
