@@ -162,8 +162,10 @@ int shopgpu_freq_season(const shopgpu_freq *f) {
   if (f->unit != SHOPGPU_FREQ_SECONDS) return 1;
   if (s == DAY) return 7;
   if (s == WEEK) return 52;
-  if (s < DAY && DAY % s == 0)
-    return DAY / s <= 366 ? (int)(DAY / s) : (int)(3600 % s ? 1 : 3600 / s);
+  /* the longest of a day's, an hour's or a minute's cycle that fits the server's 366 */
+  const int64_t cycles[] = {DAY, 3600, 60};
+  for (int i = 0; i < 3; i++)
+    if (s < cycles[i] && cycles[i] % s == 0 && cycles[i] / s <= 366) return (int)(cycles[i] / s);
   return 1;
 }
 

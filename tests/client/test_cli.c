@@ -73,6 +73,15 @@ Test(cli, health_exit_codes_and_json) {
   stop_server_checked();
 }
 
+/* output that never arrived (a full disk) is a failure, not exit 0 */
+Test(cli, a_stdout_that_cannot_be_written_exits_1) {
+  int rc = system(SG_CLI_BIN " --version > /dev/full 2>/dev/null");
+  cr_assert(WIFEXITED(rc));
+  cr_expect_eq(WEXITSTATUS(rc), 1, "--version into /dev/full exited %d", WEXITSTATUS(rc));
+  rc = system(SG_CLI_BIN " --version > /dev/null");
+  cr_expect_eq(WEXITSTATUS(rc), 0, "and 0 when it can write");
+}
+
 Test(cli, dead_server_prints_the_code_and_exits_1) {
   char addr[64];
   snprintf(addr, sizeof addr, "127.0.0.1:%d", dead_port());

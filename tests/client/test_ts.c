@@ -127,6 +127,17 @@ Test(ts, weekly_hourly_and_minutes) {
   expect_freq(ts, "every 15 minutes", 96);
   expect_next(ts, 0, 2, "2024-01-01 01:00:00");
   shopgpu_ts_free(ts);
+  /* seasons the server takes (at most 366): a minute cycle of seconds (an hour's 3600 was
+   * refused), an hour's of 10 seconds, none for 7 minutes */
+  ts = read_ts("unique_id,ds,y\ns,2024-01-01 00:00:01,1\ns,2024-01-01 00:00:02,2\n", NULL);
+  cr_expect_eq(shopgpu_freq_season(&ts->freq), 60, "seconds");
+  shopgpu_ts_free(ts);
+  ts = read_ts("unique_id,ds,y\ns,2024-01-01 00:00:10,1\ns,2024-01-01 00:00:20,2\n", NULL);
+  cr_expect_eq(shopgpu_freq_season(&ts->freq), 360, "10 seconds");
+  shopgpu_ts_free(ts);
+  ts = read_ts("unique_id,ds,y\ns,2024-01-01 00:07:00,1\ns,2024-01-01 00:14:00,2\n", NULL);
+  cr_expect_eq(shopgpu_freq_season(&ts->freq), 1, "7 minutes");
+  shopgpu_ts_free(ts);
 }
 
 Test(ts, monthly_same_day_and_month_ends) {
