@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct fc_args {
   const char *file, *job, *out, *models;
@@ -76,6 +77,13 @@ static int check_new_mode(const sg_cli *cli, const fc_args *a, int argc) {
   return SG_CLI_OK;
 }
 
+/* Whether two output paths are one file: the same text, or one existing file by two names. */
+static int same_file(const char *a, const char *b) {
+  if (strcmp(a, b) == 0) return 1;
+  struct stat x, y;
+  return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
 static int read_args(sg_cli *cli, int argc, char **argv, fc_args *a) {
   a->file = argc ? argv[0] : NULL;
   a->job = sg_cli_opt_str(cli, "job");
@@ -94,6 +102,8 @@ static int read_args(sg_cli *cli, int argc, char **argv, fc_args *a) {
   if (a->job && !a->out) return sg_cli_usage("forecast --job: --out is required");
   if (a->out && cli->json && strcmp(a->out, "-") == 0)
     return sg_cli_usage("forecast: --out - and --json would share stdout");
+  if (a->out && a->models && same_file(a->out, a->models))
+    return sg_cli_usage("forecast: --out and --models name the same file (%.64s)", a->models);
   return a->job ? check_job_mode(cli) : check_new_mode(cli, a, argc);
 }
 

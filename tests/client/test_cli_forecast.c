@@ -528,12 +528,15 @@ Test(cli_forecast, usage_errors) {
       {"replenish", "f.csv", "--out", "o.csv", NULL},
       {"replenish", "f.csv", "--inventory", "i.csv", "--out", "o.csv", "--error-correlation", "2",
        NULL},
+      {"forecast", "x.csv", "--horizon", "3", "--out", "f.csv", "--models", "f.csv", NULL},
   };
   const char *want[] = {
-      "--horizon is required",    "--out is required",         "--level: \"120\"",
-      "--search: \"exhaustive\"", "--optimizer: \"newton\"",   "--horizon: \"0\"",
-      "takes no --horizon",       "--exog: \"a,,b\"",          "leave out --detach",
-      "--inventory is required",  "--error-correlation: \"2\""};
+      "--horizon is required",      "--out is required",
+      "--level: \"120\"",           "--search: \"exhaustive\"",
+      "--optimizer: \"newton\"",    "--horizon: \"0\"",
+      "takes no --horizon",         "--exog: \"a,,b\"",
+      "leave out --detach",         "--inventory is required",
+      "--error-correlation: \"2\"", "--out and --models name the same file (f.csv)"};
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
     cli_run r;
     const char *args[16] = {"--server", "127.0.0.1:1"};
