@@ -70,8 +70,16 @@ static char *read_text_file(const char *path, shopgpu_status *st) {
 }
 
 static int check_options(const shopgpu_client_options *o, shopgpu_status *st) {
-  if (!o || !o->target || !o->target[0])
+  if (!o || !o->target || !o->target[0] || strcmp(o->target, "unix:") == 0)
     return shopgpu__status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "target: empty address");
+  /* HOST:PORT: a port over 65535 would quietly become another one (modulo 65536) */
+  const char *colon = strrchr(o->target, ':');
+  if (strncmp(o->target, "unix:", 5) != 0 && colon && colon[1] &&
+      strspn(colon + 1, "0123456789") == strlen(colon + 1) &&
+      (strlen(colon + 1) > 5 || atol(colon + 1) > 65535 || atol(colon + 1) == 0))
+    return shopgpu__status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
+                               "target: port %s of \"%.64s\" is not in 1..65535", colon + 1,
+                               o->target);
   if (o->timeout_ms < SHOPGPU_TIMEOUT_NONE)
     return shopgpu__status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "timeout_ms: %lld < 0",
                                (long long)o->timeout_ms);

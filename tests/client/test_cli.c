@@ -114,6 +114,8 @@ Test(cli, usage_errors_exit_2) {
       ARGS("--tls-ca", "/no/such/ca.pem", "info"),
       ARGS("--detach", "info"),                            /* starts no job */
       ARGS("--detach", "jobs", "get", "0123456789abcdef"), /* nor does this */
+      ARGS("--server", "127.0.0.1:99999", "info"),         /* was port 34463 (modulo 65536) */
+      ARGS("--server", "unix:", "info"),                   /* an empty path */
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     cli_run r;
