@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -17,6 +18,13 @@ int sg_cli_out_open(sg_cli *cli, sg_cli_out *o, const char *flag, const char *pa
   if (strcmp(path, "-") == 0) {
     o->f = cli->out;
     return SG_CLI_OK;
+  }
+  if (!path[0]) return sg_cli_usage("%s: an empty path (- is stdout)", flag);
+  struct stat sb; /* refused before the work, not at the rename after it */
+  if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    shopgpu_status st = {GRPC_STATUS_INVALID_ARGUMENT, ""};
+    snprintf(st.message, sizeof st.message, "%s: %s is a directory", flag, path);
+    return sg_cli_rpc_error(cli, &st);
   }
   snprintf(o->tmp, sizeof o->tmp, "%s.tmp%ld", path, (long)getpid());
   o->f = fopen(o->tmp, "w");
