@@ -6,6 +6,7 @@
 #include <grpc/status.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -14,6 +15,12 @@
 
 /* ---- score ---- */
 
+/* Where a read's pairs came from: pair `start` (0-based in the stream) on line `line`, the next
+ * ones on the next lines; line 0 when blank lines came in between (no line is named then). */
+typedef struct pair_lines {
+  uint64_t start, n, line;
+} pair_lines;
+
 typedef struct score_io {
   shopgpu_ids_csv *in;
   FILE *out;
@@ -21,14 +28,59 @@ typedef struct score_io {
   uint32_t version;
   int in_failed; /* st says why */
   shopgpu_status st;
+  pair_lines *lines; /* one per read (a few per chunk), to name the line of a refused pair */
+  size_t n_lines, cap_lines;
 } score_io;
 
 static long next_pairs(void *arg, uint64_t *users, uint64_t *items, size_t cap) {
   score_io *s = arg;
+  uint64_t before = shopgpu_ids_csv_line(s->in);
   long n = shopgpu_ids_csv_read(s->in, users, items, NULL, cap, &s->st);
   if (n < 0) s->in_failed = 1;
-  if (n > 0) s->read += (uint64_t)n;
+  if (n <= 0) return n;
+  if (s->n_lines == s->cap_lines) {
+    size_t c = s->cap_lines ? 2 * s->cap_lines : 64;
+    pair_lines *p = realloc(s->lines, c * sizeof *p);
+    if (p) s->lines = p, s->cap_lines = c;
+  }
+  if (s->n_lines < s->cap_lines) {
+    uint64_t after = shopgpu_ids_csv_line(s->in);
+    s->lines[s->n_lines++] =
+        (pair_lines){s->read, (uint64_t)n, after - before == (uint64_t)n ? before + 1 : 0};
+  }
+  s->read += (uint64_t)n;
   return n;
+}
+
+/* The server refused pair k of a chunk ("chunk C (pairs A..B of the stream): user_ids[K]: ..."):
+ * the message in the file's terms, "PATH:LINE: column 1 (user_id): ..." (left as it is when the
+ * line is not known). */
+static void name_line(const score_io *s, const char *path, shopgpu_status *st) {
+  unsigned long long a, b;
+  size_t c, k;
+  int at = 0;
+  if (sscanf(st->message, "chunk %zu (pairs %llu..%llu of the stream): %n", &c, &a, &b, &at) != 3 ||
+      !at)
+    return;
+  const char *rest = st->message + at, *column;
+  int used = 0;
+  if (sscanf(rest, "user_ids[%zu]: %n", &k, &used) == 1 && used)
+    column = "column 1 (user_id)";
+  else if (sscanf(rest, "item_ids[%zu]: %n", &k, &used) == 1 && used)
+    column = "column 2 (item_id)";
+  else
+    return;
+  uint64_t pair = a + k;
+  for (size_t i = 0; i < s->n_lines; i++) {
+    const pair_lines *l = &s->lines[i];
+    if (pair < l->start || pair >= l->start + l->n) continue;
+    if (!l->line) return;
+    char msg[sizeof st->message];
+    snprintf(msg, sizeof msg, "%s:%llu: %s: %s", path,
+             (unsigned long long)(l->line + pair - l->start), column, rest + used);
+    memcpy(st->message, msg, sizeof msg);
+    return;
+  }
 }
 
 static int on_scores(void *arg, const uint64_t *users, const uint64_t *items, const float *scores,
@@ -84,6 +136,7 @@ static int score_into(sg_cli *cli, score_io *s, sg_cli_out *o, int64_t chunk, in
   }
   if (rc == 0) return SG_CLI_OK;
   if (s->in_failed) return sg_cli_rpc_error(cli, &s->st);
+  name_line(s, sg_cli_opt_str(cli, "pairs"), &st);
   if (ferror(o->f)) {
     snprintf(st.message, sizeof st.message, "--out: write error on %s", o->path);
     st.code = GRPC_STATUS_INTERNAL;
@@ -110,6 +163,7 @@ int sg_cli_cmd_score(sg_cli *cli, int argc, char **argv) {
     if (rc == SG_CLI_OK) rc = committed;
   }
   shopgpu_ids_csv_close(s.in);
+  free(s.lines);
   if (rc == SG_CLI_OK && strcmp(o.path, "-") != 0)
     print_scored(cli, &s, sg_cli_opt_str(cli, "model"), o.path);
   return rc;

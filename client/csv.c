@@ -188,3 +188,5 @@ void shopgpu_ids_csv_close(shopgpu_ids_csv *r) {
   if (r->f) fclose(r->f);
   free(r);
 }
+
+uint64_t shopgpu_ids_csv_line(const shopgpu_ids_csv *r) { return r->line; }

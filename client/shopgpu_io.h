@@ -41,6 +41,8 @@ long shopgpu_ids_csv_read(shopgpu_ids_csv *r, uint64_t *users, uint64_t *items, 
 
 /* Closes the file. NULL is a no-op. */
 void shopgpu_ids_csv_close(shopgpu_ids_csv *r);
+/* The number of the last line read (the header is line 1). */
+uint64_t shopgpu_ids_csv_line(const shopgpu_ids_csv *r);
 
 /* ---- CSV with a header, columns by name ----------------------------------------------------- */
 

@@ -175,7 +175,10 @@ Test(cli_click, score_errors_name_the_line_and_leave_no_file) {
       {"user_id,item_id\n0,1\n2,x\n", ":3: column 2 (item_id): \"x\" is not", 1},
       {"0,1\n", ":1: missing header: expected user_id,item_id", 1},
       {"user_id,item_id\n0,1,1\n", ":2: 3 fields, the header has 2", 1},
-      {"user_id,item_id\n0,1\n0,77\n",
+      /* a pair the server refuses is named by its line (the server says which of the chunk) */
+      {"user_id,item_id\n0,1\n0,77\n", ":3: column 2 (item_id): unknown id 77", 1},
+      /* after a blank line the lines no longer follow the pairs: the chunk and pair are named */
+      {"user_id,item_id\n0,1\n\n0,77\n",
        "chunk 0 (pairs 0..1 of the stream): item_ids[1]: unknown id 77", 0},
       {"user_id,item_id\n", ": no pairs after the header", 1},
   };
