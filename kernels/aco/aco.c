@@ -28,7 +28,7 @@ double sg_aco_distance(const sg_aco_problem *p, int i, int j) {
 /* ---- validation ---- */
 
 #define BAD(...) sg_err_set(err, SG_INVALID_ARGUMENT, "aco: " __VA_ARGS__)
-#define COORD_MAX 1e9
+#define COORD_MAX SG_ACO_COORD_MAX
 
 static sg_status check_matrix(const sg_aco_problem *p, sg_err *err) {
   int n = p->n;

@@ -25,6 +25,7 @@ SG_BEGIN_DECLS
 
 #define SG_ACO_MIN_N 3
 #define SG_ACO_MAX_N 1000000     /* nodes (coordinate metrics) */
+#define SG_ACO_COORD_MAX 1e9     /* largest coordinate magnitude */
 #define SG_ACO_MATRIX_MAX_N 4096 /* nodes with an explicit matrix (128 MiB of doubles) */
 #define SG_ACO_MAX_CANDIDATES 64
 #define SG_ACO_CACHE_MAX_N 2048 /* up to this many nodes distances are tabled (<= 32 MiB) */

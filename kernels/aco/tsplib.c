@@ -20,6 +20,11 @@ typedef struct lexer {
   int line;
 } lexer;
 
+typedef struct id_line {
+  int64_t id;
+  int line, index;
+} id_line;
+
 typedef struct parse {
   lexer lx;
   const char *src;
@@ -30,6 +35,7 @@ typedef struct parse {
   int have_coords, have_weights, have_demand;
   int *dem_line;
   const int64_t *ids; /* node ids by index (the instance's, or a tour's reference) */
+  id_line *sorted;    /* the coordinates' ids sorted, for lookups when they are not 1..n */
 } parse;
 
 static sg_status fail(parse *ps, int line, const char *fmt, const char *what) {
@@ -157,31 +163,68 @@ static sg_status alloc_nodes(parse *ps, int line) {
   return SG_OK;
 }
 
-/* index of external id, -1 when unknown (ids are 1..n in order in every known file: fast path) */
+static int by_id_then_line(const void *a, const void *b) {
+  const id_line *x = a, *y = b;
+  if (x->id != y->id) return (x->id > y->id) - (x->id < y->id);
+  return (x->line > y->line) - (x->line < y->line);
+}
+
+/* index of external id, -1 when unknown (ids are 1..n in order in every known file: fast path;
+ * else a binary search of the sorted coordinates' ids, or a scan where there are none) */
 static int index_of(const parse *ps, int64_t id) {
   const int64_t *ids = ps->ids;
   if (id >= 1 && id <= ps->n && ids[id - 1] == id) return (int)(id - 1);
+  if (ps->sorted && ps->ids == ps->in->ids) { /* the first entry of id, by lower bound */
+    size_t lo = 0, hi = (size_t)ps->n;
+    while (lo < hi) {
+      size_t mid = (lo + hi) / 2;
+      if (ps->sorted[mid].id < id)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    return lo < (size_t)ps->n && ps->sorted[lo].id == id ? ps->sorted[lo].index : -1;
+  }
   for (int i = 0; i < ps->n; i++)
     if (ids[i] == id) return i;
   return -1;
 }
 
+/* A repeated node id, named at its second line: sorted (n log n; comparing every pair took
+ * minutes for the million nodes a file may have). */
+static sg_status check_unique(parse *ps, id_line *seen) {
+  qsort(seen, (size_t)ps->n, sizeof *seen, by_id_then_line);
+  for (int i = 1; i < ps->n; i++)
+    if (seen[i].id == seen[i - 1].id)
+      return fail(ps, seen[i].line, "duplicate node id in NODE_COORD_SECTION", NULL);
+  return SG_OK;
+}
+
 static sg_status read_coords(parse *ps, int line) {
   SG_TRY(alloc_nodes(ps, line));
-  for (int i = 0; i < ps->n; i++) {
+  id_line *seen = malloc((size_t)ps->n * sizeof *seen);
+  if (!seen) return sg_err_set(ps->err, SG_OUT_OF_MEMORY, "%.80s: out of memory", ps->src);
+  sg_status st = SG_OK;
+  for (int i = 0; st == SG_OK && i < ps->n; i++) {
     int64_t id = 0;
-    SG_TRY(integer(ps, "a node id in NODE_COORD_SECTION", &id));
-    for (int j = 0; j < i; j++)
-      if (ps->in->ids[j] == id)
-        return fail(ps, ps->lx.line, "duplicate node id in NODE_COORD_SECTION", NULL);
+    st = integer(ps, "a node id in NODE_COORD_SECTION", &id);
+    if (st != SG_OK) break;
+    seen[i] = (id_line){id, ps->lx.line, i};
     ps->in->ids[i] = id;
-    SG_TRY(number(ps, "an x coordinate", &ps->in->x[i]));
-    SG_TRY(number(ps, "a y coordinate", &ps->in->y[i]));
-    if (!isfinite(ps->in->x[i]) || !isfinite(ps->in->y[i]))
-      return fail(ps, ps->lx.line, "coordinate is not finite", NULL);
+    st = number(ps, "an x coordinate", &ps->in->x[i]);
+    if (st == SG_OK) st = number(ps, "a y coordinate", &ps->in->y[i]);
+    if (st == SG_OK && (!isfinite(ps->in->x[i]) || !isfinite(ps->in->y[i])))
+      st = fail(ps, ps->lx.line, "coordinate is not finite", NULL);
+    else if (st == SG_OK &&
+             (fabs(ps->in->x[i]) > SG_ACO_COORD_MAX || fabs(ps->in->y[i]) > SG_ACO_COORD_MAX))
+      st = fail(ps, ps->lx.line, "coordinate exceeds 1e9 in magnitude", NULL);
   }
-  ps->have_coords = 1;
-  return SG_OK;
+  if (st == SG_OK) st = check_unique(ps, seen);
+  free(ps->sorted);
+  ps->sorted = st == SG_OK ? seen : NULL; /* kept for index_of; freed with the parse */
+  if (st != SG_OK) free(seen);
+  if (st == SG_OK) ps->have_coords = 1;
+  return st;
 }
 
 static sg_status read_weights(parse *ps, int line) {
@@ -441,6 +484,7 @@ sg_aco_instance *sg_aco_instance_parse(const char *text, size_t len, const char 
     st = SG_INVALID_ARGUMENT;
   }
   free(ps.dem_line);
+  free(ps.sorted);
   if (st != SG_OK) {
     sg_aco_instance_free(in);
     return NULL;
@@ -546,6 +590,7 @@ sg_status sg_aco_tour_read(const char *path, const sg_aco_instance *inst, int *t
   free(scratch.matrix);
   free(scratch.demand);
   free(ps.dem_line);
+  free(ps.sorted);
   free(text);
   return st;
 }

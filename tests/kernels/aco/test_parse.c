@@ -187,6 +187,24 @@ Test(aco_parse, moves_the_depot_to_node_zero) {
   sg_aco_instance_free(in);
 }
 
+/* node ids not 1..n in order: demands and the depot are found by id (a sorted lookup) */
+Test(aco_parse, demands_and_depot_find_nodes_by_id_in_any_order) {
+  const char *text = "NAME: d\nTYPE: CVRP\nDIMENSION: 4\nEDGE_WEIGHT_TYPE: EUC_2D\nCAPACITY: 10\n"
+                     "NODE_COORD_SECTION\n40 0 0\n7 5 0\n12 9 9\n3 0 5\nDEMAND_SECTION\n3 2\n"
+                     "40 0\n12 6\n7 4\nDEPOT_SECTION\n40\n-1\nEOF\n";
+  sg_err e = {0};
+  sg_aco_instance *in = sg_aco_instance_parse(text, strlen(text), "d.vrp", 0, &e);
+  cr_assert_not_null(in, "%s", e.msg);
+  const sg_aco_problem *p = &in->problem;
+  int64_t want_id[] = {40, 7, 12, 3};
+  int want_demand[] = {0, 4, 6, 2};
+  for (int i = 0; i < 4; i++) {
+    cr_expect_eq(p->ids[i], want_id[i], "node %d", i);
+    cr_expect_eq(p->demand[i], want_demand[i], "demand of id %lld", (long long)want_id[i]);
+  }
+  sg_aco_instance_free(in);
+}
+
 /* parses text that must fail; the message must contain each of the given fragments */
 static void expect_error(const char *text, const char *frag1, const char *frag2) {
   sg_err e = {0};
@@ -214,6 +232,8 @@ Test(aco_parse, errors_name_the_source_and_line) {
   expect_error(HEAD COORDS "EOF\n", "without DEMAND_SECTION", NULL);
   /* VEHICLES 2^31 wrapped to -2147483648 (an int cast out of range); CAPACITY over 2e9 was
    * reported at the EOF line as missing; fractions were cut without a word */
+  expect_error(HEAD "NODE_COORD_SECTION\n1 0 0\n2 1e10 0\n3 0 1\n", "bad.vrp:8",
+               "coordinate exceeds 1e9");
   expect_error(HEAD "VEHICLES: 2147483648\n" COORDS, "bad.vrp:6",
                "VEHICLES must be a whole number in 0..1000000, not 2147483648");
   expect_error(HEAD "VEHICLES: 2.7\n" COORDS, "bad.vrp:6", "VEHICLES must be a whole number");
@@ -230,6 +250,29 @@ Test(aco_parse, errors_name_the_source_and_line) {
                "matrix[1][2] = 3 != matrix[2][1] = 4", NULL);
   expect_error("TYPE: TSP\nDIMENSION: 3\nEDGE_WEIGHT_TYPE: EXPLICIT\nEDGE_WEIGHT_SECTION\n0 1\n",
                "bad.vrp:4", "EDGE_WEIGHT_FORMAT");
+}
+
+/* ids in any order, a repeat named at its second line (found by sorting: comparing every pair
+ * took minutes for a million nodes) */
+Test(aco_parse, a_repeated_node_id_anywhere_is_named_at_its_line) {
+  enum { N = 5000 };
+  size_t cap = 64 + (size_t)N * 32, at = 0;
+  char *text = malloc(cap);
+  cr_assert_not_null(text);
+  at += (size_t)snprintf(text, cap,
+                         "NAME: r\nTYPE: TSP\nDIMENSION: %d\nEDGE_WEIGHT_TYPE: EUC_2D\n"
+                         "NODE_COORD_SECTION\n",
+                         N);
+  for (int i = 0; i < N; i++) /* ids N..1, but the last line repeats the first id */
+    at += (size_t)snprintf(text + at, cap - at, "%d %d %d\n", i == N - 1 ? N : N - i, i, i);
+  sg_err e = {0};
+  sg_aco_instance *in = sg_aco_instance_parse(text, at, "r.tsp", 0, &e);
+  cr_expect_null(in);
+  char want[64];
+  snprintf(want, sizeof want, "r.tsp:%d: duplicate node id", 5 + N);
+  cr_expect_neq(strstr(e.msg, want), NULL, "%s", e.msg);
+  sg_aco_instance_free(in);
+  free(text);
 }
 
 Test(aco_parse, missing_files_and_bad_tours_are_reported) {
