@@ -35,6 +35,8 @@ static int parse_levels(const char *text, fc_args *a) {
       return sg_cli_usage("--level: \"%.64s\" is not up to %d percentages in (0, 100), "
                           "comma-separated",
                           text, SG_FC_MAX_LEVELS);
+    for (int i = 0; i < a->n_levels; i++) /* lo-80,hi-80 twice: no column names one value */
+      if (a->levels[i] == v) return sg_cli_usage("--level: %g given twice", v);
     a->levels[a->n_levels++] = v;
     if (!*end) return SG_CLI_OK;
     p = end;
@@ -51,6 +53,8 @@ static int parse_exog(const char *text, fc_args *a) {
     if (!*p || a->n_exog == SHOPGPU_TS_MAX_EXOG)
       return sg_cli_usage("--exog: \"%.64s\" is not 1..%d column names, comma-separated", text,
                           SHOPGPU_TS_MAX_EXOG);
+    for (int i = 0; i < a->n_exog; i++) /* one column twice: a singular regression */
+      if (strcmp(a->exog[i], p) == 0) return sg_cli_usage("--exog: column %.64s given twice", p);
     a->exog[a->n_exog++] = p;
     if (!comma) return SG_CLI_OK;
     p = comma + 1;
