@@ -233,9 +233,13 @@ static int inv_value(inventory *v, int k, double dflt, double min, double max, i
     return 0;
   }
   if (shopgpu_csv_number(v->csv, col, 0, out, st) != 0) return -1;
-  if (*out < min || *out > max || (*out == min && k == C_PACK) ||
-      (k == C_SERVICE && (*out <= 0 || *out >= 1)) || (whole && *out != floor(*out)))
-    return shopgpu_csv_error(v->csv, col, st, "%g is not %s", *out,
+  char text[32]; /* as written, not rounded by %g */
+  sg__double_text(text, sizeof text, *out);
+  if (k != C_SERVICE && *out > max) /* say the limit, not the opposite of the problem */
+    return shopgpu_csv_error(v->csv, col, st, "%s is over the limit %g", text, max);
+  if (*out < min || (*out == min && k == C_PACK) || (k == C_SERVICE && (*out <= 0 || *out >= 1)) ||
+      (whole && *out != floor(*out)))
+    return shopgpu_csv_error(v->csv, col, st, "%s is not %s", text,
                              k == C_SERVICE ? "in (0, 1) (0.95 for 95%)"
                              : k == C_PACK  ? "> 0"
                              : whole        ? "a whole number of periods >= 0"

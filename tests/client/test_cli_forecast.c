@@ -492,6 +492,10 @@ Test(cli_forecast, replenish_names_bad_rows) {
       {"a,5,0,1.5,0.95,0,1\n", "inv.csv:2: column 4 (lead_time): 1.5 is not a whole number"},
       {"a,5,0,2,95,0,1\n", "inv.csv:2: column 5 (service_level): 95 is not in (0, 1)"},
       {"a,5,0,2,0.95,0,0\n", "inv.csv:2: column 7 (pack_size): 0 is not > 0"},
+      /* too large says so (it said "is not a whole number ... >= 0"), with the value unrounded */
+      {"a,5,0,2147483648,0.95,0,1\n",
+       "inv.csv:2: column 4 (lead_time): 2147483648 is over the limit 1e+06"},
+      {"a,5,0,2,0.95,0,1e308\n", "inv.csv:2: column 7 (pack_size): 1e+308 is over the limit"},
       {"a,x,0,2,0.95,0,1\n", "inv.csv:2: column 2 (on_hand): \"x\" is not a finite number"},
       {"a,5,0,7,0.95,0,1\n", "inv.csv:2: sku \"a\": lead_time 7 + review_period 0 > 6 forecast "},
       {"a,5,0,2,0.95,0,1\na,1,0,2,0.95,0,1\n", "inv.csv:3: column 1 (unique_id): sku \"a\" "
