@@ -476,6 +476,8 @@ sg_aco_instance *sg_aco_instance_parse(const char *text, size_t len, const char 
     return NULL;
   }
   parse ps;
+  if (text && len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) /* a UTF-8 byte order mark */
+    text += 3, len -= 3;
   parse_init(&ps, in, text ? text : "", text ? len : 0, source, flags, err);
   sg_status st = parse_text(&ps);
   if (st == SG_OK) st = finish(&ps);

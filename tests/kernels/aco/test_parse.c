@@ -107,6 +107,16 @@ Test(aco_parse, reads_every_matrix_format) {
   check_format("LOWER_DIAG_COL", "0 1 2 3 0 4 5 0 6 0");
 }
 
+Test(aco_parse, a_byte_order_mark_is_skipped) {
+  const char *text = "\xEF\xBB\xBFNAME: b\nTYPE: TSP\nDIMENSION: 3\nEDGE_WEIGHT_TYPE: EUC_2D\n"
+                     "NODE_COORD_SECTION\n1 0 0\n2 1 0\n3 0 1\nEOF\n";
+  sg_err e = {0};
+  sg_aco_instance *in = sg_aco_instance_parse(text, strlen(text), "bom.tsp", 0, &e);
+  cr_assert_not_null(in, "%s", e.msg);
+  cr_expect_str_eq(in->name, "b");
+  sg_aco_instance_free(in);
+}
+
 Test(aco_parse, tolerates_header_spellings_crlf_and_tabs) {
   const char *text = "NAME:t3\r\nTYPE :\tTSP\t\r\nCOMMENT : a : b\r\nDIMENSION:  3 \r\n"
                      "EDGE_WEIGHT_TYPE\t:\tEUC_2D\t\r\nNODE_COORD_SECTION\r\n1\t0\t0\r\n"
