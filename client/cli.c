@@ -454,6 +454,7 @@ int main(int argc, char **argv) {
     rc = run(&o);
   free(o.argv);
   /* what was printed must have arrived (stdout a full disk or a closed pipe: not exit 0) */
+  errno = 0;
   if ((fflush(stdout) != 0 || ferror(stdout)) && rc == SG_CLI_OK) {
     fprintf(stderr, "shopgpu: cannot write stdout: %s\n", strerror(errno ? errno : EIO));
     rc = SG_CLI_FAIL;

@@ -81,11 +81,39 @@ static int check_new_mode(const sg_cli *cli, const fc_args *a, int argc) {
   return SG_CLI_OK;
 }
 
-/* Whether two output paths are one file: the same text, or one existing file by two names. */
+/* The directory of path (its text before the last '/', or "."), and its last name. */
+static void split_path(const char *path, char *dir, size_t cap, const char **name) {
+  const char *slash = strrchr(path, '/');
+  if (!slash) {
+    snprintf(dir, cap, ".");
+    *name = path;
+  } else {
+    snprintf(dir, cap, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    *name = slash + 1;
+  }
+}
+
+/* Whether two output paths are one file: the same text, one existing file by two names, or the
+ * same name in one directory named two ways (f.csv and ./f.csv, before either exists). */
 static int same_file(const char *a, const char *b) {
   if (strcmp(a, b) == 0) return 1;
   struct stat x, y;
-  return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+  if (stat(a, &x) == 0 && stat(b, &y) == 0) return x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+  char da[4096], db[4096];
+  const char *na, *nb;
+  split_path(a, da, sizeof da, &na);
+  split_path(b, db, sizeof db, &nb);
+  return strcmp(na, nb) == 0 && stat(da, &x) == 0 && stat(db, &y) == 0 && x.st_dev == y.st_dev &&
+         x.st_ino == y.st_ino;
+}
+
+/* An output path that cannot be written, refused before the work (not at the rename after it). */
+static int check_output(const char *flag, const char *path) {
+  struct stat sb;
+  if (!path[0]) return sg_cli_usage("forecast: %s: an empty path (- is stdout)", flag);
+  if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+    return sg_cli_usage("forecast: %s: %.64s is a directory", flag, path);
+  return SG_CLI_OK;
 }
 
 static int read_args(sg_cli *cli, int argc, char **argv, fc_args *a) {
@@ -106,6 +134,9 @@ static int read_args(sg_cli *cli, int argc, char **argv, fc_args *a) {
   if (a->job && !a->out) return sg_cli_usage("forecast --job: --out is required");
   if (a->out && cli->json && strcmp(a->out, "-") == 0)
     return sg_cli_usage("forecast: --out - and --json would share stdout");
+  if ((a->out && check_output("--out", a->out) != SG_CLI_OK) ||
+      (a->models && check_output("--models", a->models) != SG_CLI_OK))
+    return SG_CLI_USAGE;
   if (a->out && a->models && same_file(a->out, a->models))
     return sg_cli_usage("forecast: --out and --models name the same file (%.64s)", a->models);
   return a->job ? check_job_mode(cli) : check_new_mode(cli, a, argc);

@@ -28,8 +28,10 @@ typedef struct score_io {
   uint32_t version;
   int in_failed; /* st says why */
   shopgpu_status st;
-  pair_lines *lines; /* one per read (a few per chunk), to name the line of a refused pair */
-  size_t n_lines, cap_lines;
+  /* the last reads (a few per chunk; more than the chunks in flight), to name the line of a
+   * refused pair: a ring, so memory stays bounded for any file */
+  pair_lines lines[256];
+  size_t n_lines; /* reads so far; the last min(n, 256) are in the ring */
 } score_io;
 
 static long next_pairs(void *arg, uint64_t *users, uint64_t *items, size_t cap) {
@@ -38,16 +40,9 @@ static long next_pairs(void *arg, uint64_t *users, uint64_t *items, size_t cap) 
   long n = shopgpu_ids_csv_read(s->in, users, items, NULL, cap, &s->st);
   if (n < 0) s->in_failed = 1;
   if (n <= 0) return n;
-  if (s->n_lines == s->cap_lines) {
-    size_t c = s->cap_lines ? 2 * s->cap_lines : 64;
-    pair_lines *p = realloc(s->lines, c * sizeof *p);
-    if (p) s->lines = p, s->cap_lines = c;
-  }
-  if (s->n_lines < s->cap_lines) {
-    uint64_t after = shopgpu_ids_csv_line(s->in);
-    s->lines[s->n_lines++] =
-        (pair_lines){s->read, (uint64_t)n, after - before == (uint64_t)n ? before + 1 : 0};
-  }
+  uint64_t after = shopgpu_ids_csv_line(s->in);
+  s->lines[s->n_lines++ % 256] =
+      (pair_lines){s->read, (uint64_t)n, after - before == (uint64_t)n ? before + 1 : 0};
   s->read += (uint64_t)n;
   return n;
 }
@@ -71,7 +66,7 @@ static void name_line(const score_io *s, const char *path, shopgpu_status *st) {
   else
     return;
   uint64_t pair = a + k;
-  for (size_t i = 0; i < s->n_lines; i++) {
+  for (size_t i = 0; i < s->n_lines && i < 256; i++) {
     const pair_lines *l = &s->lines[i];
     if (pair < l->start || pair >= l->start + l->n) continue;
     if (!l->line) return;
@@ -163,7 +158,6 @@ int sg_cli_cmd_score(sg_cli *cli, int argc, char **argv) {
     if (rc == SG_CLI_OK) rc = committed;
   }
   shopgpu_ids_csv_close(s.in);
-  free(s.lines);
   if (rc == SG_CLI_OK && strcmp(o.path, "-") != 0)
     print_scored(cli, &s, sg_cli_opt_str(cli, "model"), o.path);
   return rc;

@@ -69,17 +69,31 @@ static char *read_text_file(const char *path, shopgpu_status *st) {
   return buf;
 }
 
+/* 1 when target is HOST:PORT or [V6]:PORT with a port outside 1..65535 (gRPC would quietly take
+ * it modulo 65536). Other forms (unix:, unix-abstract:, vsock:, a bare IPv6 address, a name with
+ * a scheme such as dns:///) are left to gRPC. */
+static int bad_port(const char *target) {
+  const char *colon = strrchr(target, ':');
+  if (!colon || strstr(target, "://") || strncmp(target, "unix", 4) == 0 ||
+      strncmp(target, "vsock:", 6) == 0)
+    return 0;
+  int v6 = target[0] == '[';
+  if (v6 ? colon == target || colon[-1] != ']' : memchr(target, ':', (size_t)(colon - target)) != 0)
+    return 0; /* a bare IPv6 address has colons of its own */
+  const char *p = colon + 1;
+  if (!*p || strspn(p, "0123456789") != strlen(p)) return 0;
+  errno = 0;
+  unsigned long port = strtoul(p, NULL, 10);
+  return errno != 0 || port < 1 || port > 65535;
+}
+
 static int check_options(const shopgpu_client_options *o, shopgpu_status *st) {
-  if (!o || !o->target || !o->target[0] || strcmp(o->target, "unix:") == 0)
+  if (!o || !o->target || !o->target[0] || strcmp(o->target, "unix:") == 0 ||
+      strcmp(o->target, "unix-abstract:") == 0)
     return shopgpu__status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "target: empty address");
-  /* HOST:PORT: a port over 65535 would quietly become another one (modulo 65536) */
-  const char *colon = strrchr(o->target, ':');
-  if (strncmp(o->target, "unix:", 5) != 0 && colon && colon[1] &&
-      strspn(colon + 1, "0123456789") == strlen(colon + 1) &&
-      (strlen(colon + 1) > 5 || atol(colon + 1) > 65535 || atol(colon + 1) == 0))
+  if (bad_port(o->target))
     return shopgpu__status_set(st, GRPC_STATUS_INVALID_ARGUMENT,
-                               "target: port %s of \"%.64s\" is not in 1..65535", colon + 1,
-                               o->target);
+                               "target: the port of \"%.64s\" is not in 1..65535", o->target);
   if (o->timeout_ms < SHOPGPU_TIMEOUT_NONE)
     return shopgpu__status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "timeout_ms: %lld < 0",
                                (long long)o->timeout_ms);

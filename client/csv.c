@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "client_internal.h"
 #include "shopgpu_io.h"
@@ -52,7 +53,10 @@ static int next_line(shopgpu_ids_csv *r, shopgpu_status *st) {
     if (ch == '\0' && nul == SIZE_MAX) nul = n;
     r->buf[n++] = (char)ch;
   }
-  if (ch == EOF && ferror(r->f)) return bad(r, st, "read error: %s", strerror(errno ? errno : EIO));
+  if (ch == EOF && ferror(r->f)) {
+    r->line++;
+    return bad(r, st, "read error: %s", strerror(errno ? errno : EIO));
+  }
   if (ch == EOF && n == 0) return 0;
   r->line++;
   if (nul != SIZE_MAX) return bad(r, st, "a NUL byte at byte %zu", nul + 1);
@@ -130,6 +134,12 @@ shopgpu_ids_csv *shopgpu_ids_csv_open(const char *path, int with_label, shopgpu_
   snprintf(r->path, sizeof r->path, "%s", path);
   r->with_label = with_label != 0;
   r->f = fopen(path, "r");
+  struct stat sb;
+  if (r->f && fstat(fileno(r->f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    shopgpu__status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "%s: is a directory", r->path);
+    shopgpu_ids_csv_close(r);
+    return NULL;
+  }
   int rc = r->f ? next_line(r, st) : -1;
   if (!r->f)
     shopgpu__status_set(st, GRPC_STATUS_INVALID_ARGUMENT, "%s: cannot open: %s", r->path,

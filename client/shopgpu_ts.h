@@ -82,7 +82,7 @@ int shopgpu_freq_infer(int format, const int64_t *ds, const size_t *offsets, siz
 
 #define SHOPGPU_TS_MAX_EXOG 8        /* regressor columns (the server's limit) */
 #define SHOPGPU_TS_MAX_LENGTH 100000 /* periods in one series, first to last (the server's) */
-#define SHOPGPU_TS_MAX_TOTAL 20000000 /* periods of all series together, gaps included */
+#define SHOPGPU_TS_MAX_TOTAL 20000000 /* values (y and regressors) of all periods, gaps included */
 
 typedef struct shopgpu_ts_options {
   const char *const *exog; /* n_exog regressor column names (NULL when n_exog is 0) */

@@ -313,11 +313,11 @@ static int lay_out(reader *r, shopgpu_ts *ts, const size_t *seg) {
     total += ts->series[s].len;
     /* gaps are filled with NaN: a small file whose series span years of seconds would else ask
      * for gigabytes (checked before anything is allocated) */
-    if (rc == 0 && total > SHOPGPU_TS_MAX_TOTAL)
+    if (rc == 0 && total * (1 + (size_t)r->n_exog) > SHOPGPU_TS_MAX_TOTAL)
       rc = fail_at(r, ts->series[s].line,
-                   "series \"%.64s\": the series up to here span %zu periods, gaps included "
-                   "(over %d in all)",
-                   ts->series[s].id, total, SHOPGPU_TS_MAX_TOTAL);
+                   "series \"%.64s\": the series up to here span %zu periods, gaps included, "
+                   "times %d value(s) each (over %d in all)",
+                   ts->series[s].id, total, 1 + r->n_exog, SHOPGPU_TS_MAX_TOTAL);
   }
   if (rc == 0) rc = alloc_arrays(r, ts, total);
   for (size_t s = 0; rc == 0 && s < ts->n_series; s++) {

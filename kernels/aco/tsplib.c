@@ -194,9 +194,10 @@ static int index_of(const parse *ps, int64_t id) {
  * minutes for the million nodes a file may have). */
 static sg_status check_unique(parse *ps, id_line *seen) {
   qsort(seen, (size_t)ps->n, sizeof *seen, by_id_then_line);
+  int first = 0; /* the earliest line that repeats an id above it */
   for (int i = 1; i < ps->n; i++)
-    if (seen[i].id == seen[i - 1].id)
-      return fail(ps, seen[i].line, "duplicate node id in NODE_COORD_SECTION", NULL);
+    if (seen[i].id == seen[i - 1].id && (!first || seen[i].line < first)) first = seen[i].line;
+  if (first) return fail(ps, first, "duplicate node id in NODE_COORD_SECTION", NULL);
   return SG_OK;
 }
 
@@ -215,7 +216,7 @@ static sg_status read_coords(parse *ps, int line) {
     if (st == SG_OK) st = number(ps, "a y coordinate", &ps->in->y[i]);
     if (st == SG_OK && (!isfinite(ps->in->x[i]) || !isfinite(ps->in->y[i])))
       st = fail(ps, ps->lx.line, "coordinate is not finite", NULL);
-    else if (st == SG_OK &&
+    else if (st == SG_OK && ps->metric != SG_ACO_EXPLICIT && /* display-only there */
              (fabs(ps->in->x[i]) > SG_ACO_COORD_MAX || fabs(ps->in->y[i]) > SG_ACO_COORD_MAX))
       st = fail(ps, ps->lx.line, "coordinate exceeds 1e9 in magnitude", NULL);
   }

@@ -533,18 +533,30 @@ Test(cli_forecast, usage_errors) {
       {"replenish", "f.csv", "--inventory", "i.csv", "--out", "o.csv", "--error-correlation", "2",
        NULL},
       {"forecast", "x.csv", "--horizon", "3", "--out", "f.csv", "--models", "f.csv", NULL},
+      {"forecast", "x.csv", "--horizon", "3", "--out", "f.csv", "--models", "./f.csv", NULL},
+      {"forecast", "x.csv", "--horizon", "3", "--out", "", NULL},
+      {"forecast", "x.csv", "--horizon", "3", "--out", "/tmp", NULL},
       {"forecast", "x.csv", "--horizon", "3", "--out", "f.csv", "--level", "80,95,80", NULL},
       {"forecast", "x.csv", "--horizon", "3", "--out", "f.csv", "--exog", "promo,price,promo",
        NULL},
   };
-  const char *want[] = {
-      "--horizon is required",      "--out is required",
-      "--level: \"120\"",           "--search: \"exhaustive\"",
-      "--optimizer: \"newton\"",    "--horizon: \"0\"",
-      "takes no --horizon",         "--exog: \"a,,b\"",
-      "leave out --detach",         "--inventory is required",
-      "--error-correlation: \"2\"", "--out and --models name the same file (f.csv)",
-      "--level: 80 given twice",    "--exog: column promo given twice"};
+  const char *want[] = {"--horizon is required",
+                        "--out is required",
+                        "--level: \"120\"",
+                        "--search: \"exhaustive\"",
+                        "--optimizer: \"newton\"",
+                        "--horizon: \"0\"",
+                        "takes no --horizon",
+                        "--exog: \"a,,b\"",
+                        "leave out --detach",
+                        "--inventory is required",
+                        "--error-correlation: \"2\"",
+                        "--out and --models name the same file (f.csv)",
+                        "--out and --models name the same file (./f.csv)",
+                        "--out: an empty path",
+                        "--out: /tmp is a directory",
+                        "--level: 80 given twice",
+                        "--exog: column promo given twice"};
   cr_assert_eq(sizeof cases / sizeof cases[0], sizeof want / sizeof want[0]);
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
     cli_run r;

@@ -304,7 +304,9 @@ Test(ts, gaps_filled_across_all_series_are_bounded) {
   size_t at = (size_t)snprintf(text, sizeof text, "unique_id,ds,y\n");
   for (int s = 0; s < 201; s++)
     at += (size_t)snprintf(text + at, sizeof text - at, "s%d,0,1\ns%d,1,2\ns%d,99999,3\n", s, s, s);
-  ts_fails(text, NULL, "in.csv:602: series \"s200\": the series up to here span 20100000 periods");
+  ts_fails(text, NULL,
+           "in.csv:602: series \"s200\": the series up to here span 20100000 periods, gaps "
+           "included, times 1 value(s) each");
 }
 
 Test(ts, csv_table_stops_endless_input_at_the_line_limit_and_refuses_nul_bytes) {

@@ -244,6 +244,10 @@ Test(aco_parse, errors_name_the_source_and_line) {
    * reported at the EOF line as missing; fractions were cut without a word */
   expect_error(HEAD "NODE_COORD_SECTION\n1 0 0\n2 1e10 0\n3 0 1\n", "bad.vrp:8",
                "coordinate exceeds 1e9");
+  /* two ids repeated: the first repeat in the file is named (line 8), not the smaller id 3's (9) */
+  expect_error("NAME: b\nTYPE: TSP\nDIMENSION: 4\nEDGE_WEIGHT_TYPE: EUC_2D\nNODE_COORD_SECTION\n"
+               "7 0 0\n3 1 0\n7 0 1\n3 1 1\n",
+               "bad.vrp:8", "duplicate node id");
   expect_error(HEAD "VEHICLES: 2147483648\n" COORDS, "bad.vrp:6",
                "VEHICLES must be a whole number in 0..1000000, not 2147483648");
   expect_error(HEAD "VEHICLES: 2.7\n" COORDS, "bad.vrp:6", "VEHICLES must be a whole number");
