@@ -601,12 +601,14 @@ void sg_jobs_get(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__GetJobRequest 
   entry *e = find(jobs, req->id, &err);
   entry copy;
   if (e) copy = *e;
+  int read_result = e && req->include_result && copy.has_result;
+  if (read_result) e->pins++; /* its files stay while they are read (TTL, --max-jobs) */
   pthread_mutex_unlock(&jobs->mu);
   if (!e) {
     sg_call_reply(call, NULL, &err);
     return;
   }
-  if (!req->include_result || !copy.has_result) {
+  if (!read_result) {
     reply_entry(call, &copy);
     return;
   }
@@ -619,6 +621,9 @@ void sg_jobs_get(sg_jobs *jobs, sg_call *call, const Shopgpu__V1__GetJobRequest 
     free(buf);
     if (!m) sg_err_set(&err, SG_DATA_LOSS, "job %s: stored result is unreadable", copy.id);
   }
+  pthread_mutex_lock(&jobs->mu);
+  e->pins--;
+  pthread_mutex_unlock(&jobs->mu);
   sg_call_reply(call, m, &err);
   if (m) protobuf_c_message_free_unpacked(m, NULL);
 }
