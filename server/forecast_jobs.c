@@ -56,9 +56,7 @@ static sg_status proto_names(sg_err *err) {
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     size_t n = strlen(names[i][0]);
     if (strncmp(err->msg, names[i][0], n) != 0) continue;
-    char buf[sizeof err->msg];
-    snprintf(buf, sizeof buf, "%s%s", names[i][1], err->msg + n);
-    memcpy(err->msg, buf, sizeof buf);
+    sg_err_reword(err, n, names[i][1]);
     break;
   }
   return err->code;

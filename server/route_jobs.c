@@ -102,12 +102,9 @@ static sg_status structured(const Shopgpu__V1__RoutingProblem *p, sg_route_job *
  * field lives in: "problem.", or "problem.tsplib: " for fields read from the file) on. */
 static sg_status request_terms(sg_err *err, const char *prefix) {
   if (!err || err->code == SG_OK) return err ? err->code : SG_INTERNAL;
-  if (strncmp(err->msg, "aco: ", 5) == 0) memmove(err->msg, err->msg + 5, strlen(err->msg + 5) + 1);
-  if (strncmp(err->msg, "params.", 7) != 0) { /* "problem." + "x[2]: ...": no separator */
-    char buf[sizeof err->msg];
-    snprintf(buf, sizeof buf, "%s%s", prefix, err->msg);
-    memcpy(err->msg, buf, sizeof buf);
-  }
+  size_t aco = strncmp(err->msg, "aco: ", 5) == 0 ? 5 : 0;
+  /* "problem." + "x[2]: ...": no separator; params are named in full already */
+  sg_err_reword(err, aco, strncmp(err->msg + aco, "params.", 7) == 0 ? "" : prefix);
   return err->code;
 }
 

@@ -97,12 +97,12 @@ static sg_status replenish_input(const Shopgpu__V1__ReplenishRequest *r, repleni
     char field[48];
     snprintf(field, sizeof field, "items[%zu].id", i);
     SG_TRY(sg_utf8_check(r->items[i]->id, field, err)); /* echoed in the answer */
-  }
-  for (size_t i = 0; i < w->n; i++) /* before the ints the kernel takes (it checks the rest) */
+    /* before the ints the kernel takes (it checks the rest) */
     if ((uint64_t)r->items[i]->lead_time + r->items[i]->review_period > h)
       return sg_err_set(err, SG_INVALID_ARGUMENT,
                         "items[%zu]: lead_time %u + review_period %u > forecast horizon %zu", i,
                         r->items[i]->lead_time, r->items[i]->review_period, h);
+  }
   if (!(r->error_correlation >= 0 && r->error_correlation <= 1))
     return sg_err_set(err, SG_INVALID_ARGUMENT, "error_correlation: %g outside [0, 1]",
                       r->error_correlation);

@@ -190,3 +190,11 @@ uint64_t sg_mem_available(void) {
   }
   return avail;
 }
+
+void sg_err_reword(sg_err *err, size_t drop, const char *add) {
+  if (!err || err->code == SG_OK) return;
+  size_t len = strlen(err->msg);
+  char buf[sizeof err->msg];
+  snprintf(buf, sizeof buf, "%s%s", add, err->msg + (drop < len ? drop : len));
+  memcpy(err->msg, buf, sizeof buf);
+}

@@ -24,6 +24,9 @@ sg_status sg_mkdir_p(const char *path, sg_err *err);
 /* SG_OK when s is valid UTF-8 (protobuf strings must be: a reply that echoes other bytes cannot
  * be parsed by other clients), else INVALID_ARGUMENT "FIELD: not UTF-8 (byte N)". */
 sg_status sg_utf8_check(const char *s, const char *field, sg_err *err);
+/* Rewrites err's message in the request's terms: its first `drop` bytes replaced by `add` (a
+ * field's proto name for the kernel's, or the message it lives in). */
+void sg_err_reword(sg_err *err, size_t drop, const char *add);
 /* The memory that can be allocated now without swapping, in bytes: MemAvailable of /proc/meminfo,
  * or less when the cgroup (v2) limit leaves less; 0 when unknown. */
 uint64_t sg_mem_available(void);
