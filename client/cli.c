@@ -77,9 +77,10 @@ static const sg_cli_command commands[] = {
      "safety stock, reorder point and order quantity per SKU from a forecast", sg_cli_cmd_replenish,
      "inventory! out! error-correlation"},
     {"route",
-     "FILE.tsp|FILE.vrp [--time-limit S] [--seed N] [--iterations N] [--exact] [--priority P]", 1,
-     1, "a TSP tour or CVRP routes by ant colony (a job past 60 s)", sg_cli_cmd_route,
-     "time-limit seed iterations exact priority"},
+     "FILE.tsp|FILE.vrp [--time-limit S] [--seed N] [--iterations N] [--exact] [--priority P] "
+     "| --job ID",
+     0, 1, "a TSP tour or CVRP routes by ant colony (a job past 60 s)", sg_cli_cmd_route,
+     "time-limit seed iterations exact priority job"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

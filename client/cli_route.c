@@ -1,7 +1,8 @@
 /* shopgpu CLI `route`: reads a TSPLIB (.tsp) or CVRPLIB (.vrp) file and sends it whole as
  * problem.tsplib, with SolveRoutes (deadline: the time limit plus a margin) or, with --detach or a
  * time limit over 60 s, with StartSolveRoutes as a job followed with the progress bar (best cost
- * so far). Prints the routes as the file's node ids. The server parses the file: its messages name
+ * so far). Prints the routes as the file's node ids; `--job ID` prints those of a job started
+ * before (with --detach). The server parses the file: its messages name
  * "problem.tsplib:LINE", shown here as "FILE:LINE". */
 #include <errno.h>
 #include <grpc/status.h>
@@ -18,7 +19,7 @@
 #define SOURCE "problem.tsplib"   /* how the server names the text in its messages */
 
 typedef struct route_args {
-  const char *file;
+  const char *file, *job;
   double time_limit_s;
   int64_t iterations, priority;
   uint64_t seed;
@@ -27,7 +28,22 @@ typedef struct route_args {
 
 /* ---- input ---- */
 
-static int read_args(sg_cli *cli, char **argv, route_args *a) {
+/* With --job the solver options belong to the job already. */
+static int check_job_mode(const sg_cli *cli, int argc) {
+  static const char *const solver_opts[] = {"time-limit", "seed", "iterations", "exact",
+                                            "priority"};
+  if (argc != 0) return sg_cli_usage("route --job: takes no FILE (the job has its problem)");
+  for (size_t i = 0; i < sizeof solver_opts / sizeof solver_opts[0]; i++)
+    if (sg_cli_opt_flag(cli, solver_opts[i]))
+      return sg_cli_usage("route --job: takes no --%s (the job's own is used)", solver_opts[i]);
+  if (cli->detach) return sg_cli_usage("route --job: takes no --detach");
+  return SG_CLI_OK;
+}
+
+static int read_args(sg_cli *cli, int argc, char **argv, route_args *a) {
+  a->job = sg_cli_opt_str(cli, "job");
+  if (a->job) return check_job_mode(cli, argc);
+  if (argc != 1) return sg_cli_usage("route: expects FILE.tsp or FILE.vrp (or --job ID)");
   a->file = argv[0];
   a->time_limit_s = DEFAULT_TIME_LIMIT_S;
   if (sg_cli_opt_double(cli, "time-limit", 0.001, 1e6, &a->time_limit_s) != SG_CLI_OK ||
@@ -192,6 +208,16 @@ static int print_answer(sg_cli *cli, const Shopgpu__V1__SolveRoutesResponse *r) 
   return SG_CLI_FAIL;
 }
 
+/* The routes a succeeded job holds; any other kind of job is an error that says what it is. */
+static int print_job_answer(sg_cli *cli, const Shopgpu__V1__Job *job) {
+  if (job->result_case == SHOPGPU__V1__JOB__RESULT_SOLVE_ROUTES && job->solve_routes)
+    return print_answer(cli, job->solve_routes);
+  shopgpu_status st = {.code = GRPC_STATUS_FAILED_PRECONDITION};
+  snprintf(st.message, sizeof st.message, "job %s is a %s job without a routing result", job->id,
+           job->kind);
+  return sg_cli_rpc_error(cli, &st);
+}
+
 /* ---- solving ---- */
 
 static int solve_direct(sg_cli *cli, const route_args *a,
@@ -217,21 +243,25 @@ static int solve_job(sg_cli *cli, const route_args *a, const Shopgpu__V1__SolveR
   }
   Shopgpu__V1__Job *final = NULL;
   int rc = sg_cli_job_started(cli, id, &final);
-  if (rc == SG_CLI_OK && final) {
-    if (final->result_case == SHOPGPU__V1__JOB__RESULT_SOLVE_ROUTES)
-      rc = print_answer(cli, final->solve_routes);
-    else
-      rc = sg_cli_rpc_error(cli, &(shopgpu_status){GRPC_STATUS_INTERNAL,
-                                                   "the job succeeded without a routing result"});
-  }
+  if (rc == SG_CLI_OK && final) rc = print_job_answer(cli, final);
+  if (final) protobuf_c_message_free_unpacked(&final->base, NULL);
+  return rc;
+}
+
+/* --job: follows a job started before (with --detach) to its end and prints its routes as a
+ * solve would. */
+static int solve_attach(sg_cli *cli, const char *job_id) {
+  Shopgpu__V1__Job *final = NULL;
+  int rc = sg_cli_wait_job(cli, job_id, &final);
+  if (rc == SG_CLI_OK && final) rc = print_job_answer(cli, final);
   if (final) protobuf_c_message_free_unpacked(&final->base, NULL);
   return rc;
 }
 
 int sg_cli_cmd_route(sg_cli *cli, int argc, char **argv) {
-  (void)argc;
   route_args a = {0};
-  if (read_args(cli, argv, &a) != SG_CLI_OK) return SG_CLI_USAGE;
+  if (read_args(cli, argc, argv, &a) != SG_CLI_OK) return SG_CLI_USAGE;
+  if (a.job) return solve_attach(cli, a.job);
   char *text;
   int rc = read_file(cli, a.file, &text);
   if (rc != SG_CLI_OK) return rc;

@@ -294,6 +294,35 @@ Test(cli_route, detach_prints_a_job_that_jobs_get_finds) {
   expect_has(r.out, id);
   expect_has(r.out, "\"kind\":\"solve_routes\",\"state\":\"succeeded\"");
   expect_has(r.out, "\"result\":{\"problem\":\"tsp\",\"n\":14,");
+  /* --job prints the finished job's routes as the solve itself does, text and JSON */
+  run_cli(&r, ARGS("--server", srv.addr, "route", "--job", id), NULL);
+  cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+  expect_has(r.out, "name        burma14\nproblem     tsp\nn           14\ncost        ");
+  expect_has(r.out, "routes      1\ntour        ");
+  run_cli(&r, ARGS("--server", srv.addr, "--json", "route", "--job", id), NULL);
+  cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+  const char *script =
+      "import json,sys\n"
+      "d=json.load(open(sys.argv[1]))\n"
+      "assert list(d)==['problem','n','cost','routes','feasible','time_s','trace','name',"
+      "'iterations'], list(d)\n"
+      "assert d['n']==14 and d['feasible'] is True and d['cost']>=3323, d\n"
+      "assert sorted(d['routes'][0])==list(range(1,15)), d\n"
+      "assert d['trace'][-1][1]==d['cost'], d\n";
+  cr_expect_eq(sg_test_run_python("-c", ARGS(script, r.out_path)), 0, "json check: %s", r.out);
+  /* another kind of job has no routes */
+  run_cli(&r, ARGS("--server", srv.addr, "--detach", "jobs", "sleep", "1"), NULL);
+  cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+  snprintf(id, sizeof id, "%.32s", r.out);
+  run_cli(&r, ARGS("--server", srv.addr, "route", "--job", id), NULL);
+  cr_expect_eq(r.status, 1);
+  char want[160];
+  snprintf(want, sizeof want, "job %s is a sleep job without a routing result", id);
+  expect_has(r.err, want);
+  run_cli(&r, ARGS("--server", srv.addr, "route", "--job", "0123456789abcdef0123456789abcdef"),
+          NULL);
+  cr_expect_eq(r.status, 1);
+  expect_has(r.err, "NOT_FOUND");
   run_cli(&r, ARGS("--server", srv.addr, "route", BURMA, "--detach", "--json", "--iterations", "5"),
           NULL);
   cr_assert_eq(r.status, 0, "stderr: %s", r.err);
@@ -398,6 +427,16 @@ Test(cli_route, bad_files_are_named_with_the_line_or_field) {
   expect_has(r.err, "route: cannot read \"/nonexistent/x.vrp\": No such file or directory");
   run_cli(&r, ARGS("--server", srv.addr, "route"), NULL);
   cr_expect_eq(r.status, 2);
+  expect_has(r.err, "route: expects FILE.tsp or FILE.vrp (or --job ID)");
+  run_cli(&r, ARGS("--server", srv.addr, "route", "--job", "abc", BURMA), NULL);
+  cr_expect_eq(r.status, 2);
+  expect_has(r.err, "route --job: takes no FILE");
+  run_cli(&r, ARGS("--server", srv.addr, "route", "--job", "abc", "--seed", "1"), NULL);
+  cr_expect_eq(r.status, 2);
+  expect_has(r.err, "route --job: takes no --seed");
+  run_cli(&r, ARGS("--server", srv.addr, "--detach", "route", "--job", "abc"), NULL);
+  cr_expect_eq(r.status, 2);
+  expect_has(r.err, "route --job: takes no --detach");
   run_cli(&r, ARGS("--server", srv.addr, "route", BURMA, "--time-limit", "0"), NULL);
   cr_expect_eq(r.status, 2);
   expect_has(r.err, "--time-limit");
