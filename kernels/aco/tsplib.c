@@ -4,6 +4,7 @@
  * sg_aco_problem_check, with the depot moved to node 0. */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ typedef struct parse {
   sg_err *err;
   sg_aco_instance *in;
   int n, metric, fmt, vehicles, depot, depot_line, flags;
+  int distance_line, vehicles_line, service_line;
   double capacity, distance, service;
   int have_coords, have_weights, have_demand;
   int *dem_line;
@@ -41,6 +43,16 @@ typedef struct parse {
 static sg_status fail(parse *ps, int line, const char *fmt, const char *what) {
   return sg_err_set(ps->err, SG_INVALID_ARGUMENT, "%.80s:%d: %s%.64s", ps->src, line, fmt,
                     what ? what : "");
+}
+
+static sg_status failf(parse *ps, int line, const char *fmt, ...) SG_PRINTF(3, 4);
+static sg_status failf(parse *ps, int line, const char *fmt, ...) {
+  char msg[192];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  return sg_err_set(ps->err, SG_INVALID_ARGUMENT, "%.80s:%d: %s", ps->src, line, msg);
 }
 
 static void skip_blanks(lexer *lx) {
@@ -74,13 +86,19 @@ static int is_number(const char *tok, double *v) {
   return endp != tok && *endp == '\0' && errno != ERANGE;
 }
 
-/* next token as a number; errors name what was expected */
-static sg_status number(parse *ps, const char *what, double *v) {
+/* next token as a number, and the line it is on; errors name what was expected */
+static sg_status number_at(parse *ps, const char *what, double *v, int *at) {
   char tok[TOK_MAX];
   int line = ps->lx.line;
   if (!next_token(&ps->lx, tok, &line)) return fail(ps, line, "end of file while reading ", what);
   if (!is_number(tok, v)) return fail(ps, line, "expected a number for ", what);
+  *at = line;
   return SG_OK;
+}
+
+static sg_status number(parse *ps, const char *what, double *v) {
+  int line;
+  return number_at(ps, what, v, &line);
 }
 
 static sg_status integer(parse *ps, const char *what, int64_t *v) {
@@ -251,7 +269,20 @@ static sg_status read_weights(parse *ps, int line) {
     }
     for (int j = lo; j < hi; j++) {
       double v;
-      SG_TRY(number(ps, "a weight in EDGE_WEIGHT_SECTION", &v));
+      int at;
+      SG_TRY(number_at(ps, "a weight in EDGE_WEIGHT_SECTION", &v, &at));
+      /* checked here, where the line is known (the solver's own check knows only indices) */
+      if (!isfinite(v) || v < 0)
+        return failf(ps, at, "weight %g (row %d, column %d) is not a finite number >= 0", v, i + 1,
+                     j + 1);
+      if (i == j && v != 0)
+        return failf(ps, at, "weight %g on the diagonal (row %d) is not 0", v, i + 1);
+      /* FULL_MATRIX: the lower triangle comes after the upper one it must equal */
+      if (ps->fmt == F_FULL && j < i && v != w[(size_t)j * n + i])
+        return failf(ps, at,
+                     "weight %g (row %d, column %d) differs from %g (row %d, column %d): the "
+                     "matrix must be symmetric",
+                     v, i + 1, j + 1, w[(size_t)j * n + i], j + 1, i + 1);
       w[(size_t)i * n + j] = v;
       if (ps->fmt != F_FULL) w[(size_t)j * n + i] = v;
     }
@@ -340,11 +371,11 @@ static sg_status header(parse *ps, const char *key, int line) {
     if (key[0] == 'C')
       ps->capacity = v;
     else if (key[0] == 'D')
-      ps->distance = v;
+      ps->distance = v, ps->distance_line = line;
     else if (key[0] == 'S')
-      ps->service = v;
+      ps->service = v, ps->service_line = line;
     else
-      ps->vehicles = (int)v;
+      ps->vehicles = (int)v, ps->vehicles_line = line;
   } else if (strcmp(key, "NODE_COORD_TYPE") == 0) {
     if (strcmp(w, "TWOD_COORDS") != 0) return fail(ps, line, "unsupported NODE_COORD_TYPE ", w);
   } else if (strcmp(key, "COMMENT") != 0 && strcmp(key, "DISPLAY_DATA_TYPE") != 0) {
@@ -375,6 +406,28 @@ static void move_depot_first(parse *ps, int d) {
       SWAP(double, in->matrix, (size_t)i *n, (size_t)i *n + d);
   }
 #undef SWAP
+}
+
+/* The CVRP's fleet and route-length limits against the demands and distances, named at their
+ * header lines with the file's node ids (the solver's check would name internal indices). */
+static sg_status check_limits(parse *ps) {
+  const sg_aco_problem *p = &ps->in->problem;
+  long long total = 0;
+  for (int i = 1; i < p->n; i++)
+    total += p->demand[i];
+  if (p->max_vehicles > 0 && (long long)p->max_vehicles * p->capacity < total)
+    return failf(ps, ps->vehicles_line,
+                 "VEHICLES %d x CAPACITY %d = %lld is less than the total demand %lld",
+                 p->max_vehicles, p->capacity, (long long)p->max_vehicles * p->capacity, total);
+  for (int i = 1; p->max_route_length > 0 && i < p->n; i++) {
+    double need = sg_aco_distance(p, 0, i) + sg_aco_distance(p, i, 0) + ps->service;
+    if (need > p->max_route_length)
+      return failf(ps, ps->distance_line,
+                   "DISTANCE %g is less than %g, the round trip from the depot to node %lld%s",
+                   p->max_route_length, need, (long long)p->ids[i],
+                   ps->service > 0 ? " with its SERVICE_TIME" : "");
+  }
+  return SG_OK;
 }
 
 static sg_status finish(parse *ps) {
@@ -418,7 +471,7 @@ static sg_status finish(parse *ps) {
       in->service_time[i] = ps->service;
     p->service_time = in->service_time;
   }
-  return SG_OK;
+  return check_limits(ps);
 }
 
 static sg_status section(parse *ps, const char *key, int line, int *stop) {

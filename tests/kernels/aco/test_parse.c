@@ -259,9 +259,28 @@ Test(aco_parse, errors_name_the_source_and_line) {
   expect_error("NAME: b\nTYPE: ATSP\n", "bad.vrp:2", "ATSP");
   expect_error("NAME: b\nTYPE: TSP\nNODE_COORD_SECTION\n1 0 0\n", "bad.vrp:3", "DIMENSION");
   expect_error("TYPE: TSP\nDIMENSION: 2\n", "bad.vrp:2", "DIMENSION");
+  /* the matrix's own errors at the weight's line (the solver's check named indices only) */
   expect_error("TYPE: TSP\nDIMENSION: 3\nEDGE_WEIGHT_TYPE: EXPLICIT\nEDGE_WEIGHT_FORMAT: "
                "FULL_MATRIX\nEDGE_WEIGHT_SECTION\n0 1 2\n1 0 3\n2 4 0\n",
-               "matrix[1][2] = 3 != matrix[2][1] = 4", NULL);
+               "bad.vrp:8: weight 4 (row 3, column 2) differs from 3 (row 2, column 3)",
+               "symmetric");
+  expect_error("TYPE: TSP\nDIMENSION: 3\nEDGE_WEIGHT_TYPE: EXPLICIT\nEDGE_WEIGHT_FORMAT: "
+               "LOWER_DIAG_ROW\nEDGE_WEIGHT_SECTION\n0\n1 0\n2 4\n7\n",
+               "bad.vrp:9: weight 7 on the diagonal (row 3) is not 0", NULL);
+  expect_error("TYPE: TSP\nDIMENSION: 3\nEDGE_WEIGHT_TYPE: EXPLICIT\nEDGE_WEIGHT_FORMAT: "
+               "UPPER_ROW\nEDGE_WEIGHT_SECTION\n1 2\n-3\n",
+               "bad.vrp:7: weight -3 (row 2, column 3) is not a finite number >= 0", NULL);
+  /* the fleet and route-length limits at their header lines, with the file's node ids: the
+   * depot, node 3, trades places with node 1, so the first customer checked is node 2 (index 1),
+   * whose round trip (1.41 rounds to 1, each way) is 2 */
+  expect_error(HEAD "VEHICLES: 1\n" COORDS "DEMAND_SECTION\n1 4\n2 7\n3 0\nDEPOT_SECTION\n3\n-1\n",
+               "bad.vrp:6: VEHICLES 1 x CAPACITY 10 = 10 is less than the total demand 11", NULL);
+  expect_error(
+      HEAD "DISTANCE: 1.5\n" COORDS "DEMAND_SECTION\n1 4\n2 6\n3 0\nDEPOT_SECTION\n3\n-1\n",
+      "bad.vrp:6: DISTANCE 1.5 is less than 2, the round trip from the depot to node 2", NULL);
+  expect_error(HEAD "DISTANCE: 3\nSERVICE_TIME: 1.5\n" COORDS
+                    "DEMAND_SECTION\n1 4\n2 6\n3 0\nDEPOT_SECTION\n3\n-1\n",
+               "bad.vrp:6: DISTANCE 3 is less than 3.5", "node 2 with its SERVICE_TIME");
   expect_error("TYPE: TSP\nDIMENSION: 3\nEDGE_WEIGHT_TYPE: EXPLICIT\nEDGE_WEIGHT_SECTION\n0 1\n",
                "bad.vrp:4", "EDGE_WEIGHT_FORMAT");
 }
