@@ -64,6 +64,15 @@ int shopgpu_freq_season(const shopgpu_freq *f);
  * length) or the month end, and the time of day. */
 int64_t shopgpu_freq_add(const shopgpu_freq *f, int64_t value, int64_t n);
 
+/* The largest ds a format reads and writes: 999999999999999999 (18 digits) for integers,
+ * 9999-12-31 23:59:59 for dates and times. */
+#define SHOPGPU_DS_INTEGER_MAX INT64_C(999999999999999999)
+int64_t shopgpu_ds_max(int format);
+
+/* shopgpu_freq_add into *out: 0, or -1 when the ds would pass shopgpu_ds_max (nothing
+ * overflows on the way). */
+int shopgpu_freq_add_checked(const shopgpu_freq *f, int64_t value, int64_t n, int64_t *out);
+
 /* The number of periods from a to b >= a into *n: 0, or -1 when b is not a whole number of
  * periods after a. */
 int shopgpu_freq_periods(const shopgpu_freq *f, int64_t a, int64_t b, int64_t *n);
@@ -80,15 +89,17 @@ int shopgpu_freq_infer(int format, const int64_t *ds, const size_t *offsets, siz
 
 /* ---- reading a long CSV ------------------------------------------------------------------- */
 
-#define SHOPGPU_TS_MAX_EXOG 8        /* regressor columns (the server's limit) */
-#define SHOPGPU_TS_MAX_LENGTH 100000 /* periods in one series, first to last (the server's) */
-#define SHOPGPU_TS_MAX_TOTAL 20000000 /* values (y and regressors) of all periods, gaps included */
+#define SHOPGPU_TS_MAX_EXOG 8         /* regressor columns (the server's limit) */
+#define SHOPGPU_TS_MAX_LENGTH 100000  /* periods in one series, first to last (the server's) */
+#define SHOPGPU_TS_MAX_TOTAL 20000000 /* values (y and regressors) of all periods, gaps included   \
+                                       */
 
 typedef struct shopgpu_ts_options {
   const char *const *exog; /* n_exog regressor column names (NULL when n_exog is 0) */
   int n_exog;              /* 0..SHOPGPU_TS_MAX_EXOG */
-  int horizon;             /* with exog: the future rows every series needs (>= 1) */
-  uint64_t max_bytes;      /* the file's size limit; 0 = SHOPGPU_CSV_MAX_BYTES_DEFAULT */
+  int horizon;        /* periods ahead (0: none): each series's ds that far ahead must be writable;
+                        with exog, the future rows every series needs (>= 1) */
+  uint64_t max_bytes; /* the file's size limit; 0 = SHOPGPU_CSV_MAX_BYTES_DEFAULT */
 } shopgpu_ts_options;
 
 typedef struct shopgpu_ts_series {

@@ -102,6 +102,10 @@ static int grow(reader *r) {
 static int row_ds(reader *r, int64_t *ds) {
   const char *text = shopgpu_csv_field(r->csv, r->col_ds);
   int format = shopgpu_ds_parse(text, ds);
+  const char *digits = text + (*text == '-');
+  if (format < 0 && *digits && strspn(digits, "0123456789") == strlen(digits))
+    return shopgpu_csv_error(r->csv, r->col_ds, r->st,
+                             "\"%.40s\": an integer ds has at most 18 digits", text);
   if (format < 0)
     return shopgpu_csv_error(r->csv, r->col_ds, r->st,
                              "\"%.40s\" is not an integer nor a date YYYY-MM-DD[ HH:MM:SS] or "
@@ -234,6 +238,17 @@ static int measure(reader *r, const shopgpu_freq *f, const size_t *seg, size_t s
                    id, (long long)periods + 1, SHOPGPU_TS_MAX_LENGTH);
   out->len = (size_t)periods + 1;
   out->missing = out->len;
+  int64_t end;
+  if (r->horizon > 0 && shopgpu_freq_add_checked(f, out->last, r->horizon, &end) != 0) {
+    char last[32], max[32];
+    shopgpu_ds_format_text(last, sizeof last, r->format, out->last);
+    shopgpu_ds_format_text(max, sizeof max, r->format, shopgpu_ds_max(r->format));
+    return fail_at(r, out->line,
+                   "series \"%.64s\": %d period%s after its last ds %s pass%s %s, the last ds "
+                   "this file's form can have",
+                   id, r->horizon, r->horizon == 1 ? "" : "s", last, r->horizon == 1 ? "es" : "",
+                   max);
+  }
   return 0;
 }
 

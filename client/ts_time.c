@@ -195,6 +195,25 @@ int64_t shopgpu_freq_add(const shopgpu_freq *f, int64_t value, int64_t n) {
   return days_from_civil(y, m, d) * DAY + p.secs;
 }
 
+int64_t shopgpu_ds_max(int format) {
+  return format == SHOPGPU_DS_INTEGER ? SHOPGPU_DS_INTEGER_MAX
+                                      : days_from_civil(9999, 12, 31) * DAY + (DAY - 1);
+}
+
+int shopgpu_freq_add_checked(const shopgpu_freq *f, int64_t value, int64_t n, int64_t *out) {
+  int64_t max = shopgpu_ds_max(f->format);
+  if (n < 0 || value > max) return -1;
+  if (f->unit != SHOPGPU_FREQ_MONTHS) {
+    if (n > 0 && f->step > (max - value) / n) return -1; /* value + n * step > max */
+  } else if (n > 0 && f->step > 12 * 10000 / n) {        /* past 10,000 years */
+    return -1;
+  }
+  int64_t end = shopgpu_freq_add(f, value, n);
+  if (end > max) return -1;
+  *out = end;
+  return 0;
+}
+
 int shopgpu_freq_periods(const shopgpu_freq *f, int64_t a, int64_t b, int64_t *n) {
   if (b < a) return -1;
   if (f->unit != SHOPGPU_FREQ_MONTHS) {

@@ -212,6 +212,37 @@ Test(ts, bad_fields_are_named_by_line_and_column) {
   ts_fails("unique_id,ds,y\na,\"1,1\n", NULL, "in.csv:2: a quoted field lacks its closing quote");
 }
 
+/* The horizon's last ds must be one the file's form can hold: years past 9999 came out as
+ * "10000-01-01" (which no reader takes back), and an integer ds near 2^63 overflowed int64 (UB) */
+Test(ts, a_horizon_past_the_last_writable_ds_is_named) {
+  shopgpu_ts_options o = {.horizon = 3};
+  ts_fails("unique_id,ds,y\na,9999-12-29,1\na,9999-12-30,2\n", &o,
+           "in.csv:2: series \"a\": 3 periods after its last ds 9999-12-30 pass 9999-12-31, the "
+           "last ds this file's form can have");
+  o.horizon = 1;
+  ts_fails("unique_id,ds,y\nb,9999-10-31,1\nb,9999-11-30,2\nb,9999-12-31,3\n", &o,
+           "series \"b\": 1 period after its last ds 9999-12-31 passes 9999-12-31");
+  o.horizon = 10000;
+  ts_fails("unique_id,ds,y\na,0,1\na,400000000000000000,2\n", &o,
+           "series \"a\": 10000 periods after its last ds 400000000000000000 pass "
+           "999999999999999999");
+  ts_fails("unique_id,ds,y\na,1,1\na,1000000000000000000,2\n", &o,
+           "in.csv:3: column 2 (ds): \"1000000000000000000\": an integer ds has at most 18 digits");
+  /* up to the last day itself is fine */
+  o.horizon = 1;
+  shopgpu_ts *ts = read_ts("unique_id,ds,y\na,9999-12-29,1\na,9999-12-30,2\n", &o);
+  expect_next(ts, 0, 1, "9999-12-31");
+  shopgpu_ts_free(ts);
+  shopgpu_freq yearly = {SHOPGPU_DS_DATE, SHOPGPU_FREQ_MONTHS, 12, 0};
+  int64_t a, end;
+  cr_assert_eq(shopgpu_ds_parse("2024-03-01", &a), SHOPGPU_DS_DATE);
+  cr_expect_eq(shopgpu_freq_add_checked(&yearly, a, 7975, &end), 0);
+  cr_expect_eq(shopgpu_freq_add_checked(&yearly, a, 7976, &end), -1, "year 10000");
+  shopgpu_freq steps = {SHOPGPU_DS_INTEGER, SHOPGPU_FREQ_STEPS, INT64_C(900000000000000000), 0};
+  cr_expect_eq(shopgpu_freq_add_checked(&steps, 0, 1, &end), 0);
+  cr_expect_eq(shopgpu_freq_add_checked(&steps, 0, 2, &end), -1, "no overflow on the way");
+}
+
 Test(ts, repeated_ds_and_series_without_y_are_rejected) {
   ts_fails("unique_id,ds,y\na,2024-01-01,1\nb,2024-01-01,1\na,2024-01-02,1\na,2024-01-01,2\n", NULL,
            "in.csv:5: series \"a\": ds 2024-01-01 repeats line 2");
