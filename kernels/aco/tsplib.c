@@ -37,7 +37,8 @@ typedef struct parse {
   int have_coords, have_weights, have_demand;
   int *dem_line;
   const int64_t *ids; /* node ids by index (the instance's, or a tour's reference) */
-  id_line *sorted;    /* the coordinates' ids sorted, for lookups when they are not 1..n */
+  id_line *sorted;    /* ids sorted (the coordinates', or the tour's reference), for lookups
+                         when they are not 1..n */
 } parse;
 
 static sg_status fail(parse *ps, int line, const char *fmt, const char *what) {
@@ -192,7 +193,7 @@ static int by_id_then_line(const void *a, const void *b) {
 static int index_of(const parse *ps, int64_t id) {
   const int64_t *ids = ps->ids;
   if (id >= 1 && id <= ps->n && ids[id - 1] == id) return (int)(id - 1);
-  if (ps->sorted && ps->ids == ps->in->ids) { /* the first entry of id, by lower bound */
+  if (ps->sorted) { /* the first entry of id, by lower bound */
     size_t lo = 0, hi = (size_t)ps->n;
     while (lo < hi) {
       size_t mid = (lo + hi) / 2;
@@ -621,6 +622,15 @@ sg_status sg_aco_tour_read(const char *path, const sg_aco_instance *inst, int *t
                     n);
   ps.n = n;
   ps.ids = inst->problem.ids;
+  free(ps.sorted); /* the tour's own NODE_COORD_SECTION, if it had one */
+  ps.sorted = NULL;
+  if (st == SG_OK && ps.ids) { /* sorted reference ids: a lookup per node, not a scan */
+    if (!(ps.sorted = malloc((size_t)n * sizeof *ps.sorted)))
+      st = sg_err_set(err, SG_OUT_OF_MEMORY, "aco: out of memory");
+    for (int i = 0; ps.sorted && i < n; i++)
+      ps.sorted[i] = (id_line){ps.ids[i], 0, i};
+    if (ps.sorted) qsort(ps.sorted, (size_t)n, sizeof *ps.sorted, by_id_then_line);
+  }
   while (st == SG_OK) {
     int64_t id = 0;
     if ((st = integer(&ps, "a node id in TOUR_SECTION", &id)) != SG_OK) break;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 
@@ -318,5 +319,40 @@ Test(aco_parse, missing_files_and_bad_tours_are_reported) {
   sg_err_clear(&e);
   cr_assert_eq(sg_aco_tour_read(ref_path("berlin52.opt.tour"), in, tour, &e), SG_INVALID_ARGUMENT);
   cr_assert(strstr(e.msg, "berlin52.opt.tour"), "%s", e.msg);
+  sg_aco_instance_free(in);
+}
+
+/* A tour of an instance whose ids are not 1..n is read by looking each id up (a scan per node
+ * made it quadratic); unknown and repeated ids are named at their line. */
+Test(aco_parse, tours_of_instances_with_other_ids) {
+  static const char inst_text[] = "NAME: t\nTYPE: TSP\nDIMENSION: 4\nEDGE_WEIGHT_TYPE: EUC_2D\n"
+                                  "NODE_COORD_SECTION\n40 0 0\n10 3 0\n30 3 4\n20 0 4\nEOF\n";
+  sg_err e = {0};
+  sg_aco_instance *in = sg_aco_instance_parse(inst_text, strlen(inst_text), "t.tsp", 0, &e);
+  cr_assert_not_null(in, "%s", e.msg);
+  char path[] = "/tmp/shopgpu-tour-XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  FILE *f = fdopen(fd, "w");
+  fputs("NAME: t.tour\nTYPE: TOUR\nDIMENSION: 4\nTOUR_SECTION\n30\n10\n40\n20\n-1\nEOF\n", f);
+  fclose(f);
+  int tour[4];
+  cr_assert_eq(sg_aco_tour_read(path, in, tour, &e), SG_OK, "%s", e.msg);
+  int want[4] = {2, 1, 0, 3}; /* 30, 10, 40, 20 by their places in the file */
+  for (int i = 0; i < 4; i++)
+    cr_expect_eq(tour[i], want[i], "tour[%d]", i);
+  f = fopen(path, "w");
+  fputs("TYPE: TOUR\nTOUR_SECTION\n30 10\n25 20\n-1\n", f);
+  fclose(f);
+  sg_err_clear(&e);
+  cr_expect_eq(sg_aco_tour_read(path, in, tour, &e), SG_INVALID_ARGUMENT);
+  cr_expect(strstr(e.msg, ":4: unknown node id in TOUR_SECTION"), "%s", e.msg);
+  f = fopen(path, "w");
+  fputs("TYPE: TOUR\nTOUR_SECTION\n30 10 40\n10 -1\n", f);
+  fclose(f);
+  sg_err_clear(&e);
+  cr_expect_eq(sg_aco_tour_read(path, in, tour, &e), SG_INVALID_ARGUMENT);
+  cr_expect(strstr(e.msg, ":4: node visited twice"), "%s", e.msg);
+  unlink(path);
   sg_aco_instance_free(in);
 }
