@@ -272,8 +272,20 @@ static void on_job_done(sg_job *job, void *arg) {
   int with_result = copy.state == SHOPGPU__V1__JOB_STATE__JOB_STATE_SUCCEEDED;
   if (with_result) copy.kind->result(job, &result);
   sg_err perr = {0};
-  if (persist(jobs, &copy, with_result ? &result : NULL, &perr) != SG_OK)
-    SG_ERROR("jobs", "job %s: result not saved: %s", copy.id, sg_err_message(&perr));
+  if (persist(jobs, &copy, with_result ? &result : NULL, &perr) != SG_OK) {
+    SG_ERROR("jobs", "job %s: %s not saved: %s", copy.id, with_result ? "result" : "final state",
+             sg_err_message(&perr));
+    if (with_result) { /* never "succeeded" without the result on disk: failed, saying why */
+      copy.state = SHOPGPU__V1__JOB_STATE__JOB_STATE_FAILED;
+      copy.error_code = sg_status_grpc_code(perr.code);
+      snprintf(copy.error_msg, sizeof copy.error_msg, "result not saved: %s",
+               sg_err_message(&perr));
+      sg_err again = {0}; /* the small job.pb without the result may still fit */
+      if (persist(jobs, &copy, NULL, &again) != SG_OK)
+        SG_ERROR("jobs", "job %s: final state not saved either: %s", copy.id,
+                 sg_err_message(&again));
+    }
+  }
   if (with_result) copy.kind->free_result(&result);
 
   pthread_mutex_lock(&jobs->mu);
@@ -283,7 +295,7 @@ static void on_job_done(sg_job *job, void *arg) {
   e->finished_ms = copy.finished_ms;
   e->error_code = copy.error_code;
   memcpy(e->error_msg, copy.error_msg, sizeof e->error_msg);
-  e->has_result = with_result && perr.code == SG_OK;
+  e->has_result = copy.state == SHOPGPU__V1__JOB_STATE__JOB_STATE_SUCCEEDED;
   sg_job *held = e->job;
   e->job = NULL;
   push_all(e);
@@ -294,8 +306,9 @@ static void on_job_done(sg_job *job, void *arg) {
     snprintf(took, sizeof took, " in %.3g s (estimate %.3g s)", (double)(finished - started) * 1e-6,
              copy.estimated_s);
   SG_INFO("jobs", "job %s (%s) %s%s%s%s", copy.id, copy.kind->kind,
-          sg_job_state_name(sg_job_state_of(job)), took, copy.error_msg[0] ? ": " : "",
-          copy.error_msg);
+          copy.state == proto_state(sg_job_state_of(job)) ? sg_job_state_name(sg_job_state_of(job))
+                                                          : "failed",
+          took, copy.error_msg[0] ? ": " : "", copy.error_msg);
   if (held) sg_job_unref(held);
 }
 

@@ -211,6 +211,7 @@ static int catch_signals(void) {
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
+  signal(SIGXFSZ, SIG_IGN); /* a file size limit fails the write (EFBIG), as a full disk does */
   return fds[0];
 }
 

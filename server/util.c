@@ -77,6 +77,12 @@ static sg_status fsync_dir_of(const char *path, sg_err *err) {
                  : sg_err_set(err, SG_IO, "%s: fsync of directory: %s", path, strerror(errno));
 }
 
+/* A full disk, quota or file size limit is RESOURCE_EXHAUSTED (the client may free space and retry); any other
+ * failure an i/o error. */
+static sg_status io_status(int e) {
+  return e == ENOSPC || e == EDQUOT || e == EFBIG ? SG_RESOURCE_EXHAUSTED : SG_IO;
+}
+
 sg_status sg_write_file_atomic(const char *path, const void *data, size_t len, sg_err *err) {
   char tmp[4096];
   if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
@@ -89,18 +95,20 @@ sg_status sg_write_file_atomic(const char *path, const void *data, size_t len, s
     ssize_t w = write(fd, p, left);
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) {
-      sg_err_set(err, SG_IO, "%s: write: %s", tmp, strerror(errno));
+      int e = w < 0 ? errno : ENOSPC;
+      sg_status code = sg_err_set(err, io_status(e), "%s: write: %s", tmp, strerror(e));
       close(fd);
       unlink(tmp);
-      return SG_IO;
+      return code;
     }
     p += w;
     left -= (size_t)w;
   }
   if (fsync(fd) != 0 || close(fd) != 0) {
-    sg_err_set(err, SG_IO, "%s: fsync: %s", tmp, strerror(errno));
+    int e = errno;
+    sg_status code = sg_err_set(err, io_status(e), "%s: fsync: %s", tmp, strerror(e));
     unlink(tmp);
-    return SG_IO;
+    return code;
   }
   if (rename(tmp, path) != 0) {
     sg_err_set(err, SG_IO, "%s: rename: %s", path, strerror(errno));

@@ -729,6 +729,39 @@ def s_jobs_restart_after(addr, state_file):
     check(ids == [running_id, done_id], "List after restart: %s" % ids)
 
 
+def s_jobs_unsaved_before(addr, state_file):
+    """Under a 64 KiB file size limit: a small result is saved, a forecast whose result is over
+    the limit (2 flat series, 2,000 periods ahead: 160 KB) must not claim SUCCEEDED with nothing
+    on disk: it is FAILED, RESOURCE_EXHAUSTED, saying the result was not saved."""
+    cl = Client(addr)
+    small = submit_sleep(cl, 20)
+    check(wait_job(cl, small.id).state == JS.JOB_STATE_SUCCEEDED, "a small result is saved")
+    series = [FC.TimeSeries(id="flat-%d" % i, values=[7.0 + i] * 30) for i in range(2)]
+    t = cl.call(FORECAST + "StartForecast",
+                FC.ForecastRequest(spec=FC.ForecastSpec(horizon=2000), series=series))
+    j = wait_job(cl, t.id)
+    check(j.state == JS.JOB_STATE_FAILED, "the unsaved job is FAILED (state %d)" % j.state)
+    check(j.error_code == C.RESOURCE_EXHAUSTED.value[0], "error_code %d" % j.error_code)
+    check("result not saved" in j.error_message and "File too large" in j.error_message,
+          j.error_message)
+    g = get_job(cl, t.id, include_result=True)
+    check(g.state == JS.JOB_STATE_FAILED and g.WhichOneof("result") is None, "Get agrees")
+    with open(state_file, "w") as f:
+        f.write("%s %s\n" % (small.id, t.id))
+
+
+def s_jobs_unsaved_after(addr, state_file):
+    """After a restart without the limit: the same answers (the failure was saved), not "the
+    server stopped"."""
+    cl = Client(addr)
+    small_id, big_id = open(state_file).read().split()
+    d = get_job(cl, small_id, include_result=True)
+    check(d.state == JS.JOB_STATE_SUCCEEDED and d.WhichOneof("result") == "sleep", "small job")
+    b = get_job(cl, big_id)
+    check(b.state == JS.JOB_STATE_FAILED and "result not saved" in b.error_message,
+          "after the restart: state %d, %r" % (b.state, b.error_message))
+
+
 def s_jobs_ttl(addr, data_dir, orphan_id):
     """A server with --job-ttl 0.8 (a fraction of a second: it was once truncated to 0, keep
     forever): an orphan job directory left in DATA_DIR/jobs is gone at start; a finished
@@ -1820,6 +1853,8 @@ SCENARIOS = {
     "jobs_restart_before": s_jobs_restart_before,
     "jobs_restart_after": s_jobs_restart_after,
     "jobs_ttl": s_jobs_ttl,
+    "jobs_unsaved_before": s_jobs_unsaved_before,
+    "jobs_unsaved_after": s_jobs_unsaved_after,
 }
 
 

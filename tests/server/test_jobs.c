@@ -47,6 +47,27 @@ Test(jobs, after_a_crash_the_job_that_was_running_is_reported_failed) {
   restart_keeps_jobs(SIGKILL);
 }
 
+/* A result that cannot be written (a full disk; here a file size limit) fails the job with
+ * that reason, also after a restart: it claimed SUCCEEDED with nothing on disk, and came back
+ * from a restart as "server stopped before the job started". */
+Test(jobs, a_result_that_cannot_be_saved_fails_the_job) {
+  sg_test_server a, b;
+  cr_assert_eq(sg_test_server_start_limited(&a, NULL, 64 * 1024), 0);
+  char state[320];
+  snprintf(state, sizeof state, "%s/ids", a.dir);
+  const char *args[] = {state, NULL};
+  int rc = sg_test_pyclient(&a, "jobs_unsaved_before", args);
+  cr_assert_eq(rc, 0, "pyclient jobs_unsaved_before exited %d", rc);
+  cr_assert_eq(sg_test_server_stop(&a, SIGTERM, 20), 0, "first server exit status");
+  const char *flags[] = {"--data-dir", a.dir, NULL};
+  cr_assert_eq(sg_test_server_start(&b, flags), 0);
+  rc = sg_test_pyclient(&b, "jobs_unsaved_after", args);
+  cr_expect_eq(rc, 0, "pyclient jobs_unsaved_after exited %d", rc);
+  cr_expect_eq(sg_test_server_stop(&b, SIGTERM, 20), 0, "second server exit status");
+  sg_test_server_cleanup(&b);
+  sg_test_server_cleanup(&a);
+}
+
 /* --job-ttl deletes a finished job's directory with every file in it, on an idle server too; a
  * directory without job.pb (a crash mid-create, or the files an older build failed to delete) is
  * removed at start. */

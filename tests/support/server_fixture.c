@@ -7,8 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,6 +50,11 @@ static int read_ready(sg_test_server *s, const char *path) {
 }
 
 int sg_test_server_start(sg_test_server *s, const char *const *extra) {
+  return sg_test_server_start_limited(s, extra, 0);
+}
+
+int sg_test_server_start_limited(sg_test_server *s, const char *const *extra,
+                                 long long file_size_limit) {
   memset(s, 0, sizeof *s);
   snprintf(s->dir, sizeof s->dir, "/tmp/shopgpu-test-XXXXXX");
   if (!mkdtemp(s->dir)) {
@@ -84,6 +90,10 @@ int sg_test_server_start(sg_test_server *s, const char *const *extra) {
     if (fd >= 0) {
       dup2(fd, STDERR_FILENO);
       dup2(fd, STDOUT_FILENO);
+    }
+    if (file_size_limit > 0) {
+      struct rlimit rl = {(rlim_t)file_size_limit, (rlim_t)file_size_limit};
+      if (setrlimit(RLIMIT_FSIZE, &rl) != 0) _exit(127);
     }
     execv(SG_SERVER_BIN, (char *const *)(void *)argv);
     _exit(127);

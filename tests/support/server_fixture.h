@@ -19,6 +19,10 @@ typedef struct sg_test_server {
 /* extra: NULL-terminated flags appended to the defaults (a later flag wins). Returns 0 once the
  * server is ready (10 s at most), -1 on failure (log printed to stderr). */
 int sg_test_server_start(sg_test_server *s, const char *const *extra);
+/* The same with RLIMIT_FSIZE set to file_size_limit bytes (0: none) in the server: a write past
+ * it fails with EFBIG, as a full disk fails one with ENOSPC. */
+int sg_test_server_start_limited(sg_test_server *s, const char *const *extra,
+                                 long long file_size_limit);
 /* Sends sig (SIGTERM for a graceful stop), waits up to timeout_s, SIGKILLs after that. Returns
  * the exit status (0..255), 128+signal when killed by a signal, -1 when it had to be killed. */
 int sg_test_server_stop(sg_test_server *s, int sig, double timeout_s);
