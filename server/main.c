@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,16 +56,28 @@ static sg_status load_tokens(const char *path, secrets *s, sg_err *err) {
   return SG_OK;
 }
 
+/* st, with err's message led by the option that named the file. */
+static sg_status named(sg_status st, const char *option, sg_err *err) {
+  if (st != SG_OK) sg_err_prefix(err, "%s", option);
+  return st;
+}
+
 static sg_status load_secrets(const sg_config *cfg, secrets *s, sg_err *err) {
   size_t len;
   if (cfg->tls_cert[0]) {
-    SG_TRY(sg_read_file(cfg->tls_cert, 1 << 20, &s->tls_cert, &len, err));
-    SG_TRY(sg_read_file(cfg->tls_key, 1 << 20, &s->tls_key, &len, err));
+    SG_TRY(named(sg_read_file(cfg->tls_cert, 1 << 20, &s->tls_cert, &len, err), "--tls-cert", err));
+    SG_TRY(named(sg_read_file(cfg->tls_key, 1 << 20, &s->tls_key, &len, err), "--tls-key", err));
   }
-  if (cfg->auth_token_file[0]) SG_TRY(load_tokens(cfg->auth_token_file, s, err));
+  if (cfg->auth_token_file[0])
+    SG_TRY(named(load_tokens(cfg->auth_token_file, s, err), "--auth-token-file", err));
   if (cfg->redis_password_file[0]) {
-    SG_TRY(sg_read_file(cfg->redis_password_file, 4096, &s->redis_password, &len, err));
+    SG_TRY(named(sg_read_file(cfg->redis_password_file, 4096, &s->redis_password, &len, err),
+                 "--redis-password-file", err));
     s->redis_password[strcspn(s->redis_password, "\r\n")] = '\0';
+    if (!s->redis_password[0]) /* AUTH "" would fail on every connect, for a reason not logged */
+      return sg_err_set(err, SG_INVALID_ARGUMENT,
+                        "--redis-password-file: %s: the first line is empty",
+                        cfg->redis_password_file);
   }
   return SG_OK;
 }
@@ -80,6 +93,29 @@ static int64_t unix_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One server per data dir: a second one would fail the first one's running jobs as "stopped"
+ * and write models and jobs beside it. An flock on DATA_DIR/.lock, held (the descriptor left
+ * open) until the process ends. Returns the descriptor, or -1 with err set. */
+static int lock_data_dir(const char *dir, sg_err *err) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/.lock", dir);
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    sg_err_set(err, SG_IO, "%s: %s", path, strerror(errno));
+    return -1;
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int e = errno;
+    sg_err_set(err, SG_FAILED_PRECONDITION,
+               e == EWOULDBLOCK ? "%s is in use by another shopgpu-server (%s is locked)"
+                                : "%s: cannot lock %s",
+               dir, e == EWOULDBLOCK ? path : strerror(e));
+    close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 static int fail(const char *what, const sg_err *err) {
@@ -262,6 +298,7 @@ int main(int argc, char **argv) {
   if (action == SG_CONFIG_EXIT_OK) return 0;
   sg_log_set_level(srv.cfg.log_level);
   if (sg_mkdir_p(srv.cfg.data_dir, &err) != SG_OK) return fail("--data-dir", &err);
+  if (lock_data_dir(srv.cfg.data_dir, &err) < 0) return fail("--data-dir", &err);
   secrets sec = {0};
   if (load_secrets(&srv.cfg, &sec, &err) != SG_OK) {
     free_secrets(&sec);

@@ -102,7 +102,7 @@ void sg_model_info(const sg_model *m, Shopgpu__V1__ModelInfo *info) {
 typedef struct file_io {
   FILE *f;
   uint64_t hash;
-  int failed;
+  int failed, failed_errno; /* failed_errno: a write's errno */
 } file_io;
 
 static void fnv(file_io *io, const void *p, size_t n) {
@@ -115,6 +115,7 @@ static void put(file_io *io, const void *p, size_t n) {
   if (io->failed || !n) return;
   fnv(io, p, n);
   io->failed = fwrite(p, 1, n, io->f) != n;
+  if (io->failed) io->failed_errno = errno ? errno : EIO;
 }
 
 static void get(file_io *io, void *p, size_t n) {
@@ -173,7 +174,7 @@ static void model_path(const sg_models *s, const char *name, uint32_t version, c
 static sg_status write_model(const char *path, sg_model *m, sg_err *err) {
   char tmp[SG_PATH_MAX + 96];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  file_io io = {fopen(tmp, "wb"), 0xcbf29ce484222325ull, 0};
+  file_io io = {fopen(tmp, "wb"), 0xcbf29ce484222325ull, 0, 0};
   if (!io.f) return sg_err_set(err, SG_IO, "%s: %s", tmp, strerror(errno));
   uint64_t seen = m->seen_offsets ? m->seen_offsets[m->m.n_users] : 0;
   header h = {FORMAT, m->m.n_users, m->m.n_items,  m->m.dim,     (uint32_t)m->m.interaction,
@@ -185,13 +186,15 @@ static sg_status write_model(const char *path, sg_model *m, sg_err *err) {
   uint64_t sum = io.hash;
   put(&io, &sum, 8);
   int ok = !io.failed && fflush(io.f) == 0 && fsync(fileno(io.f)) == 0;
-  ok = (fclose(io.f) == 0) && ok;
+  int e = ok ? 0 : io.failed ? io.failed_errno : errno;
+  if (fclose(io.f) != 0 && ok) ok = 0, e = errno;
   struct stat sb;
   if (ok && stat(tmp, &sb) == 0) m->bytes = (uint64_t)sb.st_size;
-  if (!ok || rename(tmp, path) != 0) {
-    sg_err_set(err, SG_IO, "%s: write failed: %s", path, strerror(errno));
+  if (ok && rename(tmp, path) != 0) ok = 0, e = errno;
+  if (!ok) {
+    sg_status code = sg_err_set(err, sg_io_status(e), "%s: write failed: %s", path, strerror(e));
     unlink(tmp);
-    return SG_IO;
+    return code;
   }
   char dir[SG_PATH_MAX + 96];
   snprintf(dir, sizeof dir, "%s", path);
@@ -212,15 +215,52 @@ static sg_status alloc_ids(sg_model *m, sg_err *err) {
   return SG_OK;
 }
 
+/* The size a file with header h must have (header_bytes of header before the arrays); in
+ * double, exact for any real file (< 2^53 bytes), and no overflow for a garbage header. */
+static double expected_size(const header *h, long header_bytes) {
+  double d = h->dim, nu = h->n_users, ni = h->n_items, seen = (double)h->seen;
+  double arrays = d * 4 + nu * d * 4 + ni * d * 4 + nu * 8 + ni * 8;
+  if (h->seen) arrays += (nu + 1) * 8 + seen * 4;
+  return (double)header_bytes + arrays + 8; /* + the checksum */
+}
+
+/* The seen lists as CSR that recommend can walk: offsets from 0 rising to `seen`, items below
+ * n_items (a checksum that matches does not prove a writer got them right). */
+static sg_status check_seen(const char *path, const sg_model *m, uint64_t seen, sg_err *err) {
+  const uint64_t *off = m->seen_offsets;
+  uint32_t nu = m->m.n_users;
+  if (off[0] != 0 || off[nu] != seen)
+    return sg_err_set(err, SG_DATA_LOSS, "%s: corrupt seen lists (offsets %llu..%llu, %llu items)",
+                      path, (unsigned long long)off[0], (unsigned long long)off[nu],
+                      (unsigned long long)seen);
+  for (uint32_t u = 0; u < nu; u++)
+    if (off[u + 1] < off[u])
+      return sg_err_set(err, SG_DATA_LOSS, "%s: corrupt seen lists (offsets fall at user row %u)",
+                        path, u);
+  for (uint64_t i = 0; i < seen; i++)
+    if (m->seen_items[i] >= m->m.n_items)
+      return sg_err_set(err, SG_DATA_LOSS, "%s: corrupt seen lists (item row %u of %u)", path,
+                        m->seen_items[i], m->m.n_items);
+  return SG_OK;
+}
+
 /* Reads path into m (fresh, zeroed). */
 static sg_status read_model(const char *path, sg_model *m, sg_err *err) {
-  file_io io = {fopen(path, "rb"), 0xcbf29ce484222325ull, 0};
+  file_io io = {fopen(path, "rb"), 0xcbf29ce484222325ull, 0, 0};
   if (!io.f) return sg_err_set(err, SG_IO, "%s: %s", path, strerror(errno));
   header h = {0};
   io_header(&io, &h, 0);
   sg_status st = SG_OK;
+  struct stat sb;
+  double size = fstat(fileno(io.f), &sb) == 0 ? (double)sb.st_size : -1;
   if (io.failed || h.format != FORMAT) {
     st = sg_err_set(err, SG_DATA_LOSS, "%s: not a model file of format %d", path, FORMAT);
+  } else if (size != expected_size(&h, ftell(io.f))) { /* before the header's sizes allocate */
+    st = sg_err_set(err, SG_DATA_LOSS,
+                    "%s: truncated or corrupt (%.0f bytes; its header's %u users, %u items, "
+                    "dim %u and %llu seen items make %.0f)",
+                    path, size, h.n_users, h.n_items, h.dim, (unsigned long long)h.seen,
+                    expected_size(&h, ftell(io.f)));
   } else if (sg_click_model_alloc(h.n_users, h.n_items, h.dim, (int)h.interaction, &m->m, err) !=
                  SG_OK ||
              alloc_ids(m, err) != SG_OK) {
@@ -240,10 +280,12 @@ static sg_status read_model(const char *path, sg_model *m, sg_err *err) {
     io_arrays(&io, m, h.seen, 0);
     uint64_t want = io.hash, sum = 0;
     if (!io.failed && (fread(&sum, 8, 1, io.f) != 1 || sum != want)) io.failed = 1;
-    if (io.failed) st = sg_err_set(err, SG_DATA_LOSS, "%s: truncated or corrupt", path);
+    if (io.failed)
+      st = sg_err_set(err, SG_DATA_LOSS, "%s: truncated or corrupt", path);
+    else if (h.seen)
+      st = check_seen(path, m, h.seen, err);
   }
-  struct stat sb;
-  if (fstat(fileno(io.f), &sb) == 0) m->bytes = (uint64_t)sb.st_size;
+  if (size >= 0) m->bytes = (uint64_t)size;
   fclose(io.f);
   return st;
 }
@@ -299,9 +341,35 @@ static uint32_t last_version(const sg_models *s, const char *name) {
   size_t len = 0;
   snprintf(path, sizeof path, "%s/%s/last_version", s->dir, name);
   if (sg_read_file(path, 64, &text, &len, NULL) != SG_OK) return 0;
-  unsigned long v = strtoul(text, NULL, 10);
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(text, &end, 10);
+  int ok = end != text && text[0] >= '0' && text[0] <= '9' && !errno && v <= UINT32_MAX &&
+           (*end == '\0' || (*end == '\n' && end[1] == '\0'));
+  if (!ok) /* the versions on disk still count: the next is above the newest of them */
+    SG_WARN("models", "%s: not a version number (\"%.20s\"): ignored", path, text);
   free(text);
-  return v > UINT32_MAX ? 0 : (uint32_t)v;
+  return ok ? (uint32_t)v : 0;
+}
+
+/* Removes what a crash mid-write left in name's directory: "v<N>.model.tmp" and
+ * "last_version.tmp.<pid>" (a write goes to such a file first, then is renamed). */
+static void remove_temps(const sg_models *s, const char *name) {
+  char dir[SG_PATH_MAX + 96], path[SG_PATH_MAX + 400];
+  snprintf(dir, sizeof dir, "%s/%s", s->dir, name);
+  DIR *d = opendir(dir);
+  for (struct dirent *de; d && (de = readdir(d));) {
+    const char *t = strstr(de->d_name, ".tmp");
+    if (!t || de->d_name[0] == '.' ||
+        (t[4] && (t[4] != '.' || !t[5] || strspn(t + 5, "0123456789") != strlen(t + 5))))
+      continue;
+    snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+    if (unlink(path) == 0)
+      SG_INFO("models", "removed %s (left by an interrupted write)", path);
+    else
+      SG_WARN("models", "cannot remove %s: %s", path, strerror(errno));
+  }
+  if (d) closedir(d);
 }
 
 static sg_status set_last_version(const sg_models *s, const char *name, uint32_t v, sg_err *err) {
@@ -378,9 +446,15 @@ sg_models *sg_models_open(const char *data_dir, sg_backend *backend, sg_backend 
     return NULL;
   }
   pthread_mutex_lock(&s->mu);
-  for (struct dirent *de; (de = readdir(d));)
-    if (de->d_name[0] != '.' && sg_model_name_check(de->d_name, "name", NULL) == SG_OK)
-      serve_newest(s, de->d_name);
+  for (struct dirent *de; (de = readdir(d));) {
+    if (de->d_name[0] == '.') continue;
+    if (sg_model_name_check(de->d_name, "name", NULL) != SG_OK) {
+      SG_WARN("models", "%s/%s: not a model name: ignored", s->dir, de->d_name);
+      continue;
+    }
+    remove_temps(s, de->d_name);
+    serve_newest(s, de->d_name);
+  }
   pthread_mutex_unlock(&s->mu);
   closedir(d);
   return s;
@@ -468,11 +542,16 @@ sg_status sg_models_put(sg_models *s, sg_model_draft *d, sg_model **out, sg_err 
     uint32_t v[64], last = last_version(s, m->name);
     size_t n = list_versions(s, m->name, v, 64);
     if (n && v[n - 1] > last) last = v[n - 1];
+    if (last == UINT32_MAX) /* never wrap to v0 (or reuse a number) */
+      st = sg_err_set(err, SG_RESOURCE_EXHAUSTED,
+                      "name: the version numbers of \"%s\" are used up (v%u was the last): "
+                      "store it under another name",
+                      m->name, last);
     m->version = last + 1;
     char dir[SG_PATH_MAX + 96], path[SG_PATH_MAX + 96];
     snprintf(dir, sizeof dir, "%s/%s", s->dir, m->name);
     model_path(s, m->name, m->version, path, sizeof path);
-    st = sg_mkdir_p(dir, err);
+    if (st == SG_OK) st = sg_mkdir_p(dir, err);
     if (st == SG_OK) st = set_last_version(s, m->name, m->version, err);
     if (st == SG_OK) st = write_model(path, m, err);
   }
@@ -500,10 +579,14 @@ sg_status sg_models_delete(sg_models *s, const char *name, uint32_t version, uin
     if (version && v[i] != version) continue;
     char path[SG_PATH_MAX + 96];
     model_path(s, name, v[i], path, sizeof path);
-    if (unlink(path) == 0) (*deleted)++;
+    if (unlink(path) == 0)
+      (*deleted)++;
+    else if (errno != ENOENT && err && err->code == SG_OK) /* a read-only disk: say so */
+      sg_err_set(err, SG_IO, "name: %s v%u not deleted: %s: %s", name, v[i], path, strerror(errno));
   }
   if (*deleted) serve_newest(s, name); /* the directory stays, with last_version */
   pthread_mutex_unlock(&s->mu);
+  if (err && err->code != SG_OK) return err->code;
   if (!*deleted)
     return sg_err_set(err, SG_NOT_FOUND, "name: no model %s%s", name,
                       version ? " of that version" : "");

@@ -77,9 +77,7 @@ static sg_status fsync_dir_of(const char *path, sg_err *err) {
                  : sg_err_set(err, SG_IO, "%s: fsync of directory: %s", path, strerror(errno));
 }
 
-/* A full disk, quota or file size limit is RESOURCE_EXHAUSTED (the client may free space and retry); any other
- * failure an i/o error. */
-static sg_status io_status(int e) {
+sg_status sg_io_status(int e) {
   return e == ENOSPC || e == EDQUOT || e == EFBIG ? SG_RESOURCE_EXHAUSTED : SG_IO;
 }
 
@@ -96,7 +94,7 @@ sg_status sg_write_file_atomic(const char *path, const void *data, size_t len, s
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) {
       int e = w < 0 ? errno : ENOSPC;
-      sg_status code = sg_err_set(err, io_status(e), "%s: write: %s", tmp, strerror(e));
+      sg_status code = sg_err_set(err, sg_io_status(e), "%s: write: %s", tmp, strerror(e));
       close(fd);
       unlink(tmp);
       return code;
@@ -106,7 +104,7 @@ sg_status sg_write_file_atomic(const char *path, const void *data, size_t len, s
   }
   if (fsync(fd) != 0 || close(fd) != 0) {
     int e = errno;
-    sg_status code = sg_err_set(err, io_status(e), "%s: fsync: %s", tmp, strerror(e));
+    sg_status code = sg_err_set(err, sg_io_status(e), "%s: fsync: %s", tmp, strerror(e));
     unlink(tmp);
     return code;
   }

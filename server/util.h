@@ -19,6 +19,10 @@ sg_status sg_read_file(const char *path, size_t max_bytes, char **out, size_t *l
 /* Writes data to path atomically: a temp file in the same directory, fsync, rename, fsync of the
  * directory. A reader sees the old file or the new one, never a part. */
 sg_status sg_write_file_atomic(const char *path, const void *data, size_t len, sg_err *err);
+/* The status of a failed write with errno e: RESOURCE_EXHAUSTED for a full disk, a quota or a
+ * file size limit (ENOSPC, EDQUOT, EFBIG: the client may free space and retry), else IO. */
+sg_status sg_io_status(int e);
+
 /* mkdir -p path (mode 0755). */
 sg_status sg_mkdir_p(const char *path, sg_err *err);
 /* SG_OK when s is valid UTF-8 (protobuf strings must be: a reply that echoes other bytes cannot

@@ -1287,6 +1287,25 @@ def s_click_restart_after(addr):
     g = upload_model(cl, "gone", U, V, w, b, [1, 2, 3, 4], [10, 20, 30, 40, 50])
     check(g.version == 2, "a deleted model's v1 is not given again after a restart: v%d" % g.version)
 
+def s_click_damaged_after(addr):
+    """The server of damaged_model_files_are_skipped_with_a_reason: only the good models are
+    served; the good one recommends (item 10 seen by user 1 is left out); the model at the
+    last version number refuses another upload instead of wrapping to v0."""
+    cl = Client(addr)
+    models = sorted((m.name, m.version) for m in
+                    cl.call(CLICK + "ListModels", CK.ListModelsRequest()).models)
+    check(models == [("full", 4294967295), ("good", 1)], "ListModels: %s" % models)
+    r = cl.call(CLICK + "Recommend", CK.RecommendRequest(model="good", user_ids=[1], k=3))
+    items = list(r.users[0].item_ids)
+    check(sorted(items) == [20, 30], "user 1 gets the items it has not seen: %s" % items)
+    U, V, w, b = random_model(2, 2, 3, 2)
+    e = expect_error(lambda: upload_model(cl, "full", U, V, w, b, [1, 2], [10, 20, 30]),
+                     C.RESOURCE_EXHAUSTED, "an upload past the last version number")
+    check('version numbers of "full" are used up' in e.details(), e.details())
+    g = upload_model(cl, "good", U, V, w, b, [1, 2], [10, 20, 30])
+    check(g.version == 2, "after a last_version that is not a number: v%d" % g.version)
+
+
 # ---- redis ----
 
 def decode_recs(blob):
@@ -1838,6 +1857,7 @@ SCENARIOS = {
     "compute_cancel_deadline": s_compute_cancel_deadline,
     "click_restart_before": s_click_restart_before,
     "click_restart_after": s_click_restart_after,
+    "click_damaged_after": s_click_damaged_after,
     "forecast": s_forecast,
     "routing": s_routing,
     "redis_publish": s_redis_publish,
