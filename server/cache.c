@@ -5,6 +5,7 @@
 #include "cache.h"
 
 #include <hiredis/hiredis.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,9 @@ struct sg_cache {
   int n_pool;
   int64_t retry_at_us, backoff_us;
   atomic_int connected;
+  atomic_int warned;       /* the current failure streak was logged */
+  int64_t reply_warned_us; /* the last error reply logged (rate-limited; mu held) */
+  char last_error[160];    /* why the last connect or command failed (mu held) */
   /* write-backs */
   pthread_cond_t cv;
   write_item queue[QUEUE_MAX];
@@ -105,28 +109,54 @@ static redisReply *command(redisContext *ctx, const char *fmt, const char *arg) 
   return redisCommand(ctx, fmt, arg);
 }
 
+/* ctx's error in words: hiredis reports a timeout as EAGAIN's "Resource temporarily
+ * unavailable". */
+static const char *ctx_error(const sg_cache *c, const redisContext *ctx, char *buf, size_t cap,
+                             int timeout_ms) {
+  if (!ctx) return "out of memory";
+  if (!ctx->err) return "no error";
+  if (strstr(ctx->errstr, "Resource temporarily unavailable")) {
+    snprintf(buf, cap, "timed out after %d ms", timeout_ms);
+    return buf;
+  }
+  (void)c;
+  return ctx->errstr;
+}
+
+/* Records why Redis failed, and logs it on the first failure of a streak (also one that began
+ * before Redis was ever reached). */
+static void note_failure(sg_cache *c, const char *why) {
+  pthread_mutex_lock(&c->mu);
+  snprintf(c->last_error, sizeof c->last_error, "%s", why);
+  pthread_mutex_unlock(&c->mu);
+  atomic_store(&c->connected, 0);
+  if (!atomic_exchange(&c->warned, 1)) SG_WARN("cache", "redis %s: %s", c->addr, why);
+}
+
 /* A fresh, authenticated connection, or NULL (logged once per failure streak). */
 static redisContext *connect_one(sg_cache *c) {
   struct timeval tv = tv_ms(c->connect_ms);
   redisContext *ctx = c->port ? redisConnectWithTimeout(c->host, c->port, tv)
                               : redisConnectUnixWithTimeout(c->host, tv);
-  const char *why = !ctx ? "out of memory" : ctx->err ? ctx->errstr : NULL;
+  char buf[64];
+  const char *why = !ctx || ctx->err ? ctx_error(c, ctx, buf, sizeof buf, c->connect_ms) : NULL;
   if (!why && redisSetTimeout(ctx, tv_ms(c->command_ms)) != REDIS_OK) why = "cannot set timeout";
   redisReply *r = NULL;
   if (!why && c->password) {
     r = command(ctx, "AUTH %s", c->password);
-    if (!r || r->type == REDIS_REPLY_ERROR) why = r ? r->str : ctx->errstr;
+    if (!r || r->type == REDIS_REPLY_ERROR)
+      why = r ? r->str : ctx_error(c, ctx, buf, sizeof buf, c->command_ms);
   }
   if (!why && c->db) {
     if (r) freeReplyObject(r);
     char db[16];
     snprintf(db, sizeof db, "%d", c->db);
     r = command(ctx, "SELECT %s", db);
-    if (!r || r->type == REDIS_REPLY_ERROR) why = r ? r->str : ctx->errstr;
+    if (!r || r->type == REDIS_REPLY_ERROR)
+      why = r ? r->str : ctx_error(c, ctx, buf, sizeof buf, c->command_ms);
   }
   if (why) {
-    if (atomic_exchange(&c->connected, 0))
-      SG_WARN("cache", "redis %s:%d unavailable: %s", c->host, c->port, why);
+    note_failure(c, why);
     if (r) freeReplyObject(r);
     if (ctx) redisFree(ctx);
     return NULL;
@@ -166,11 +196,24 @@ static redisContext *conn_get(sg_cache *c) {
  * error also drops the pooled connections and backs off as a failed connect does: a Redis that
  * accepts connections but does not answer (stopped, swapping) would otherwise cost every
  * request the command timeout. Only an answered command ends the backoff and counts as
- * connected, since a connect alone proves little. */
-static void conn_put(sg_cache *c, redisContext *ctx, int ok) {
+ * connected, since a connect alone proves little. An error reply (answered = its text: OOM,
+ * READONLY, WRONGTYPE) is an answer: the connection is fine and goes back to the pool, the
+ * error is counted and logged (at most every 10 s), and nothing backs off. */
+static void conn_put_answered(sg_cache *c, redisContext *ctx, int ok, const char *answered) {
   if (!ctx) return;
   redisContext *dropped[POOL_MAX];
   size_t n_dropped = 0;
+  if (answered && !ctx->err) {
+    atomic_fetch_add(&c->stats.errors, 1);
+    pthread_mutex_lock(&c->mu);
+    int64_t now = sg_mono_us();
+    int say = now - c->reply_warned_us >= 10000000 || !c->reply_warned_us;
+    if (say) c->reply_warned_us = now;
+    snprintf(c->last_error, sizeof c->last_error, "%s", answered);
+    pthread_mutex_unlock(&c->mu);
+    if (say) SG_WARN("cache", "redis %s answered an error: %s", c->addr, answered);
+    ok = 1;
+  }
   if (ok && !ctx->err) {
     pthread_mutex_lock(&c->mu);
     c->backoff_us = 0;
@@ -179,14 +222,16 @@ static void conn_put(sg_cache *c, redisContext *ctx, int ok) {
       ctx = NULL;
     }
     pthread_mutex_unlock(&c->mu);
+    atomic_store(&c->warned, 0);
     if (!atomic_exchange(&c->connected, 1)) {
       atomic_fetch_add(&c->stats.reconnects, 1);
-      SG_INFO("cache", "redis %s:%d connected", c->host, c->port);
+      SG_INFO("cache", "redis %s connected", c->addr);
     }
   } else {
     atomic_fetch_add(&c->stats.errors, 1);
-    if (atomic_exchange(&c->connected, 0))
-      SG_WARN("cache", "redis error: %s", ctx->err ? ctx->errstr : "bad reply");
+    char buf[64];
+    note_failure(c, ctx->err ? ctx_error(c, ctx, buf, sizeof buf, c->command_ms)
+                             : "an unexpected reply");
     pthread_mutex_lock(&c->mu);
     while (c->n_pool)
       dropped[n_dropped++] = c->pool[--c->n_pool];
@@ -198,10 +243,15 @@ static void conn_put(sg_cache *c, redisContext *ctx, int ok) {
     redisFree(dropped[i]);
 }
 
+static void conn_put(sg_cache *c, redisContext *ctx, int ok) {
+  conn_put_answered(c, ctx, ok, NULL);
+}
+
 /* ---- lookups and write-backs ---- */
 
 void sg_cache_lookup(sg_cache *c, const char *model, uint32_t model_version, uint64_t user,
-                     uint32_t k, uint32_t *items, float *scores, uint32_t *n_out, int *hit) {
+                     uint32_t k, uint32_t *items, float *scores, uint32_t *n_out, int *hit,
+                     int (*item_known)(const void *, uint32_t), const void *known_arg) {
   *hit = 0;
   *n_out = 0;
   if (!c || !c->enabled) return;
@@ -214,6 +264,8 @@ void sg_cache_lookup(sg_cache *c, const char *model, uint32_t model_version, uin
   rec_key(key, model, user);
   redisReply *r = redisCommand(ctx, "GET %s", key);
   int ok = r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_NIL);
+  /* WRONGTYPE (the key holds a list, a hash): a bad blob, a miss; the write-back replaces it */
+  int wrong_type = r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "WRONGTYPE", 9) == 0;
   uint32_t version = 0, n = 0;
   uint64_t published;
   unsigned flags = 0;
@@ -227,9 +279,19 @@ void sg_cache_lookup(sg_cache *c, const char *model, uint32_t model_version, uin
   for (uint32_t i = 0; i < *n_out; i++) {
     memcpy(&items[i], r->str + SG_REC_HEADER_BYTES + 8 * (size_t)i, 4);
     memcpy(&scores[i], r->str + SG_REC_HEADER_BYTES + 8 * (size_t)i + 4, 4);
+    /* well formed but not this model's (an item it lacks, a score that is no number) */
+    if (!isfinite(scores[i]) || (item_known && !item_known(known_arg, items[i]))) *hit = 0;
   }
+  if (*n_out && !*hit) {
+    *n_out = 0;
+    atomic_fetch_add(&c->stats.bad_blobs, 1);
+  }
+  if (wrong_type) atomic_fetch_add(&c->stats.bad_blobs, 1);
+  const char *answered = r && r->type == REDIS_REPLY_ERROR && !wrong_type ? r->str : NULL;
+  char said[160];
+  if (answered) snprintf(said, sizeof said, "%s", answered);
   if (r) freeReplyObject(r);
-  conn_put(c, ctx, ok);
+  conn_put_answered(c, ctx, ok || wrong_type, answered ? said : NULL);
   atomic_fetch_add(*hit ? &c->stats.hits : &c->stats.misses, 1);
 }
 
@@ -263,6 +325,13 @@ static int set_blob(sg_cache *c, redisContext *ctx, const char *key, const uint8
   size_t lens[] = {3, strlen(key), len, 2, strlen(ttl)};
   redisReply *r = redisCommandArgv(ctx, 5, argv, lens);
   int ok = r && r->type == REDIS_REPLY_STATUS;
+  if (r && r->type == REDIS_REPLY_ERROR) { /* answered: the connection is fine */
+    char said[160];
+    snprintf(said, sizeof said, "%s", r->str);
+    freeReplyObject(r);
+    conn_put_answered(c, ctx, 0, said);
+    return -1;
+  }
   if (r) freeReplyObject(r);
   return ok;
 }
@@ -279,9 +348,9 @@ static void *writer_main(void *arg) {
     c->count--;
     pthread_mutex_unlock(&c->mu);
     redisContext *ctx = conn_get(c);
-    int ok = ctx && set_blob(c, ctx, w.key, w.blob, w.len);
-    if (ctx) conn_put(c, ctx, ok);
-    atomic_fetch_add(ok ? &c->stats.written : &c->stats.dropped, 1);
+    int ok = ctx ? set_blob(c, ctx, w.key, w.blob, w.len) : 0;
+    if (ctx && ok >= 0) conn_put(c, ctx, ok); /* -1: set_blob gave it back */
+    atomic_fetch_add(ok > 0 ? &c->stats.written : &c->stats.dropped, 1);
     free(w.blob);
     pthread_mutex_lock(&c->mu);
   }
@@ -332,9 +401,15 @@ sg_cache *sg_cache_open(const sg_cache_config *cfg, sg_err *err) {
   redisContext *ctx = conn_get(c); /* say now whether Redis answers (a failure is counted) */
   redisReply *r = ctx ? redisCommand(ctx, "PING") : NULL;
   int ok = r && r->type == REDIS_REPLY_STATUS;
+  conn_put_answered(c, ctx, ok, r && r->type == REDIS_REPLY_ERROR ? r->str : NULL);
   if (r) freeReplyObject(r);
-  conn_put(c, ctx, ok);
-  if (!ok) SG_WARN("cache", "redis %s not reachable yet: recommendations are computed", cfg->addr);
+  if (!ok) {
+    char why[160];
+    pthread_mutex_lock(&c->mu);
+    snprintf(why, sizeof why, "%s", c->last_error[0] ? c->last_error : "no answer to PING");
+    pthread_mutex_unlock(&c->mu);
+    SG_WARN("cache", "redis %s not usable yet (%s): recommendations are computed", cfg->addr, why);
+  }
   return c;
 }
 
@@ -375,6 +450,9 @@ struct sg_cache_publisher {
   size_t inflight;              /* entries of the other half awaiting replies */
   redisContext *ctx;            /* the connection they went out on, or NULL */
   int64_t stalled_since_us;     /* 0, or when a send failed: both halves wait for a resend */
+  char failed[200];             /* Redis refused a SET (OOM, READONLY, NOAUTH) or restarted:
+                                   the publish fails with this, nothing is retried */
+  char run_id[48];              /* the Redis server's run_id when the first batch went out */
   char (*keys)[KEY_MAX];        /* 2 × PUBLISH_BATCH */
   uint8_t *blobs;               /* 2 × PUBLISH_BATCH × (header + 8k) */
   size_t *lens;
@@ -418,16 +496,57 @@ static int send_sets(sg_cache_publisher *p, redisContext *ctx, size_t from, size
   return 1;
 }
 
-/* Reads n replies; 1 when every one is OK. */
-static int read_oks(redisContext *ctx, size_t n) {
+/* Reads n replies; 1 when every one is OK, 0 when the connection failed, -1 when Redis
+ * answered an error (the first one's text in p->failed; every reply is still read, so the
+ * connection stays in step). */
+static int read_oks(sg_cache_publisher *p, redisContext *ctx, size_t n) {
   int ok = 1;
   for (size_t i = 0; i < n; i++) {
     redisReply *r = NULL;
     if (redisGetReply(ctx, (void **)&r) != REDIS_OK || !r) return 0;
-    ok = ok && r->type == REDIS_REPLY_STATUS;
+    if (r->type != REDIS_REPLY_STATUS && ok == 1) {
+      if (!p->failed[0] && r->type == REDIS_REPLY_ERROR)
+        snprintf(p->failed, sizeof p->failed, "redis %s refused a SET: %s", p->c->addr, r->str);
+      else if (!p->failed[0])
+        snprintf(p->failed, sizeof p->failed, "redis %s: an unexpected reply to a SET", p->c->addr);
+      ok = -1;
+    }
     freeReplyObject(r);
   }
   return ok;
+}
+
+/* The Redis server's run_id (INFO server) into out: 1, or 0 when it did not say. */
+static int run_id_of(redisContext *ctx, char *out, size_t cap) {
+  redisReply *r = redisCommand(ctx, "INFO server");
+  const char *at = r && r->type == REDIS_REPLY_STRING ? strstr(r->str, "run_id:") : NULL;
+  if (at) snprintf(out, cap, "%.*s", (int)strcspn(at + 7, "\r\n"), at + 7);
+  if (r) freeReplyObject(r);
+  return at != NULL;
+}
+
+/* A connection for the publisher: the first fixes the Redis server's run_id; a later one to
+ * another server (Redis restarted, and lost what it had confirmed unless it persists every
+ * write) fails the publish instead of reporting lists that are gone as published. */
+static redisContext *publisher_conn(sg_cache_publisher *p) {
+  redisContext *ctx = conn_get(p->c);
+  if (!ctx) return NULL;
+  char id[sizeof p->run_id] = "";
+  if (!run_id_of(ctx, id, sizeof id) && ctx->err) {
+    conn_put(p->c, ctx, 0);
+    return NULL;
+  }
+  if (!p->run_id[0]) {
+    snprintf(p->run_id, sizeof p->run_id, "%s", id);
+  } else if (strcmp(p->run_id, id) != 0) {
+    snprintf(p->failed, sizeof p->failed,
+             "redis %s restarted during the publish (run_id %.12s... is now %.12s...): lists "
+             "it had confirmed may be lost; publish again",
+             p->c->addr, p->run_id, id);
+    conn_put(p->c, ctx, 1);
+    return NULL;
+  }
+  return ctx;
 }
 
 static void confirmed(sg_cache_publisher *p, size_t n) {
@@ -438,13 +557,13 @@ static void confirmed(sg_cache_publisher *p, size_t n) {
 /* One resend of both halves on a fresh connection (SET is idempotent); 1 when Redis confirmed
  * every entry. Costs a connect and a command timeout at most, nothing during the backoff. */
 static int resend(sg_cache_publisher *p) {
-  redisContext *ctx = conn_get(p->c);
+  redisContext *ctx = publisher_conn(p);
   if (!ctx) return 0;
   size_t cur = (size_t)p->fill * PUBLISH_BATCH, prev = (size_t)(1 - p->fill) * PUBLISH_BATCH;
-  int ok = send_sets(p, ctx, prev, p->inflight) && send_sets(p, ctx, cur, p->n) &&
-           read_oks(ctx, p->inflight + p->n);
-  conn_put(p->c, ctx, ok);
-  if (!ok) return 0;
+  int ok = send_sets(p, ctx, prev, p->inflight) && send_sets(p, ctx, cur, p->n);
+  if (ok) ok = read_oks(p, ctx, p->inflight + p->n);
+  conn_put_answered(p->c, ctx, ok > 0, ok < 0 ? p->failed : NULL);
+  if (ok <= 0) return 0;
   confirmed(p, p->inflight + p->n);
   p->inflight = p->n = 0;
   p->stalled_since_us = 0;
@@ -457,9 +576,26 @@ static int resend(sg_cache_publisher *p) {
 static void flush(sg_cache_publisher *p, int final) {
   if ((!p->n && !p->inflight) || p->stalled_since_us) return;
   size_t cur = (size_t)p->fill * PUBLISH_BATCH;
-  if (!p->ctx) p->ctx = conn_get(p->c);
-  if (p->ctx && send_sets(p, p->ctx, cur, p->n) && read_oks(p->ctx, p->inflight) &&
-      (!final || read_oks(p->ctx, p->n))) {
+  if (p->failed[0]) return;
+  if (!p->ctx) p->ctx = publisher_conn(p);
+  int got = 0, cur_read = 0;
+  if (p->ctx && send_sets(p, p->ctx, cur, p->n)) {
+    got = read_oks(p, p->ctx, p->inflight);
+    if (got > 0 && final) got = read_oks(p, p->ctx, p->n), cur_read = 1;
+  }
+  if (got < 0) { /* Redis said no: it will say so again; the publish fails */
+    /* the batch just sent has replies unread: read them, or the pool would hand them to the
+     * next command as its own */
+    if (!cur_read && read_oks(p, p->ctx, p->n) == 0) {
+      conn_put(p->c, p->ctx, 0);
+      p->ctx = NULL;
+      return;
+    }
+    conn_put_answered(p->c, p->ctx, 0, p->failed);
+    p->ctx = NULL;
+    return;
+  }
+  if (got > 0) {
     confirmed(p, p->inflight + (final ? p->n : 0));
     p->inflight = final ? 0 : p->n;
     if (!final) p->fill ^= 1;
@@ -477,11 +613,18 @@ static void flush(sg_cache_publisher *p, int final) {
 
 int sg_cache_publish_stalled(const sg_cache_publisher *p) { return p && p->stalled_since_us != 0; }
 
+/* The publish's failure, when Redis refused it or restarted. */
+static sg_status publish_failed(const sg_cache_publisher *p, sg_err *err) {
+  return sg_err_set(err, SG_UNAVAILABLE, "%s", p->failed);
+}
+
 sg_status sg_cache_publish_resume(sg_cache_publisher *p, int max_wait_ms, sg_err *err) {
+  if (p && p->failed[0]) return publish_failed(p, err);
   if (!p || !p->stalled_since_us) return SG_OK;
   int64_t until = sg_mono_us() + (int64_t)max_wait_ms * 1000;
   for (;;) {
     if (resend(p)) return SG_OK;
+    if (p->failed[0]) return publish_failed(p, err);
     int64_t now = sg_mono_us();
     if (now >= p->stalled_since_us + (int64_t)PUBLISH_RETRY_S * 1000000)
       return sg_err_set(err, SG_UNAVAILABLE, "redis %s: publishing failed after %d s of retries",
@@ -499,6 +642,7 @@ void sg_cache_publish_flush(sg_cache_publisher *p) {
 
 sg_status sg_cache_publish_add(sg_cache_publisher *p, uint64_t user, const uint32_t *items,
                                const float *scores, uint32_t n, sg_err *err) {
+  if (p->failed[0]) return publish_failed(p, err);
   if (p->stalled_since_us)
     return sg_err_set(err, SG_FAILED_PRECONDITION, "publish: stalled (resume it first)");
   size_t stride = SG_REC_HEADER_BYTES + 8 * (size_t)p->k;
@@ -521,7 +665,8 @@ static sg_status write_meta(sg_cache_publisher *p, sg_err *err) {
   snprintf(at, sizeof at, "%llu", (unsigned long long)p->published_ms);
   snprintf(users, sizeof users, "%llu", (unsigned long long)p->count);
   snprintf(ttl, sizeof ttl, "%d", p->c->ttl_s);
-  redisContext *ctx = conn_get(p->c);
+  redisContext *ctx = publisher_conn(p); /* the last check that Redis did not restart */
+  if (p->failed[0]) return publish_failed(p, err);
   const char *argv[] = {"HSET",         key, "version", version, "k", k,
                         "published_at", at,  "users",   users};
   int ok = ctx && redisAppendCommandArgv(ctx, 10, argv, NULL) == REDIS_OK;
@@ -542,6 +687,7 @@ sg_status sg_cache_publish_end(sg_cache_publisher *p, int commit, sg_err *err) {
   sg_status st = SG_OK;
   if (commit) {
     flush(p, 1);
+    if (p->failed[0]) st = publish_failed(p, err);
     while (st == SG_OK && p->stalled_since_us)
       st = sg_cache_publish_resume(p, 1000, err);
     if (st == SG_OK) st = write_meta(p, err);

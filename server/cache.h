@@ -2,7 +2,7 @@
  * background write-backs, and the pipelined publisher of RecommendAll.
  *
  * Key shopgpu:rec:<model>:<user> holds one user's list as a little-endian blob:
- *   u32 magic 0x43524753 ("SGRC" in memory order), u16 format 1, u16 flags 0,
+ *   u32 magic 0x43524753 ("SGRC" in memory order), u16 format 1, u16 flags (bit 0: COMPLETE),
  *   u32 model version, u64 published_at_ms, u32 k,
  *   then k × (u32 item id, f32 score), best first.          (24 + 8k bytes)
  * Hash shopgpu:rec:<model>:meta: version, k, published_at, users (decimal strings).
@@ -10,7 +10,10 @@
  *
  * Redis being down never fails a call: lookups miss, write-backs are dropped, publishing retries
  * and then fails its job; errors are counted and the connection is retried with backoff
- * (100 ms doubling to 5 s). Connects and commands have timeouts. Thread-safe. */
+ * (100 ms doubling to 5 s). An error reply (OOM, READONLY, NOAUTH) is not a lost connection: it
+ * is counted and logged (every 10 s at most), and fails a publish at once with its text; a Redis
+ * restart during a publish (its run_id changes) fails it too. Connects and commands have
+ * timeouts. Thread-safe. */
 #ifndef SG_SERVER_CACHE_H
 #define SG_SERVER_CACHE_H
 
@@ -62,9 +65,12 @@ int sg_rec_decode(const uint8_t *buf, size_t len, uint32_t *model_version, uint6
 
 /* One user's cached list, when there is a valid blob for model_version with at least k entries,
  * or a complete one with fewer: *hit = 1, *n = min(k, entries) and items/scores (caller-owned, k
- * each) filled; otherwise *hit = 0 (miss, bad blob or Redis error: counted, never an error). */
+ * each) filled; otherwise *hit = 0 (miss, bad blob or Redis error: counted, never an error). A
+ * blob with a score that is not finite, or an item item_known(known_arg, item) refuses (when
+ * item_known is given), is a bad blob; so is a key of another type (WRONGTYPE). */
 void sg_cache_lookup(sg_cache *c, const char *model, uint32_t model_version, uint64_t user,
-                     uint32_t k, uint32_t *items, float *scores, uint32_t *n, int *hit);
+                     uint32_t k, uint32_t *items, float *scores, uint32_t *n, int *hit,
+                     int (*item_known)(const void *, uint32_t), const void *known_arg);
 /* Queues a write-back of one user's list of n entries computed for k_asked (background thread;
  * dropped when the queue is full); n < k_asked marks it complete. */
 void sg_cache_write_back(sg_cache *c, const char *model, uint32_t model_version, uint64_t user,

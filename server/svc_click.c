@@ -261,6 +261,11 @@ static void reply_recommendations(sg_job *job, void *arg) {
   reply_lists(call, r->model, uids, r->n, r->k, ids, r->scores, r->counts, 0);
 }
 
+/* A cached list's item is one of the model's (a blob can be well formed and still wrong). */
+static int item_known(const void *model, uint32_t item) {
+  return sg_idmap_find(((const sg_model *)model)->items, item) != SG_IDMAP_NONE;
+}
+
 /* Answers from Redis when every user has a fresh list of at least k items, or a complete one of
  * fewer (all the user's items): 1 when it did. */
 static int answer_from_cache(sg_call *call, const Shopgpu__V1__RecommendRequest *q) {
@@ -278,8 +283,13 @@ static int answer_from_cache(sg_call *call, const Shopgpu__V1__RecommendRequest 
   int hit = items && scores && counts && row;
   for (size_t j = 0; hit && j < n; j++) {
     uint32_t got = 0;
+    /* an unknown user is computed, to answer the error a computed call gives */
+    if (sg_idmap_find(m->users, q->user_ids[j]) == SG_IDMAP_NONE) {
+      hit = 0;
+      break;
+    }
     sg_cache_lookup(srv->cache, m->name, m->version, q->user_ids[j], k, row, scores + j * k, &got,
-                    &hit);
+                    &hit, item_known, m);
     for (uint32_t s = 0; s < got; s++)
       items[j * k + s] = row[s];
     counts[j] = got;

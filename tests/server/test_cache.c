@@ -3,11 +3,13 @@
  * password. */
 #include <criterion/criterion.h>
 #include <hiredis/hiredis.h>
+#include <math.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cache.h"
 #include "pyclient.h"
@@ -199,5 +201,142 @@ Test(cache, the_publisher_resends_the_batches_in_flight_when_its_connection_dies
   sg_test_redis r;
   cr_assert_eq(sg_test_redis_start(&r, 0, NULL), 0);
   publish_users(&r, 3500, 1500); /* the first batch sent, the second half-filled */
+  sg_test_redis_stop(&r, SIGTERM);
+}
+
+/* ---- error replies and restarts ---- */
+
+static sg_cache *cache_on(const sg_test_redis *r) {
+  static char addr[64];
+  snprintf(addr, sizeof addr, "127.0.0.1:%d", r->port);
+  sg_cache_config cfg = {
+      .addr = addr, .ttl_s = 600, .connect_timeout_ms = 1000, .command_timeout_ms = 2000};
+  sg_err e = {0};
+  signal(SIGPIPE, SIG_IGN);
+  sg_cache *c = sg_cache_open(&cfg, &e);
+  cr_assert_not_null(c, "%s", e.msg);
+  return c;
+}
+
+static void redis_do(redisContext *ctx, const char *cmd) {
+  redisReply *rep = redisCommand(ctx, cmd);
+  cr_assert(rep && rep->type != REDIS_REPLY_ERROR, "%s: %s", cmd, rep ? rep->str : ctx->errstr);
+  freeReplyObject(rep);
+}
+
+/* Adds users from..to-1 (k = 3); returns the first error's status (SG_OK when none), resuming a
+ * stalled publisher as the RecommendAll job does. */
+static sg_status add_users(sg_cache_publisher *p, long from, long to, sg_err *e) {
+  for (long u = from; u < to; u++) {
+    uint32_t items[3] = {(uint32_t)u, 1, 2};
+    float scores[3] = {0.9f, 0.5f, 0.1f};
+    while (sg_cache_publish_stalled(p))
+      if (sg_cache_publish_resume(p, 20, e) != SG_OK) return e->code;
+    if (sg_cache_publish_add(p, (uint64_t)u, items, scores, 3, e) != SG_OK) return e->code;
+  }
+  return SG_OK;
+}
+
+static double mono_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Redis out of memory (maxmemory, noeviction) answers every SET with an error that retrying
+ * will not cure: the publish fails at once with Redis's own words (it retried 5 s and then said
+ * only "publishing failed", while lookups were backed off as if Redis were down). */
+Test(cache, an_error_reply_fails_a_publish_at_once_with_its_text) {
+  sg_test_redis r;
+  cr_assert_eq(sg_test_redis_start(&r, 0, NULL), 0);
+  redisContext *admin = redis_at(&r);
+  redis_do(admin, "CONFIG SET maxmemory-policy noeviction");
+  redis_do(admin, "CONFIG SET maxmemory 1");
+  sg_cache *c = cache_on(&r);
+  sg_err e = {0};
+  sg_cache_publisher *p = sg_cache_publish_begin(c, "pub", 7, 3, &e);
+  cr_assert_not_null(p, "%s", e.msg);
+  double t0 = mono_s();
+  sg_status st = add_users(p, 0, 2500, &e);
+  if (st == SG_OK) st = sg_cache_publish_end(p, 1, &e), p = NULL;
+  double took = mono_s() - t0;
+  cr_expect_eq(st, SG_UNAVAILABLE, "%s", e.msg);
+  cr_expect(strstr(e.msg, "refused a SET: OOM"), "%s", e.msg);
+  cr_expect_lt(took, 2.0, "failed at once, not after retries: %.2f s", took);
+  if (p) sg_cache_publish_end(p, 0, NULL);
+  /* the connection was fine all along: lookups still reach Redis (a key of another type is a
+   * bad blob and a miss, and the next lookup is answered on the same pool) */
+  redis_do(admin, "CONFIG SET maxmemory 0");
+  redis_do(admin, "RPUSH shopgpu:rec:pub:5 x");
+  uint32_t items[3], n;
+  float scores[3];
+  int hit = 1;
+  uint64_t bad = atomic_load(&sg_cache_get_stats(c)->bad_blobs);
+  sg_cache_lookup(c, "pub", 7, 5, 3, items, scores, &n, &hit, NULL, NULL);
+  cr_expect(!hit && n == 0, "a list under the key is a miss");
+  cr_expect_eq(atomic_load(&sg_cache_get_stats(c)->bad_blobs), bad + 1, "counted as a bad blob");
+  cr_expect(sg_cache_connected(c), "WRONGTYPE is an answer, not a lost connection");
+  redisFree(admin);
+  sg_cache_close(c);
+  sg_test_redis_stop(&r, SIGTERM);
+}
+
+/* Redis restarted (no persistence) while a publish was under way: what it had confirmed is gone,
+ * so the publish must fail, not report every list published. */
+Test(cache, a_redis_restart_during_a_publish_fails_it) {
+  sg_test_redis r;
+  cr_assert_eq(sg_test_redis_start(&r, 0, NULL), 0);
+  sg_cache *c = cache_on(&r);
+  sg_err e = {0};
+  sg_cache_publisher *p = sg_cache_publish_begin(c, "pub", 7, 3, &e);
+  cr_assert_not_null(p, "%s", e.msg);
+  cr_assert_eq(add_users(p, 0, 2500, &e), SG_OK, "%s", e.msg); /* two batches out */
+  int port = r.port;
+  sg_test_redis_stop(&r, SIGKILL);
+  cr_assert_eq(sg_test_redis_start(&r, port, NULL), 0, "redis back on port %d", port);
+  sg_status st = add_users(p, 2500, 4500, &e);
+  if (st == SG_OK) st = sg_cache_publish_end(p, 1, &e), p = NULL;
+  cr_expect_eq(st, SG_UNAVAILABLE, "%s", e.msg);
+  cr_expect(strstr(e.msg, "restarted during the publish"), "%s", e.msg);
+  if (p) sg_cache_publish_end(p, 0, NULL);
+  sg_cache_close(c);
+  sg_test_redis_stop(&r, SIGTERM);
+}
+
+/* A well-formed blob of the right version is still checked: a score that is no number, or an
+ * item the caller does not know, make it a bad blob. */
+static int below_100(const void *arg, uint32_t item) {
+  (void)arg;
+  return item < 100;
+}
+
+Test(cache, a_blob_with_a_nan_score_or_an_unknown_item_is_a_miss) {
+  sg_test_redis r;
+  cr_assert_eq(sg_test_redis_start(&r, 0, NULL), 0);
+  redisContext *admin = redis_at(&r);
+  sg_cache *c = cache_on(&r);
+  uint8_t blob[24 + 8 * 2];
+  uint32_t good[2] = {3, 4}, far[2] = {3, 4000};
+  float ok[2] = {0.9f, 0.1f}, nan2[2] = {0.9f, NAN};
+  const struct {
+    const uint32_t *items;
+    const float *scores;
+    int hit;
+  } cases[] = {{good, ok, 1}, {good, nan2, 0}, {far, ok, 0}};
+  for (size_t i = 0; i < 3; i++) {
+    size_t len = sg_rec_encode(blob, 7, 1, 0, cases[i].items, cases[i].scores, 2);
+    redisReply *rep = redisCommand(admin, "SET shopgpu:rec:m:1 %b", blob, len);
+    cr_assert(rep && rep->type == REDIS_REPLY_STATUS);
+    freeReplyObject(rep);
+    uint32_t items[2], n;
+    float scores[2];
+    int hit = -1;
+    sg_cache_lookup(c, "m", 7, 1, 2, items, scores, &n, &hit, below_100, NULL);
+    cr_expect_eq(hit, cases[i].hit, "case %zu", i);
+    cr_expect_eq(n, cases[i].hit ? 2u : 0u, "case %zu", i);
+  }
+  cr_expect_eq(atomic_load(&sg_cache_get_stats(c)->bad_blobs), 2);
+  redisFree(admin);
+  sg_cache_close(c);
   sg_test_redis_stop(&r, SIGTERM);
 }
