@@ -36,11 +36,16 @@ static int read_password(const char *path, char *buf, size_t size) {
 
 static redisContext *connect_to(const char *addr) {
   struct timeval tv = {CONNECT_TIMEOUT_MS / 1000, CONNECT_TIMEOUT_MS % 1000 * 1000};
-  if (strncmp(addr, "unix:", 5) == 0) return redisConnectUnixWithTimeout(addr + 5, tv);
-  const char *colon = strrchr(addr, ':');
-  char host[256];
-  snprintf(host, sizeof host, "%.*s", colon ? (int)(colon - addr) : 0, addr);
-  redisContext *ctx = redisConnectWithTimeout(host, atoi(colon + 1), tv);
+  redisContext *ctx;
+  if (strncmp(addr, "unix:", 5) == 0) {
+    ctx = redisConnectUnixWithTimeout(addr + 5, tv);
+  } else {
+    const char *colon = strrchr(addr, ':');
+    char host[256];
+    snprintf(host, sizeof host, "%.*s", colon ? (int)(colon - addr) : 0, addr);
+    ctx = redisConnectWithTimeout(host, atoi(colon + 1), tv);
+  }
+  /* commands time out too, on a socket file as on TCP (a stopped Redis hung rec-get forever) */
   if (ctx && !ctx->err) redisSetTimeout(ctx, tv);
   return ctx;
 }

@@ -209,4 +209,6 @@ void shopgpu_client_close(shopgpu_client *client) {
   grpc_shutdown();
 }
 
-const char *shopgpu_client_target(const shopgpu_client *client) { return client->target; }
+const char *shopgpu_client_target(const shopgpu_client *client) {
+  return client ? client->target : "";
+}

@@ -45,7 +45,8 @@ int shopgpu_rec_decode(const void *blob, size_t len, shopgpu_rec *out) {
   if (!out) return SHOPGPU_REC_ERROR;
   reset(out);
   const unsigned char *p = blob;
-  if (!p || len < SHOPGPU_REC_HEADER_BYTES)
+  if (!p) return answer(out, SHOPGPU_REC_MISS, "blob: NULL");
+  if (len < SHOPGPU_REC_HEADER_BYTES)
     return answer(out, SHOPGPU_REC_MISS, "blob: %zu bytes, shorter than the %d-byte header", len,
                   SHOPGPU_REC_HEADER_BYTES);
   uint32_t magic = get_u32(p), format = (uint32_t)p[4] | (uint32_t)p[5] << 8, k = get_u32(p + 20);
@@ -81,6 +82,14 @@ static int from_reply(const redisReply *r, const char *key, shopgpu_rec *out) {
   return answer(out, SHOPGPU_REC_MISS, "%s: unexpected reply type %d", key, r->type);
 }
 
+/* ctx's error in words: hiredis reports a command timeout as EAGAIN's "Resource temporarily
+ * unavailable". */
+static const char *ctx_error(const redisContext *ctx) {
+  if (strstr(ctx->errstr, "Resource temporarily unavailable"))
+    return "timed out (no reply within the connection's timeout)";
+  return ctx->errstr;
+}
+
 int shopgpu_rec_lookup(redisContext *ctx, const char *model, uint64_t user, shopgpu_rec *out) {
   if (!out) return SHOPGPU_REC_ERROR;
   reset(out);
@@ -88,13 +97,14 @@ int shopgpu_rec_lookup(redisContext *ctx, const char *model, uint64_t user, shop
   size_t n = model ? strlen(model) : 0;
   if (n == 0 || n > MODEL_MAX)
     return answer(out, SHOPGPU_REC_ERROR, "model: %zu bytes, not 1..%d", n, MODEL_MAX);
-  if (ctx->err) return answer(out, SHOPGPU_REC_ERROR, "redis: %s", ctx->errstr);
+  if (ctx->err) return answer(out, SHOPGPU_REC_ERROR, "redis: %s", ctx_error(ctx));
   char key[MODEL_MAX + 48];
   int len = snprintf(key, sizeof key, "shopgpu:rec:%s:%llu", model, (unsigned long long)user);
   const char *argv[] = {"GET", key};
   size_t lens[] = {3, (size_t)len};
   redisReply *r = redisCommandArgv(ctx, 2, argv, lens);
-  if (!r) return answer(out, SHOPGPU_REC_ERROR, "redis: %s", ctx->err ? ctx->errstr : "no reply");
+  if (!r)
+    return answer(out, SHOPGPU_REC_ERROR, "redis: %s", ctx->err ? ctx_error(ctx) : "no reply");
   int rc = from_reply(r, key, out);
   freeReplyObject(r);
   return rc;

@@ -73,10 +73,11 @@ typedef struct shopgpu_client shopgpu_client;
  * other than SHOPGPU_TIMEOUT_NONE, max_receive_bytes < -1, reconnect_backoff_max_ms < 0. */
 shopgpu_client *shopgpu_client_open(const shopgpu_client_options *opts, shopgpu_status *status);
 
-/* Destroys the client (calls grpc_shutdown). No call may be in progress. NULL is a no-op. */
+/* Destroys the client (calls grpc_shutdown). No call may be in progress. NULL is a no-op; call
+ * it once per client (the pointer is invalid afterwards). */
 void shopgpu_client_close(shopgpu_client *client);
 
-/* The target the client was opened with. */
+/* The target the client was opened with; "" for NULL. */
 const char *shopgpu_client_target(const shopgpu_client *client);
 
 /* Thread-safety: one client may be used from any number of threads at once. Every call makes
