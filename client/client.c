@@ -170,6 +170,21 @@ static char *bearer(const char *token) {
   return s;
 }
 
+/* Between calls nothing polls a channel that lost its server, so gRPC core (1.51) moves it from
+ * its reconnect backoff to a new connect only on its backup poller's tick, 5 s by default: calls
+ * failed UNAVAILABLE for 5-10 s after the server was back, whatever the backoff. A tick of half
+ * the longest backoff (50 ms to 1 s) bounds that by the backoff the caller asked for. Set in the
+ * environment gRPC reads at its first grpc_init, only when the caller asked for a backoff and
+ * did not set the variable. */
+static void quick_reconnects(int backoff_max_ms) {
+  static const char var[] = "GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS";
+  if (backoff_max_ms <= 0 || getenv(var)) return;
+  int tick = backoff_max_ms / 2;
+  char text[16];
+  snprintf(text, sizeof text, "%d", tick < 50 ? 50 : tick > 1000 ? 1000 : tick);
+  setenv(var, text, 0);
+}
+
 shopgpu_client *shopgpu_client_open(const shopgpu_client_options *opts, shopgpu_status *status) {
   if (check_options(opts, status) != GRPC_STATUS_OK) return NULL;
   shopgpu_client *c = calloc(1, sizeof *c);
@@ -183,6 +198,7 @@ shopgpu_client *shopgpu_client_open(const shopgpu_client_options *opts, shopgpu_
   }
   c->timeout_ms =
       opts->timeout_ms == SHOPGPU_TIMEOUT_DEFAULT ? SHOPGPU_DEFAULT_TIMEOUT_MS : opts->timeout_ms;
+  quick_reconnects(opts->reconnect_backoff_max_ms);
   grpc_init();
   c->channel = make_channel(opts, status);
   if (!c->channel) {

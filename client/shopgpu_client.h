@@ -60,7 +60,10 @@ typedef struct shopgpu_client_options {
   int max_receive_bytes;        /* largest response accepted: 0 = 64 MiB, -1 = unlimited */
   int reconnect_backoff_max_ms; /* after the server went away, the longest wait between tries
                                    to connect again (calls meanwhile fail with UNAVAILABLE):
-                                   0 = gRPC's default (120 s) */
+                                   0 = gRPC's default (120 s). When set, and the process has not
+                                   set GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS, the first
+                                   open sets it to half this (50..1000 ms): gRPC's 5 s default
+                                   tick kept calls failing 5-10 s after the server was back */
 } shopgpu_client_options;
 
 typedef struct shopgpu_client shopgpu_client;

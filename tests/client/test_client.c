@@ -283,3 +283,37 @@ Test(client, one_client_serves_several_threads_at_once) {
   shopgpu_client_close(c);
   stop_server_checked();
 }
+
+/* A server that went away and came back on the same address: with reconnect_backoff_max_ms
+ * 500, calls reach it again within about that backoff, not on gRPC's 5 s backup poll tick
+ * (they failed UNAVAILABLE for 5-10 s after it was back). */
+Test(client, a_server_that_comes_back_is_reached_within_the_backoff) {
+  char listen[64];
+  snprintf(listen, sizeof listen, "127.0.0.1:%d", dead_port());
+  const char *flags[] = {"--listen", listen, NULL};
+  sg_test_server a, b;
+  cr_assert_eq(sg_test_server_start(&a, flags), 0);
+  shopgpu_client_options o = {.target = listen, .reconnect_backoff_max_ms = 500};
+  shopgpu_status st;
+  shopgpu_client *c = shopgpu_client_open(&o, &st);
+  cr_assert_not_null(c, "%s", st.message);
+  cr_assert_eq(shopgpu_server_info(c, NULL, 5000, &st), 0, "%s", st.message);
+  cr_assert_eq(sg_test_server_stop(&a, SIGTERM, 20), 0);
+  cr_expect_eq(shopgpu_server_info(c, NULL, 2000, &st), 14, "down: %s", st.message);
+  nanosleep(&(struct timespec){1, 500000000}, NULL); /* a few failed tries, deep in backoff */
+  const char *again[] = {"--listen", listen, "--data-dir", a.dir, NULL};
+  cr_assert_eq(sg_test_server_start(&b, again), 0);
+  double t0 = now_s(), took = -1;
+  while (now_s() - t0 < 12) {
+    if (shopgpu_server_info(c, NULL, 2000, &st) == 0) {
+      took = now_s() - t0;
+      break;
+    }
+    nanosleep(&(struct timespec){0, 100000000}, NULL);
+  }
+  cr_expect(took >= 0 && took < 2.5, "reached %.2f s after the server was back (-1: never)", took);
+  shopgpu_client_close(c);
+  cr_expect_eq(sg_test_server_stop(&b, SIGTERM, 20), 0);
+  sg_test_server_cleanup(&b);
+  sg_test_server_cleanup(&a);
+}
