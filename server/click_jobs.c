@@ -3,6 +3,7 @@
  * scoring runs between them. */
 #include "click_jobs.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -490,6 +491,15 @@ static void recs_cleanup(void *data) {
   free(r);
 }
 
+/* A failed write of the stored lists: the job fails saying why (a full disk is
+ * RESOURCE_EXHAUSTED), and the part written is truncated away so it holds no disk meanwhile. */
+static sg_status recs_write_failed(recs_job *r, const char *what, sg_err *err) {
+  int e = errno ? errno : EIO;
+  if (r->f && ftruncate(fileno(r->f), 0) != 0)
+    SG_WARN("jobs", "%s: cannot truncate: %s", r->path, strerror(errno));
+  return sg_err_set(err, sg_io_status(e), "%s: %s: %s (the lists written so far were dropped)",
+                    r->path, what, strerror(e));
+}
 static int write_rows(recs_job *r, uint32_t first, uint32_t n) {
   const sg_model *m = r->model;
   int ok = 1;
@@ -546,13 +556,14 @@ static sg_status recs_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
     sg_click_topk_out out = {r->items, r->scores, r->counts};
     SG_TRY(sg_click_topk_range(x, sg_model_placed_for(m, x), r->next, r->next + n, r->k,
                                !r->include_seen && m->seen_offsets ? &ex : NULL, &out, err));
-    if (!write_rows(r, r->next, n)) return sg_err_set(err, SG_IO, "%s: write failed", r->path);
+    errno = 0;
+    if (!write_rows(r, r->next, n)) return recs_write_failed(r, "write", err);
     r->block_first = r->pub_next = r->next;
     r->next += n;
     sg_job_progress p = {.done = r->next, .total = m->m.n_users};
     sg_job_set_progress(j, &p);
     if (r->next == m->m.n_users && (fflush(r->f) != 0 || fsync(fileno(r->f)) != 0))
-      return sg_err_set(err, SG_IO, "%s: flush failed", r->path);
+      return recs_write_failed(r, "flush", err);
     if (r->pub) {
       SG_TRY(publish_rows(r, err));
       if (r->pub_next < r->next) return SG_OK; /* stalled: the rest in later steps */
@@ -630,12 +641,14 @@ sg_status sg_recommend_all_bind(void *data, const char *job_dir, sg_err *err) {
   recs_job *r = data;
   snprintf(r->path, sizeof r->path, "%s/%s", job_dir, SG_RECS_FILE);
   r->f = fopen(r->path, "wb");
-  if (!r->f) return sg_err_set(err, SG_IO, "%s: cannot create", r->path);
+  if (!r->f)
+    return sg_err_set(err, sg_io_status(errno), "%s: cannot create: %s", r->path, strerror(errno));
   uint64_t users = r->model->m.n_users;
   uint32_t version = r->model->version;
+  errno = 0;
   int ok = fwrite("SGRECS01", 1, 8, r->f) == 8 && fwrite(&r->k, 4, 1, r->f) == 1 &&
            fwrite(&version, 4, 1, r->f) == 1 && fwrite(&users, 8, 1, r->f) == 1;
-  return ok ? SG_OK : sg_err_set(err, SG_IO, "%s: write failed", r->path);
+  return ok ? SG_OK : recs_write_failed(r, "write", err);
 }
 
 void sg_recommend_all_result(sg_job *job, Shopgpu__V1__Job *out) {

@@ -746,6 +746,14 @@ def s_jobs_unsaved_before(addr, state_file):
           j.error_message)
     g = get_job(cl, t.id, include_result=True)
     check(g.state == JS.JOB_STATE_FAILED and g.WhichOneof("result") is None, "Get agrees")
+    # RecommendAll's stored lists (2,000 users x top 20: about 500 KB) meet the limit too
+    U, V, w, b = random_model(5, 2000, 50, 2)
+    upload_model(cl, "wide", U, V, w, b, list(range(2000)), list(range(50)), chunk_rows=500)
+    ra = cl.call(CLICK + "RecommendAll", CK.RecommendAllRequest(model="wide", k=20))
+    r = wait_job(cl, ra.id)
+    check(r.state == JS.JOB_STATE_FAILED and r.error_code == C.RESOURCE_EXHAUSTED.value[0] and
+          "File too large (the lists written so far were dropped)" in r.error_message,
+          "RecommendAll: state %d, code %d, %r" % (r.state, r.error_code, r.error_message))
     with open(state_file, "w") as f:
         f.write("%s %s\n" % (small.id, t.id))
 
