@@ -764,7 +764,6 @@ size_t sg_jobs_count(sg_jobs *jobs) {
 
 /* ---- open and close ---- */
 
-/* Loads DIR/<id>/job.pb into a new entry; marks jobs that never finished as failed. */
 /* A job directory without job.pb (a crash between creating it and the first write, or a
  * deletion cut short) holds nothing a client can reach: removed. 1 when id was one. */
 static int orphan(sg_jobs *jobs, const char *id) {
@@ -777,13 +776,18 @@ static int orphan(sg_jobs *jobs, const char *id) {
   return 1;
 }
 
+/* Loads DIR/<id>/job.pb into a new entry; marks jobs that never finished as failed. One that
+ * cannot be read is logged and ignored (its files stay for a person to look at). */
 static entry *load_entry(sg_jobs *jobs, const char *id) {
   char path[SG_PATH_MAX + 64], *buf;
   size_t len;
   sg_err err = {0};
   path_of(jobs, id, "job.pb", path, sizeof path);
-  if (check_id(id, &err) != SG_OK || sg_read_file(path, JOB_FILE_MAX, &buf, &len, &err) != SG_OK)
+  if (check_id(id, &err) != SG_OK) return NULL; /* not a job's name: not ours */
+  if (sg_read_file(path, JOB_FILE_MAX, &buf, &len, &err) != SG_OK) {
+    SG_WARN("jobs", "%s: %s; ignored", id, sg_err_message(&err));
     return NULL;
+  }
   Shopgpu__V1__Job *m = (Shopgpu__V1__Job *)protobuf_c_message_unpack(&shopgpu__v1__job__descriptor,
                                                                       NULL, len, (uint8_t *)buf);
   free(buf);
