@@ -1396,6 +1396,13 @@ def s_redis_publish(addr, metrics_addr, redis_addr, ttl):
     exec(readme[start:readme.index("```", start)], ns)  # the README's decoder, as printed
     blob = r("GET", "shopgpu:rec:shop:10")
     version, pairs = ns["decode"](blob)
+
+    class FakeRedis:  # redis-py's get: bytes, or None for a missing key
+        def get(self, key):
+            return r("GET", key)
+    check(ns["lookup"](FakeRedis(), "shop", 10) == (version, pairs) and
+          ns["lookup"](FakeRedis(), "shop", 999999) is None,
+          "the README's lookup gives the list, and None on a miss")
     check((version, [tuple(p) for p in pairs]) == (decode_recs(blob)[0], decode_recs(blob)[2]),
           "the README's Python decoder reads a published blob")
     meta = r("HGETALL", "shopgpu:rec:shop:meta")
