@@ -19,6 +19,7 @@
 #define QUEUE_MAX 4096
 #define BACKOFF_MIN_US 100000
 #define BACKOFF_MAX_US 5000000
+#define PROBE_MAX_US 5000000 /* the longest a server without traffic goes unaware of Redis */
 #define KEY_MAX 160
 
 typedef struct write_item {
@@ -336,12 +337,42 @@ static int set_blob(sg_cache *c, redisContext *ctx, const char *key, const uint8
   return ok;
 }
 
+/* While Redis is away, PINGs it once the backoff allows (the writer thread, on its own
+ * connection), so the server reconnects and `connected` tells the truth with no traffic too. */
+static void probe(sg_cache *c) {
+  redisContext *ctx = conn_get(c);
+  if (!ctx) return;
+  redisReply *r = redisCommand(ctx, "PING");
+  int ok = r && r->type == REDIS_REPLY_STATUS;
+  conn_put_answered(c, ctx, ok, r && r->type == REDIS_REPLY_ERROR ? r->str : NULL);
+  if (r) freeReplyObject(r);
+}
+
 static void *writer_main(void *arg) {
   sg_cache *c = arg;
   pthread_mutex_lock(&c->mu);
   for (;;) {
-    while (!c->count && !c->stopping)
-      pthread_cond_wait(&c->cv, &c->mu);
+    while (!c->count && !c->stopping) {
+      if (atomic_load(&c->connected)) {
+        pthread_cond_wait(&c->cv, &c->mu);
+        continue;
+      }
+      /* away: wake when the backoff ends (at least every PROBE_MAX_US) to probe */
+      int64_t wait_us = c->retry_at_us - sg_mono_us();
+      if (wait_us < BACKOFF_MIN_US) wait_us = BACKOFF_MIN_US;
+      if (wait_us > PROBE_MAX_US) wait_us = PROBE_MAX_US;
+      struct timespec until;
+      clock_gettime(CLOCK_REALTIME, &until);
+      int64_t ns = until.tv_nsec + (wait_us % 1000000) * 1000;
+      until.tv_sec += (time_t)(wait_us / 1000000 + ns / 1000000000);
+      until.tv_nsec = (long)(ns % 1000000000);
+      if (pthread_cond_timedwait(&c->cv, &c->mu, &until) != 0 && !c->count && !c->stopping &&
+          !atomic_load(&c->connected)) {
+        pthread_mutex_unlock(&c->mu);
+        probe(c);
+        pthread_mutex_lock(&c->mu);
+      }
+    }
     if (!c->count) break;
     write_item w = c->queue[c->head];
     c->head = (c->head + 1) % QUEUE_MAX;

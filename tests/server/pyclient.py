@@ -1485,8 +1485,13 @@ def s_redis_down(addr, metrics_addr, redis_port):
 
 
 def s_redis_back(addr, metrics_addr, redis_addr):
-    """After Redis came up: the server reconnects on its own (backoff at most 5 s) and publishes."""
+    """After Redis came up: the server reconnects on its own (backoff at most 5 s), with no
+    call asking it to (the gauge said 0 until the first request), and publishes."""
     cl, r = Client(addr), Resp(redis_addr)
+    took = wait_until(lambda: parse_metrics(http_get("http://%s/metrics" % metrics_addr)[1])
+                      .get("shopgpu_cache_connected") == 1, 8,
+                      "shopgpu_cache_connected is 1 with no traffic")
+    check(took <= 6.5, "noticed %.1f s after Redis came up (backoff at most 5 s)" % took)
     def published():
         t = cl.call(CLICK + "RecommendAll", CK.RecommendAllRequest(model="shop", k=3))
         j = wait_job(cl, t.id, 60)
