@@ -54,9 +54,15 @@ static int write_rows(sg_cli *cli, FILE *f, const sg_fc_output *o, size_t i) {
                s->id, o->levels[l]);
       return sg_cli_rpc_error(cli, &st);
     }
+  int64_t end;
+  if (o->ts && shopgpu_freq_add_checked(&o->ts->freq, o->ts->series[at].last, o->horizon, &end))
+    return sg_cli_input_error(cli,
+                              "series \"%.64s\": %d periods after its last ds pass the last ds "
+                              "the input's form can have",
+                              s->id, o->horizon);
   for (int k = 0; k < o->horizon; k++) {
     char ds[32];
-    if (o->ts)
+    if (o->ts) /* checked above: no step passes the last ds */
       shopgpu_ds_format_text(ds, sizeof ds, o->ts->freq.format,
                              shopgpu_freq_add(&o->ts->freq, o->ts->series[at].last, k + 1));
     else

@@ -3,6 +3,7 @@
  * typed per-RPC functions in api.c. */
 #include <errno.h>
 #include <grpc/grpc_security.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,13 +177,23 @@ static char *bearer(const char *token) {
  * the longest backoff (50 ms to 1 s) bounds that by the backoff the caller asked for. Set in the
  * environment gRPC reads at its first grpc_init, only when the caller asked for a backoff and
  * did not set the variable. */
-static void quick_reconnects(int backoff_max_ms) {
+static int tick_ms;
+
+static void set_tick(void) {
   static const char var[] = "GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS";
-  if (backoff_max_ms <= 0 || getenv(var)) return;
-  int tick = backoff_max_ms / 2;
+  if (getenv(var)) return;
   char text[16];
-  snprintf(text, sizeof text, "%d", tick < 50 ? 50 : tick > 1000 ? 1000 : tick);
+  snprintf(text, sizeof text, "%d", tick_ms < 50 ? 50 : tick_ms > 1000 ? 1000 : tick_ms);
   setenv(var, text, 0);
+}
+
+/* Once per process (setenv is not safe beside getenv in other threads; gRPC reads it at its
+ * first grpc_init anyway): the first open that asks for a backoff decides. */
+static void quick_reconnects(int backoff_max_ms) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  if (backoff_max_ms <= 0) return;
+  tick_ms = backoff_max_ms / 2;
+  pthread_once(&once, set_tick);
 }
 
 shopgpu_client *shopgpu_client_open(const shopgpu_client_options *opts, shopgpu_status *status) {

@@ -62,8 +62,10 @@ typedef struct shopgpu_client_options {
                                    to connect again (calls meanwhile fail with UNAVAILABLE):
                                    0 = gRPC's default (120 s). When set, and the process has not
                                    set GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS, the first
-                                   open sets it to half this (50..1000 ms): gRPC's 5 s default
-                                   tick kept calls failing 5-10 s after the server was back */
+                                   open with it sets that to half this (50..1000 ms): gRPC's 5 s
+                                   default tick kept calls failing 5-10 s after the server was
+                                   back. gRPC reads it at the process's first grpc_init, so open
+                                   this client before any other gRPC use */
 } shopgpu_client_options;
 
 typedef struct shopgpu_client shopgpu_client;

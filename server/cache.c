@@ -483,6 +483,7 @@ struct sg_cache_publisher {
   int64_t stalled_since_us;     /* 0, or when a send failed: both halves wait for a resend */
   char failed[200];             /* Redis refused a SET (OOM, READONLY, NOAUTH) or restarted:
                                    the publish fails with this, nothing is retried */
+  const char *said;             /* within failed: Redis's own words, for the log */
   char run_id[48];              /* the Redis server's run_id when the first batch went out */
   char (*keys)[KEY_MAX];        /* 2 × PUBLISH_BATCH */
   uint8_t *blobs;               /* 2 × PUBLISH_BATCH × (header + 8k) */
@@ -536,9 +537,11 @@ static int read_oks(sg_cache_publisher *p, redisContext *ctx, size_t n) {
     redisReply *r = NULL;
     if (redisGetReply(ctx, (void **)&r) != REDIS_OK || !r) return 0;
     if (r->type != REDIS_REPLY_STATUS && ok == 1) {
-      if (!p->failed[0] && r->type == REDIS_REPLY_ERROR)
-        snprintf(p->failed, sizeof p->failed, "redis %s refused a SET: %s", p->c->addr, r->str);
-      else if (!p->failed[0])
+      if (!p->failed[0] && r->type == REDIS_REPLY_ERROR) {
+        int at = snprintf(p->failed, sizeof p->failed, "redis %.64s refused a SET: ", p->c->addr);
+        snprintf(p->failed + at, sizeof p->failed - (size_t)at, "%s", r->str);
+        p->said = p->failed + at;
+      } else if (!p->failed[0])
         snprintf(p->failed, sizeof p->failed, "redis %s: an unexpected reply to a SET", p->c->addr);
       ok = -1;
     }
@@ -546,6 +549,9 @@ static int read_oks(sg_cache_publisher *p, redisContext *ctx, size_t n) {
   }
   return ok;
 }
+
+/* What Redis said in the failure, for the cache's log and last_error. */
+static const char *said_of(const sg_cache_publisher *p) { return p->said ? p->said : p->failed; }
 
 /* The Redis server's run_id (INFO server) into out: 1, or 0 when it did not say. */
 static int run_id_of(redisContext *ctx, char *out, size_t cap) {
@@ -593,7 +599,7 @@ static int resend(sg_cache_publisher *p) {
   size_t cur = (size_t)p->fill * PUBLISH_BATCH, prev = (size_t)(1 - p->fill) * PUBLISH_BATCH;
   int ok = send_sets(p, ctx, prev, p->inflight) && send_sets(p, ctx, cur, p->n);
   if (ok) ok = read_oks(p, ctx, p->inflight + p->n);
-  conn_put_answered(p->c, ctx, ok > 0, ok < 0 ? p->failed : NULL);
+  conn_put_answered(p->c, ctx, ok > 0, ok < 0 ? said_of(p) : NULL);
   if (ok <= 0) return 0;
   confirmed(p, p->inflight + p->n);
   p->inflight = p->n = 0;
@@ -622,7 +628,7 @@ static void flush(sg_cache_publisher *p, int final) {
       p->ctx = NULL;
       return;
     }
-    conn_put_answered(p->c, p->ctx, 0, p->failed);
+    conn_put_answered(p->c, p->ctx, 0, said_of(p));
     p->ctx = NULL;
     return;
   }
@@ -703,12 +709,20 @@ static sg_status write_meta(sg_cache_publisher *p, sg_err *err) {
   int ok = ctx && redisAppendCommandArgv(ctx, 10, argv, NULL) == REDIS_OK;
   const char *exp[] = {"EXPIRE", key, ttl};
   ok = ok && redisAppendCommandArgv(ctx, 3, exp, NULL) == REDIS_OK;
+  char refused[160] = ""; /* an error reply: Redis's words (both replies are read either way) */
   for (int i = 0; ok && i < 2; i++) {
     redisReply *r = NULL;
-    ok = redisGetReply(ctx, (void **)&r) == REDIS_OK && r && r->type == REDIS_REPLY_INTEGER;
+    ok = redisGetReply(ctx, (void **)&r) == REDIS_OK && r;
+    if (ok && r->type == REDIS_REPLY_ERROR && !refused[0])
+      snprintf(refused, sizeof refused, "%s", r->str);
+    else if (ok && r->type != REDIS_REPLY_INTEGER && !refused[0])
+      snprintf(refused, sizeof refused, "an unexpected reply");
     if (r) freeReplyObject(r);
   }
-  if (ctx) conn_put(p->c, ctx, ok);
+  if (ctx) conn_put_answered(p->c, ctx, ok && !refused[0], ok && refused[0] ? refused : NULL);
+  if (ok && refused[0])
+    return sg_err_set(err, SG_UNAVAILABLE, "redis %s refused the meta hash: %s", p->c->addr,
+                      refused);
   return ok ? SG_OK
             : sg_err_set(err, SG_UNAVAILABLE, "redis %s: meta hash not written", p->c->addr);
 }

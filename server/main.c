@@ -47,12 +47,10 @@ static sg_status load_tokens(const char *path, secrets *s, sg_err *err) {
       line[--n] = '\0';
     if (!n || line[0] == '#') continue;
     if (s->n_tokens == MAX_TOKENS)
-      return sg_err_set(err, SG_INVALID_ARGUMENT, "--auth-token-file %s: more than %d tokens", path,
-                        MAX_TOKENS);
+      return sg_err_set(err, SG_INVALID_ARGUMENT, "%s: more than %d tokens", path, MAX_TOKENS);
     s->tokens[s->n_tokens++] = line;
   }
-  if (!s->n_tokens)
-    return sg_err_set(err, SG_INVALID_ARGUMENT, "--auth-token-file %s: no token in the file", path);
+  if (!s->n_tokens) return sg_err_set(err, SG_INVALID_ARGUMENT, "%s: no token in the file", path);
   return SG_OK;
 }
 

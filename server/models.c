@@ -175,7 +175,7 @@ static sg_status write_model(const char *path, sg_model *m, sg_err *err) {
   char tmp[SG_PATH_MAX + 96];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   file_io io = {fopen(tmp, "wb"), 0xcbf29ce484222325ull, 0, 0};
-  if (!io.f) return sg_err_set(err, SG_IO, "%s: %s", tmp, strerror(errno));
+  if (!io.f) return sg_err_set(err, sg_io_status(errno), "%s: %s", tmp, strerror(errno));
   uint64_t seen = m->seen_offsets ? m->seen_offsets[m->m.n_users] : 0;
   header h = {FORMAT, m->m.n_users, m->m.n_items,  m->m.dim,     (uint32_t)m->m.interaction,
               m->m.b, {0},          m->created_ms, m->valid_auc, m->valid_logloss,

@@ -70,11 +70,13 @@ static sg_status fsync_dir_of(const char *path, sg_err *err) {
   snprintf(copy, sizeof copy, "%s", path);
   int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
   if (fd < 0)
-    return sg_err_set(err, SG_IO, "%s: cannot open its directory: %s", path, strerror(errno));
-  int rc = fsync(fd);
+    return sg_err_set(err, sg_io_status(errno), "%s: cannot open its directory: %s", path,
+                      strerror(errno));
+  int rc = fsync(fd), e = errno;
   close(fd);
-  return rc == 0 ? SG_OK
-                 : sg_err_set(err, SG_IO, "%s: fsync of directory: %s", path, strerror(errno));
+  return rc == 0
+             ? SG_OK
+             : sg_err_set(err, sg_io_status(e), "%s: fsync of directory: %s", path, strerror(e));
 }
 
 sg_status sg_io_status(int e) {
@@ -86,7 +88,7 @@ sg_status sg_write_file_atomic(const char *path, const void *data, size_t len, s
   if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
     return sg_err_set(err, SG_INVALID_ARGUMENT, "path too long: %.64s...", path);
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) return sg_err_set(err, SG_IO, "%s: %s", tmp, strerror(errno));
+  if (fd < 0) return sg_err_set(err, sg_io_status(errno), "%s: %s", tmp, strerror(errno));
   const char *p = data;
   size_t left = len;
   while (left) {
@@ -102,16 +104,18 @@ sg_status sg_write_file_atomic(const char *path, const void *data, size_t len, s
     p += w;
     left -= (size_t)w;
   }
-  if (fsync(fd) != 0 || close(fd) != 0) {
-    int e = errno;
+  int rc = fsync(fd), e = errno; /* closed either way: a failed fsync must not leak fd */
+  if (close(fd) != 0 && rc == 0) rc = -1, e = errno;
+  if (rc != 0) {
     sg_status code = sg_err_set(err, sg_io_status(e), "%s: fsync: %s", tmp, strerror(e));
     unlink(tmp);
     return code;
   }
   if (rename(tmp, path) != 0) {
-    sg_err_set(err, SG_IO, "%s: rename: %s", path, strerror(errno));
+    e = errno;
+    sg_status code = sg_err_set(err, sg_io_status(e), "%s: rename: %s", path, strerror(e));
     unlink(tmp);
-    return SG_IO;
+    return code;
   }
   return fsync_dir_of(path, err);
 }

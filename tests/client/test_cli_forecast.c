@@ -296,6 +296,19 @@ Test(cli_forecast, over_a_thousand_series_run_as_a_job_and_detach_then_job) {
   cr_expect_eq(strncmp(lines[3], "sku-", 4), 0);
   expect_has(lines[3], ",3,"); /* without the input, ds counts the periods ahead */
   free_lines(lines, n);
+  /* another input given with --job, whose series end where the horizon would pass 9999-12-31:
+   * refused naming the series (it wrote year-10000 dates) */
+  const char *late = aux("late.csv");
+  FILE *lf = fopen(late, "w");
+  cr_assert_not_null(lf);
+  fputs("unique_id,ds,y\n", lf);
+  for (int s = 0; s < 3; s++)
+    fprintf(lf, "sku-%d,9999-10-31,1\nsku-%d,9999-11-30,2\nsku-%d,9999-12-31,3\n", s, s, s);
+  fprintf(lf, "short,9999-11-30,5\nshort,9999-12-31,6\n");
+  fclose(lf);
+  run_cli(&r, ARGS("--server", srv.addr, "forecast", "--job", id, "--out", later, late), NULL);
+  cr_expect_eq(r.status, 1, "stderr: %s", r.err);
+  expect_has(r.err, "periods after its last ds pass the last ds the input's form can have");
   stop_server_checked();
 }
 

@@ -281,6 +281,26 @@ Test(cache, an_error_reply_fails_a_publish_at_once_with_its_text) {
   sg_test_redis_stop(&r, SIGTERM);
 }
 
+/* The meta hash refused (a key of another type there): the publish fails with Redis's words,
+ * and the connection, which answered, stays in use (it was dropped and backed off). */
+Test(cache, a_refused_meta_hash_fails_the_publish_with_its_text) {
+  sg_test_redis r;
+  cr_assert_eq(sg_test_redis_start(&r, 0, NULL), 0);
+  redisContext *admin = redis_at(&r);
+  redis_do(admin, "RPUSH shopgpu:rec:pub:meta x");
+  sg_cache *c = cache_on(&r);
+  sg_err e = {0};
+  sg_cache_publisher *p = sg_cache_publish_begin(c, "pub", 7, 3, &e);
+  cr_assert_not_null(p, "%s", e.msg);
+  cr_assert_eq(add_users(p, 0, 10, &e), SG_OK, "%s", e.msg);
+  cr_expect_eq(sg_cache_publish_end(p, 1, &e), SG_UNAVAILABLE);
+  cr_expect(strstr(e.msg, "refused the meta hash: WRONGTYPE"), "%s", e.msg);
+  cr_expect(sg_cache_connected(c), "an error reply is not a lost connection");
+  redisFree(admin);
+  sg_cache_close(c);
+  sg_test_redis_stop(&r, SIGTERM);
+}
+
 /* Redis restarted (no persistence) while a publish was under way: what it had confirmed is gone,
  * so the publish must fail, not report every list published. */
 Test(cache, a_redis_restart_during_a_publish_fails_it) {
