@@ -177,7 +177,8 @@ static char *bearer(const char *token) {
  * the longest backoff (50 ms to 1 s) bounds that by the backoff the caller asked for. Set in the
  * environment gRPC reads at its first grpc_init, only when the caller asked for a backoff and
  * did not set the variable. */
-static int tick_ms;
+static int tick_ms; /* written before pthread_once, under tick_mu: the first open decides */
+static pthread_mutex_t tick_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void set_tick(void) {
   static const char var[] = "GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS";
@@ -192,8 +193,10 @@ static void set_tick(void) {
 static void quick_reconnects(int backoff_max_ms) {
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   if (backoff_max_ms <= 0) return;
-  tick_ms = backoff_max_ms / 2;
+  pthread_mutex_lock(&tick_mu);
+  if (!tick_ms) tick_ms = backoff_max_ms / 2 > 0 ? backoff_max_ms / 2 : 1;
   pthread_once(&once, set_tick);
+  pthread_mutex_unlock(&tick_mu);
 }
 
 shopgpu_client *shopgpu_client_open(const shopgpu_client_options *opts, shopgpu_status *status) {

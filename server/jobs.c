@@ -524,6 +524,16 @@ static sg_status start_entry(sg_jobs *jobs, entry *e, const Shopgpu__V1__SubmitJ
         jobs->count--;
         break;
       }
+    /* List showed it meanwhile: a Watch may have attached (ended here, with the submit's
+     * error) and a Get or Cancel may hold a pin (its critical sections are short: wait them
+     * out) before the caller frees it */
+    end_watchers(e, err);
+    while (e->pins > 1) {
+      pthread_mutex_unlock(&jobs->mu);
+      struct timespec ms = {0, 1000000};
+      nanosleep(&ms, NULL);
+      pthread_mutex_lock(&jobs->mu);
+    }
   } else if (!final_state(e->state)) {
     e->job = job; /* on_done drops it */
     job = NULL;

@@ -101,6 +101,7 @@ struct sg_rpc {
   atomic_long ops_pending; /* batches started whose completion a poller has not handled yet */
   int shutdown_tag;        /* its address is the shutdown notification's tag */
   int drained;             /* the shutdown notification arrived */
+  int destroyed;           /* grpc_server_destroy ran (main thread only) */
 };
 
 /* ---- call lifetime ---- */
@@ -148,6 +149,7 @@ void sg_call_unref(sg_call *c) {
 }
 
 void *sg_call_app(const sg_call *c) { return c->rpc->cfg.app; }
+const sg_rpc *sg_call_server(const sg_call *c) { return c->rpc; }
 const sg_method *sg_call_method(const sg_call *c) { return c->method; }
 
 void *sg_call_alloc(sg_call *c, size_t bytes) {
@@ -857,14 +859,15 @@ void sg_rpc_cancel_all(sg_rpc *rpc) {
 
 void sg_rpc_shutdown(sg_rpc *rpc) {
   if (!atomic_load(&rpc->shutting_down)) sg_rpc_drain(rpc, 0);
-  if (!rpc->server) return;
+  if (rpc->destroyed) return;
   if (!rpc->drained) {
     grpc_server_cancel_all_calls(rpc->server);
     wait_shutdown_tag(rpc, gpr_inf_future(GPR_CLOCK_MONOTONIC));
     rpc->drained = 1;
   }
   grpc_server_destroy(rpc->server);
-  rpc->server = NULL;
+  rpc->destroyed = 1;      /* rpc->server is left as it was: pollers read it without a lock (they
+                              check shutting_down first, set before the shutdown began) */
   sg_pool_stop(rpc->pool); /* every queued handler runs (and sees its call cancelled) */
   sg_pool_stop(rpc->stream_pool);
   /* A completion handled after its queue was shut down must not start a batch (a send's end

@@ -87,6 +87,9 @@ size_t sg_rpc_queue_depth(const sg_rpc *rpc);
 /* ---- the handler API ---- */
 
 void *sg_call_app(const sg_call *call);
+/* The server the call came in on (handlers may run before sg_rpc_start has returned its
+ * pointer to the caller, so they must not read a copy of it kept elsewhere). */
+const sg_rpc *sg_call_server(const sg_call *call);
 const sg_method *sg_call_method(const sg_call *call);
 
 /* Finishes the call: with err NULL or OK sends resp (unary and client-stream; NULL for

@@ -28,8 +28,8 @@ static int cancellable_sleep(sg_call *call, uint32_t ms) {
   return 0;
 }
 
-static void fill_method_stats(sg_call *call, const sg_server *srv, Shopgpu__V1__ServerInfo *info) {
-  const sg_method_stats *stats = sg_rpc_stats(srv->rpc);
+static void fill_method_stats(sg_call *call, Shopgpu__V1__ServerInfo *info) {
+  const sg_method_stats *stats = sg_rpc_stats(sg_call_server(call));
   Shopgpu__V1__MethodStats *rows = sg_call_alloc(call, (size_t)sg_method_count * sizeof *rows);
   Shopgpu__V1__MethodStats **ptrs = sg_call_alloc(call, (size_t)sg_method_count * sizeof *ptrs);
   if (!rows || !ptrs) return;
@@ -85,11 +85,11 @@ void sg_svc_admin_server_info(sg_call *call, const ProtobufCMessage *req) {
   info.backend = &backend;
   info.uptime_s = (double)(sg_mono_us() - srv->started_mono_us) * 1e-6;
   info.started_at_unix_ms = srv->started_unix_ms;
-  info.listen = sg_pb_str(sg_rpc_address(srv->rpc));
+  info.listen = sg_pb_str(sg_rpc_address(sg_call_server(call)));
   info.worker_threads = srv->cfg.threads;
   info.poller_threads = srv->cfg.pollers;
   info.redis = srv->cfg.redis;
-  info.queue_depth = sg_rpc_queue_depth(srv->rpc);
+  info.queue_depth = sg_rpc_queue_depth(sg_call_server(call));
   info.jobs_queued_interactive = sg_sched_queued(srv->sched, SG_JOB_INTERACTIVE);
   info.jobs_queued_batch = sg_sched_queued(srv->sched, SG_JOB_BATCH);
   info.jobs_queued_interactive_estimated_s =
@@ -100,7 +100,7 @@ void sg_svc_admin_server_info(sg_call *call, const ProtobufCMessage *req) {
   info.jobs_done_interactive = sg_sched_done(srv->sched, SG_JOB_INTERACTIVE);
   info.scheduler_workers =
       sg_backend_kind_of(srv->backend) == SG_BACKEND_CUDA ? srv->cfg.streams : srv->cfg.cpu_workers;
-  fill_method_stats(call, srv, &info);
+  fill_method_stats(call, &info);
   sg_call_reply(call, &info.base, NULL);
 }
 

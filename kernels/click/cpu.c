@@ -60,7 +60,8 @@ static sg_status place_cpu(sg_exec *x, const sg_click_model *m, sg_click_placed 
   return SG_OK;
 }
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+/* not under ThreadSanitizer: its runtime is not up when the clones' resolver runs at load */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
 #define HOT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define HOT_CLONES
