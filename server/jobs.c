@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "models.h"
 #include "pb.h"
 #include "server.h"
 #include "util.h"
@@ -788,6 +789,30 @@ static int orphan(sg_jobs *jobs, const char *id) {
 
 /* Loads DIR/<id>/job.pb into a new entry; marks jobs that never finished as failed. One that
  * cannot be read is logged and ignored (its files stay for a person to look at). */
+/* A training the server stopped in may have stored its model already (the last step stores
+ * it, then the job's end is written): then *out says which, so that a client does not train it
+ * again. The newest trained version of the name, created after the job started, is taken for
+ * it. */
+static void stored_model(sg_jobs *jobs, const entry *e, char *out, size_t cap) {
+  char path[SG_PATH_MAX + 64], *buf;
+  size_t len;
+  path_of(jobs, e->id, "request.pb", path, sizeof path);
+  if (!jobs->srv->models || sg_read_file(path, JOB_FILE_MAX, &buf, &len, NULL) != SG_OK) return;
+  Shopgpu__V1__SubmitJobRequest *req = (Shopgpu__V1__SubmitJobRequest *)protobuf_c_message_unpack(
+      &shopgpu__v1__submit_job_request__descriptor, NULL, len, (uint8_t *)buf);
+  free(buf);
+  sg_model *m = NULL;
+  if (req && req->request_case == SHOPGPU__V1__SUBMIT_JOB_REQUEST__REQUEST_TRAIN_MODEL &&
+      sg_models_get(jobs->srv->models, req->train_model->name, 0, &m, NULL) == SG_OK) {
+    if (strcmp(m->source, "trained") == 0 && m->created_ms >= e->started_ms)
+      snprintf(out, cap,
+               ", after it stored model %s v%u (`model list` shows it: no need to train again)",
+               m->name, m->version);
+    sg_model_unref(m);
+  }
+  if (req) protobuf_c_message_free_unpacked(&req->base, NULL);
+}
+
 static entry *load_entry(sg_jobs *jobs, const char *id) {
   char path[SG_PATH_MAX + 64], *buf;
   size_t len;
@@ -829,11 +854,14 @@ static entry *load_entry(sg_jobs *jobs, const char *id) {
   protobuf_c_message_free_unpacked(&m->base, NULL);
   if (!final_state(e->state)) {
     int ran = e->state == SHOPGPU__V1__JOB_STATE__JOB_STATE_RUNNING;
+    char stored[160] = "";
+    if (ran && strcmp(kind->kind, "train_model") == 0) stored_model(jobs, e, stored, sizeof stored);
     e->state = SHOPGPU__V1__JOB_STATE__JOB_STATE_FAILED;
     e->error_code = sg_status_grpc_code(SG_UNAVAILABLE);
-    snprintf(e->error_msg, sizeof e->error_msg, "%s",
+    snprintf(e->error_msg, sizeof e->error_msg, "%s%s",
              ran ? "server stopped while the job was running"
-                 : "server stopped before the job started");
+                 : "server stopped before the job started",
+             stored);
     e->finished_ms = unix_ms();
     if (persist(jobs, e, NULL, &err) != SG_OK) SG_WARN("jobs", "%s", sg_err_message(&err));
     SG_WARN("jobs", "job %s (%s): %s", e->id, kind->kind, e->error_msg);

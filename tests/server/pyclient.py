@@ -770,6 +770,44 @@ def s_jobs_unsaved_after(addr, state_file):
           "after the restart: state %d, %r" % (b.state, b.error_message))
 
 
+def s_jobs_trained_before(addr, data_dir):
+    """Trains a small model, then (the server stopped by the test) rewrites the job's job.pb as
+    the server would have left it had it died between storing the model and writing the job's
+    end: RUNNING, no result. Prints nothing; the job id goes to DATA_DIR/trained-id."""
+    cl = Client(addr)
+    cfg = CK.TrainConfig(dim=4, epochs=1, seed=3)
+    t = cl.call(CLICK + "TrainModel", CK.TrainModelRequest(
+        name="crashy", user_ids=[u for u in range(10) for _ in range(3)],
+        item_ids=[(u + k) % 7 for u in range(10) for k in range(3)], config=cfg))
+    j = wait_job(cl, t.id)
+    check(j.state == JS.JOB_STATE_SUCCEEDED, "training succeeded (%s)" % j.error_message)
+    with open(os.path.join(data_dir, "trained-id"), "w") as f:
+        f.write(t.id)
+
+
+def s_jobs_trained_rewind(_addr, data_dir):
+    """(The server stopped: addr unused.) The crash window: job.pb back to RUNNING without its
+    result."""
+    job_id = open(os.path.join(data_dir, "trained-id")).read().strip()
+    path = os.path.join(data_dir, "jobs", job_id, "job.pb")
+    j = JS.Job()
+    j.ParseFromString(open(path, "rb").read())
+    j.state = JS.JOB_STATE_RUNNING
+    j.ClearField("train_model")
+    j.finished_at_unix_ms = 0
+    open(path, "wb").write(j.SerializeToString())
+
+
+def s_jobs_trained_after(addr, data_dir):
+    """After the restart the job is FAILED (it did not end), saying which model it had stored."""
+    cl = Client(addr)
+    job_id = open(os.path.join(data_dir, "trained-id")).read().strip()
+    j = get_job(cl, job_id)
+    check(j.state == JS.JOB_STATE_FAILED and
+          "server stopped while the job was running, after it stored model crashy v1" in
+          j.error_message, "state %d, %r" % (j.state, j.error_message))
+
+
 def s_jobs_ttl(addr, data_dir, orphan_id):
     """A server with --job-ttl 0.8 (a fraction of a second: it was once truncated to 0, keep
     forever): an orphan job directory left in DATA_DIR/jobs is gone at start; a finished
@@ -1894,6 +1932,9 @@ SCENARIOS = {
     "jobs_restart_after": s_jobs_restart_after,
     "jobs_ttl": s_jobs_ttl,
     "jobs_unsaved_before": s_jobs_unsaved_before,
+    "jobs_trained_before": s_jobs_trained_before,
+    "jobs_trained_rewind": s_jobs_trained_rewind,
+    "jobs_trained_after": s_jobs_trained_after,
     "jobs_unsaved_after": s_jobs_unsaved_after,
 }
 

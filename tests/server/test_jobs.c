@@ -68,6 +68,24 @@ Test(jobs, a_result_that_cannot_be_saved_fails_the_job) {
   sg_test_server_cleanup(&a);
 }
 
+/* A training stores its model in its last step and then writes its end: a server that died in
+ * between reports the job failed, and says which model it had stored (a client would else train
+ * it again). The window is made by rewriting job.pb as it was then. */
+Test(jobs, a_training_cut_after_storing_its_model_names_the_model) {
+  sg_test_server a, b;
+  cr_assert_eq(sg_test_server_start(&a, NULL), 0);
+  const char *args[] = {a.dir, NULL};
+  cr_assert_eq(sg_test_pyclient(&a, "jobs_trained_before", args), 0);
+  cr_assert_eq(sg_test_server_stop(&a, SIGTERM, 20), 0);
+  cr_assert_eq(sg_test_pyclient(&a, "jobs_trained_rewind", args), 0);
+  const char *flags[] = {"--data-dir", a.dir, NULL};
+  cr_assert_eq(sg_test_server_start(&b, flags), 0);
+  cr_expect_eq(sg_test_pyclient(&b, "jobs_trained_after", args), 0);
+  cr_expect_eq(sg_test_server_stop(&b, SIGTERM, 20), 0);
+  sg_test_server_cleanup(&b);
+  sg_test_server_cleanup(&a);
+}
+
 /* --job-ttl deletes a finished job's directory with every file in it, on an idle server too; a
  * directory without job.pb (a crash mid-create, or the files an older build failed to delete) is
  * removed at start. */
