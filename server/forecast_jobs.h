@@ -11,9 +11,10 @@ typedef struct sg_forecast_job sg_forecast_job;
 extern const sg_job_ops sg_forecast_job_ops; /* batch class, a few dozen series per step */
 
 /* Copies and checks the request (spec fields, regressor sizes; INVALID_ARGUMENT naming the
- * field), at most max_series series. Per-series problems are found while running. */
+ * field), at most max_series series, whose answer fits max_answer_bytes (0: any size).
+ * Per-series problems are found while running. */
 sg_forecast_job *sg_forecast_job_new(const Shopgpu__V1__ForecastRequest *req, size_t max_series,
-                                     sg_err *err);
+                                     size_t max_answer_bytes, sg_err *err);
 void sg_forecast_job_free(sg_forecast_job *f);
 /* The job's size for the scheduler's estimate: points x candidate models per series. */
 double sg_forecast_job_work(const sg_forecast_job *f);

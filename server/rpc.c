@@ -372,15 +372,49 @@ sg_status sg_call_push(sg_call *c, const ProtobufCMessage *msg, sg_err *err) {
 }
 
 /* Unpacks bb (consumed) as desc. NULL when malformed. */
+/* Decoding may take at most this many times the wire size (plus DECODE_SLACK): packed 1-byte
+ * varints into uint64 fields are 8x, small strings and submessages a few times more; thousands of
+ * 2-byte unknown fields or empty submessages took 46x to 424x (64 MB became gigabytes before any
+ * handler or token check saw the call). */
+#define DECODE_RATIO 16
+#define DECODE_SLACK (1 << 20)
+
+typedef struct decode_budget {
+  size_t left;
+  int exceeded;
+} decode_budget;
+
+/* protobuf-c's allocator, counting against the budget; memory from malloc, so the message is
+ * freed as any other (protobuf_c_message_free_unpacked with NULL). */
+static void *budget_alloc(void *data, size_t size) {
+  decode_budget *b = data;
+  if (size > b->left) {
+    b->exceeded = 1;
+    return NULL;
+  }
+  b->left -= size;
+  return malloc(size);
+}
+
+static void budget_free(void *data, void *p) {
+  (void)data;
+  free(p);
+}
+
+/* *over: the message needed more memory than its budget (a bomb, not a malformed message). */
 static ProtobufCMessage *unpack(grpc_byte_buffer *bb, const ProtobufCMessageDescriptor *desc,
-                                size_t *len) {
+                                size_t *len, int *over) {
   grpc_byte_buffer_reader rd;
   ProtobufCMessage *m = NULL;
   *len = 0;
+  *over = 0;
   if (grpc_byte_buffer_reader_init(&rd, bb)) {
     grpc_slice s = grpc_byte_buffer_reader_readall(&rd);
     *len = GRPC_SLICE_LENGTH(s);
-    m = protobuf_c_message_unpack(desc, NULL, *len, GRPC_SLICE_START_PTR(s));
+    decode_budget b = {*len * DECODE_RATIO + DECODE_SLACK, 0};
+    ProtobufCAllocator alloc = {budget_alloc, budget_free, &b};
+    m = protobuf_c_message_unpack(desc, &alloc, *len, GRPC_SLICE_START_PTR(s));
+    *over = b.exceeded;
     grpc_slice_unref(s);
     grpc_byte_buffer_reader_destroy(&rd);
   }
@@ -425,7 +459,13 @@ sg_status sg_call_recv(sg_call *c, ProtobufCMessage **msg, sg_err *err) {
   }
   if (!bb) return SG_OK;
   size_t len;
-  *msg = unpack(bb, c->method->request, &len);
+  int over;
+  *msg = unpack(bb, c->method->request, &len, &over);
+  if (!*msg && over)
+    return sg_err_set(err, SG_RESOURCE_EXHAUSTED,
+                      "message of %zu bytes needs over %dx its size to decode (unknown fields or "
+                      "empty entries by the thousand)",
+                      len, DECODE_RATIO);
   if (!*msg)
     return sg_err_set(err, SG_INVALID_ARGUMENT, "message is not a valid %s (%zu bytes)",
                       c->method->request->name, len);
@@ -585,8 +625,15 @@ static void on_recv(sg_call *c, int success) {
            success ? "missing request message" : "request not received");
   } else {
     size_t len;
-    c->request = unpack(bb, c->method->request, &len);
-    if (!c->request) {
+    int over;
+    c->request = unpack(bb, c->method->request, &len, &over);
+    if (!c->request && over) {
+      snprintf(msg, sizeof msg,
+               "request of %zu bytes needs over %dx its size to decode (unknown fields or empty "
+               "entries by the thousand)",
+               len, DECODE_RATIO);
+      reject(c, SG_RESOURCE_EXHAUSTED, msg);
+    } else if (!c->request) {
       snprintf(msg, sizeof msg, "request is not a valid %s message (%zu bytes)",
                c->method->request->name, len);
       reject(c, SG_INVALID_ARGUMENT, msg);

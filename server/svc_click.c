@@ -56,6 +56,16 @@ static sg_score_job *score_job_for(sg_server *srv, const Shopgpu__V1__ScorePairs
                req->n_item_ids, n, MAX_PAIRS);
     return NULL;
   }
+  /* 4 bytes of score a pair: 1-byte ids make an answer twice the request's size, which may not
+   * be sent; refused before it is computed */
+  size_t max_bytes = (size_t)srv->cfg.max_message_mb << 20;
+  if (n > (max_bytes - 64) / 4) {
+    sg_err_set(err, SG_INVALID_ARGUMENT,
+               "user_ids: %zu pairs make an answer over the %zu MB a message may have "
+               "(--max-message-mb): at most %zu pairs a call (or ScorePairsStream)",
+               n, max_bytes >> 20, (max_bytes - 64) / 4);
+    return NULL;
+  }
   sg_score_job *s = calloc(1, sizeof *s);
   if (!s || sg_models_get(srv->models, req->model, req->version, &s->model, err) != SG_OK) {
     if (!s) sg_err_set(err, SG_OUT_OF_MEMORY, "score: out of memory");
@@ -172,6 +182,18 @@ static sg_recommend_job *recommend_job_for(sg_server *srv, const Shopgpu__V1__Re
   /* no list is longer than the model's items: n x k memory only for what can be answered */
   r->k = k < r->model->m.n_items ? k : r->model->m.n_items;
   r->k_asked = k;
+  /* every entry takes 5 bytes of the answer at the least (a score and a 1-byte id): an answer
+   * that cannot be sent is refused before n x k memory is spent on it (100,000 users x 1,024
+   * took 1.6 GB and then failed) */
+  size_t max_bytes = (size_t)srv->cfg.max_message_mb << 20;
+  if ((double)r->n * r->k * 5 > (double)max_bytes) {
+    sg_err_set(err, SG_INVALID_ARGUMENT,
+               "k: %u items for %zu users make an answer over the %zu MB a message may have "
+               "(--max-message-mb): fewer users per call, or a smaller k",
+               r->k, r->n, max_bytes >> 20);
+    sg_recommend_job_ops.cleanup(r);
+    return NULL;
+  }
   r->users = malloc(r->n * sizeof *r->users);
   r->items = malloc(r->n * r->k * sizeof *r->items);
   r->scores = malloc(r->n * r->k * sizeof *r->scores);

@@ -34,7 +34,8 @@ void sg_svc_forecast_forecast(sg_call *call, const ProtobufCMessage *req) {
     sg_call_reply(call, NULL, &err);
     return;
   }
-  sg_forecast_job *f = sg_forecast_job_new(q, DIRECT_MAX_SERIES, &err);
+  sg_forecast_job *f =
+      sg_forecast_job_new(q, DIRECT_MAX_SERIES, (size_t)srv->cfg.max_message_mb << 20, &err);
   if (!f) {
     sg_call_reply(call, NULL, &err);
     return;

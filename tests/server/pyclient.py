@@ -808,6 +808,52 @@ def s_jobs_trained_after(addr, data_dir):
           j.error_message, "state %d, %r" % (j.state, j.error_message))
 
 
+def s_limits(addr):
+    """--max-message-mb 2: requests whose decoding or answer would take far more memory than they
+    carry are refused up front, naming the field, before the memory is spent."""
+    cl = Client(addr)
+    bomb = b"\x78\x00" * 700000  # 1.4 MB of 2-byte unknown fields: 46x to decode
+    t0 = time.monotonic()
+    e = expect_error(lambda: cl.call(HEALTH + "Check", bomb, raw=True), C.RESOURCE_EXHAUSTED,
+                     "a Health/Check of unknown fields")
+    check("needs over 16x its size to decode" in e.details(), e.details())
+    check(time.monotonic() - t0 < 5, "refused in %.1f s" % (time.monotonic() - t0))
+    series = [FC.TimeSeries(id="s%d" % i, values=[1.0 + (i + t) % 5 for t in range(20)])
+              for i in range(10)]
+    e = expect_error(lambda: cl.call(FORECAST + "Forecast", FC.ForecastRequest(
+        spec=FC.ForecastSpec(horizon=10000), series=series)), C.INVALID_ARGUMENT,
+        "a forecast whose answer is over the message limit")
+    check("spec.horizon: 10000 periods for 10 series at 2 levels make an answer of about 4 MB, "
+          "over the 2 MB" in e.details(), e.details())
+    U, V, w, b = random_model(9, 100, 2000, 1)
+    upload_model(cl, "lim", U, V, w, b, list(range(100)), list(range(2000)), chunk_rows=1000)
+    n = 600000
+    e = expect_error(lambda: cl.call(CLICK + "ScorePairs", CK.ScorePairsRequest(
+        model="lim", user_ids=[i % 100 for i in range(n)], item_ids=[i % 100 for i in range(n)])),
+        C.INVALID_ARGUMENT, "ScorePairs whose scores are over the message limit")
+    check("user_ids: 600000 pairs make an answer over the 2 MB" in e.details(), e.details())
+    e = expect_error(lambda: cl.call(CLICK + "Recommend", CK.RecommendRequest(
+        model="lim", user_ids=[i % 100 for i in range(500)], k=1024)), C.INVALID_ARGUMENT,
+        "Recommend whose lists are over the message limit")
+    check("k: 1024 items for 500 users make an answer over the 2 MB" in e.details(), e.details())
+    rng = random.Random(4)
+    xs = [rng.uniform(0, 1000) for _ in range(3000)]
+    ys = [rng.uniform(0, 1000) for _ in range(3000)]
+    e = expect_error(lambda: cl.call(ROUTING + "SolveRoutes", RT.SolveRoutesRequest(
+        problem=RT.RoutingProblem(metric=RT.RoutingProblem.EUC_2D, x=xs, y=ys),
+        params=RT.SolverParams(colonies=1024, candidates=64, max_iterations=1))),
+        C.INVALID_ARGUMENT, "a solve whose colonies need gigabytes")
+    check("params: 1024 colonies x 8 ants x 64 candidates for 3000 stops need about" in
+          e.details(), e.details())
+    xs = [float(i % 1000) for i in range(100001)]
+    ys = [float(i // 1000) for i in range(100001)]
+    e = expect_error(lambda: cl.call(ROUTING + "SolveRoutes", RT.SolveRoutesRequest(
+        problem=RT.RoutingProblem(metric=RT.RoutingProblem.EUC_2D, x=xs, y=ys),
+        params=RT.SolverParams(max_iterations=1))), C.INVALID_ARGUMENT, "100,001 stops")
+    check("problem: 100001 stops; this server solves up to 100000" in e.details(), e.details())
+    check(cl.check_health("") == SERVING, "the server still serves")
+
+
 def s_jobs_ttl(addr, data_dir, orphan_id):
     """A server with --job-ttl 0.8 (a fraction of a second: it was once truncated to 0, keep
     forever): an orphan job directory left in DATA_DIR/jobs is gone at start; a finished
@@ -1932,6 +1978,7 @@ SCENARIOS = {
     "jobs_restart_after": s_jobs_restart_after,
     "jobs_ttl": s_jobs_ttl,
     "jobs_unsaved_before": s_jobs_unsaved_before,
+    "limits": s_limits,
     "jobs_trained_before": s_jobs_trained_before,
     "jobs_trained_rewind": s_jobs_trained_rewind,
     "jobs_trained_after": s_jobs_trained_after,

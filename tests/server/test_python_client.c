@@ -66,6 +66,13 @@ Test(pyclient, oversized_request_is_resource_exhausted_and_server_goes_on) {
   sg_test_scenario("oversized", flags, NULL);
 }
 
+/* Requests whose decoding or answer would take far more memory than they carry (unknown fields
+ * by the hundred thousand, a forecast horizon, pairs, lists, colonies) are refused up front. */
+Test(pyclient, requests_that_would_blow_up_memory_are_refused_naming_the_field) {
+  const char *flags[] = {"--max-message-mb", "2", NULL};
+  sg_test_scenario("limits", flags, NULL);
+}
+
 Test(pyclient, deadline_ends_the_call_and_is_counted) { sg_test_scenario("deadline", NULL, NULL); }
 
 Test(pyclient, five_hundred_concurrent_calls_all_answer) {
