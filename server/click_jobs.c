@@ -322,7 +322,9 @@ static sg_status train_fill(train_job *t, const Shopgpu__V1__TrainModelRequest *
  * best epoch's, the stored model) and some 24 bytes per example. */
 static sg_status train_memory_check(const train_job *t, sg_err *err) {
   double vectors = ((double)t->data.n_users + t->data.n_items) * t->cfg.dim * sizeof(float);
-  double need = 6 * vectors + 24.0 * (double)t->data.n * (1.0 + t->cfg.negatives);
+  double batch = t->cfg.batch_size ? t->cfg.batch_size : 1024; /* a minibatch's gradients */
+  double need = 6 * vectors + 24.0 * (double)t->data.n * (1.0 + t->cfg.negatives) +
+                batch * (1.0 + t->cfg.negatives) * (2.0 * t->cfg.dim + 1) * sizeof(float);
   double avail = (double)sg_mem_available();
   if (avail <= 0 || need <= 0.8 * avail) return SG_OK;
   return sg_err_set(err, SG_RESOURCE_EXHAUSTED,
