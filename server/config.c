@@ -73,6 +73,10 @@ static const flag flags[] = {
      "calls waiting for a handler, and jobs waiting per class, before RESOURCE_EXHAUSTED"},
     {"max-message-mb", "SHOPGPU_MAX_MESSAGE_MB", "MB", "64", T_INT, F(max_message_mb), 1, 2047,
      "largest request or response message, in MiB (larger requests: RESOURCE_EXHAUSTED)"},
+    {"max-inflight-mb", "SHOPGPU_MAX_INFLIGHT_MB", "MB", "1024", T_INT, F(max_inflight_mb), 0,
+     1048576,
+     "decoded unary requests the server holds at once, queued or running: past it a call is "
+     "RESOURCE_EXHAUSTED at once (one call is always taken; 0 = no limit)"},
     {"tls-cert", "SHOPGPU_TLS_CERT", "FILE", "", T_STR, F(tls_cert), 0, 0,
      "PEM certificate chain: serve TLS (with --tls-key)"},
     {"tls-key", "SHOPGPU_TLS_KEY", "FILE", "", T_STR, F(tls_key), 0, 0,

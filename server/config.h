@@ -32,6 +32,7 @@ typedef struct sg_config {
   char redis_password_file[SG_PATH_MAX];
   int redis_db;
   int max_message_mb;
+  int max_inflight_mb; /* decoded unary requests held at once (queued or running); 0 = any */
   char tls_cert[SG_PATH_MAX], tls_key[SG_PATH_MAX];
   char auth_token_file[SG_PATH_MAX];
   char metrics_listen[SG_PATH_MAX]; /* host:port, empty = off */

@@ -172,6 +172,7 @@ static sg_status start_rpc(sg_server *srv, const secrets *sec, sg_err *err) {
       .stream_idle_ms = (int64_t)ceil(srv->cfg.stream_idle_s * 1000), /* 0.0001 s is not never */
       .queue_limit = srv->cfg.queue_limit,
       .max_message_bytes = srv->cfg.max_message_mb << 20,
+      .max_inflight_bytes = (size_t)srv->cfg.max_inflight_mb << 20,
       .tls_cert_pem = sec->tls_cert,
       .tls_key_pem = sec->tls_key,
       .tokens = sec->n_tokens ? sec->tokens : NULL,

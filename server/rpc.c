@@ -51,6 +51,7 @@ typedef struct arena_block {
 
 struct sg_call {
   sg_rpc *rpc;
+  size_t request_bytes; /* what the request's decoding took, counted in rpc->inflight_bytes */
   poller *poller;
   grpc_call *call;
   grpc_call_details details;
@@ -98,10 +99,11 @@ struct sg_rpc {
   char address[256];
   atomic_int shutting_down;
   atomic_int live_calls;
-  atomic_long ops_pending; /* batches started whose completion a poller has not handled yet */
-  int shutdown_tag;        /* its address is the shutdown notification's tag */
-  int drained;             /* the shutdown notification arrived */
-  int destroyed;           /* grpc_server_destroy ran (main thread only) */
+  atomic_size_t inflight_bytes; /* decoded requests of unary calls not yet freed */
+  atomic_long ops_pending;      /* batches started whose completion a poller has not handled yet */
+  int shutdown_tag;             /* its address is the shutdown notification's tag */
+  int drained;                  /* the shutdown notification arrived */
+  int destroyed;                /* grpc_server_destroy ran (main thread only) */
 };
 
 /* ---- call lifetime ---- */
@@ -129,6 +131,7 @@ static void record_and_free(sg_call *c) {
   grpc_call_details_destroy(&c->details);
   grpc_metadata_array_destroy(&c->req_md);
   if (c->request) protobuf_c_message_free_unpacked(c->request, NULL);
+  if (c->request_bytes) atomic_fetch_sub(&c->rpc->inflight_bytes, c->request_bytes);
   if (c->recv_bb) grpc_byte_buffer_destroy(c->recv_bb);
   if (c->send_bb) grpc_byte_buffer_destroy(c->send_bb);
   if (c->pending_bb) grpc_byte_buffer_destroy(c->pending_bb);
@@ -403,7 +406,7 @@ static void budget_free(void *data, void *p) {
 
 /* *over: the message needed more memory than its budget (a bomb, not a malformed message). */
 static ProtobufCMessage *unpack(grpc_byte_buffer *bb, const ProtobufCMessageDescriptor *desc,
-                                size_t *len, int *over) {
+                                size_t *len, int *over, size_t *used) {
   grpc_byte_buffer_reader rd;
   ProtobufCMessage *m = NULL;
   *len = 0;
@@ -411,10 +414,12 @@ static ProtobufCMessage *unpack(grpc_byte_buffer *bb, const ProtobufCMessageDesc
   if (grpc_byte_buffer_reader_init(&rd, bb)) {
     grpc_slice s = grpc_byte_buffer_reader_readall(&rd);
     *len = GRPC_SLICE_LENGTH(s);
-    decode_budget b = {*len * DECODE_RATIO + DECODE_SLACK, 0};
+    size_t budget = *len * DECODE_RATIO + DECODE_SLACK;
+    decode_budget b = {budget, 0};
     ProtobufCAllocator alloc = {budget_alloc, budget_free, &b};
     m = protobuf_c_message_unpack(desc, &alloc, *len, GRPC_SLICE_START_PTR(s));
     *over = b.exceeded;
+    if (used) *used = budget - b.left;
     grpc_slice_unref(s);
     grpc_byte_buffer_reader_destroy(&rd);
   }
@@ -460,7 +465,7 @@ sg_status sg_call_recv(sg_call *c, ProtobufCMessage **msg, sg_err *err) {
   if (!bb) return SG_OK;
   size_t len;
   int over;
-  *msg = unpack(bb, c->method->request, &len, &over);
+  *msg = unpack(bb, c->method->request, &len, &over, NULL);
   if (!*msg && over)
     return sg_err_set(err, SG_RESOURCE_EXHAUSTED,
                       "message of %zu bytes needs over %dx its size to decode (unknown fields or "
@@ -602,6 +607,24 @@ static void on_new(sg_call *c, int success) {
   sg_call_unref(c); /* the NEW tag's reference */
 }
 
+/* Counts a decoded request in the server's total, or refuses it (msg) when the total would pass
+ * --max-inflight-mb; a server holding nothing takes any one request. */
+static int admit(sg_call *c, size_t used, char *msg, size_t cap) {
+  sg_rpc *rpc = c->rpc;
+  size_t max = rpc->cfg.max_inflight_bytes;
+  size_t now = atomic_fetch_add(&rpc->inflight_bytes, used);
+  if (max && now && now + used > max) {
+    atomic_fetch_sub(&rpc->inflight_bytes, used);
+    snprintf(msg, cap,
+             "the server holds %.1f MB of requests already, and this one takes %.1f MB more "
+             "(--max-inflight-mb %zu): retry later",
+             (double)now / 1048576.0, (double)used / 1048576.0, max >> 20);
+    return 0;
+  }
+  c->request_bytes = used;
+  return 1;
+}
+
 static void on_recv(sg_call *c, int success) {
   if (reads_stream(c)) { /* a handler waits in sg_call_recv */
     pthread_mutex_lock(&c->mu);
@@ -624,10 +647,14 @@ static void on_recv(sg_call *c, int success) {
     reject(c, success ? SG_INVALID_ARGUMENT : SG_RESOURCE_EXHAUSTED,
            success ? "missing request message" : "request not received");
   } else {
-    size_t len;
+    size_t len, used = 0;
     int over;
-    c->request = unpack(bb, c->method->request, &len, &over);
-    if (!c->request && over) {
+    c->request = unpack(bb, c->method->request, &len, &over, &used);
+    if (c->request && !admit(c, used, msg, sizeof msg)) {
+      protobuf_c_message_free_unpacked(c->request, NULL);
+      c->request = NULL;
+      reject(c, SG_RESOURCE_EXHAUSTED, msg);
+    } else if (!c->request && over) {
       snprintf(msg, sizeof msg,
                "request of %zu bytes needs over %dx its size to decode (unknown fields or empty "
                "entries by the thousand)",

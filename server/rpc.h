@@ -46,14 +46,15 @@ typedef struct sg_method {
 } sg_method;
 
 typedef struct sg_rpc_config {
-  const char *listen;       /* "127.0.0.1:50051", "127.0.0.1:0", "unix:/path" */
-  int pollers;              /* threads, each with its own completion queue */
-  int workers;              /* handler threads of unary calls */
-  int stream_workers;       /* handler threads of streaming calls (a pool of their own) */
-  int64_t stream_idle_ms;   /* a stream's next message waits at most this long; 0 = forever */
-  int queue_limit;          /* calls waiting for a worker */
-  int max_message_bytes;    /* receive and send limit */
-  const char *tls_cert_pem; /* NULL = plaintext */
+  const char *listen;        /* "127.0.0.1:50051", "127.0.0.1:0", "unix:/path" */
+  int pollers;               /* threads, each with its own completion queue */
+  int workers;               /* handler threads of unary calls */
+  int stream_workers;        /* handler threads of streaming calls (a pool of their own) */
+  int64_t stream_idle_ms;    /* a stream's next message waits at most this long; 0 = forever */
+  int queue_limit;           /* calls waiting for a worker */
+  int max_message_bytes;     /* receive and send limit */
+  size_t max_inflight_bytes; /* decoded unary requests held at once; 0 = no limit */
+  const char *tls_cert_pem;  /* NULL = plaintext */
   const char *tls_key_pem;
   const char *const *tokens; /* NULL = no auth; else accepted bearer tokens */
   int n_tokens;

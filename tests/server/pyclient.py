@@ -336,6 +336,29 @@ def s_oversized(addr):
                "ServerInfo counts the oversized Echo as rejected or failed")
 
 
+def s_inflight(addr):
+    """--max-inflight-mb 1 --threads 1: a 700 KB Echo holds the only handler for a second; a
+    second one would put 1.4 MB of requests in the server: RESOURCE_EXHAUSTED at once; once the
+    first is answered the second goes through."""
+    cl = Client(addr)
+    big = b"\x5a" * 700000
+    done = {}
+    th = threading.Thread(target=lambda: done.setdefault("r", cl.echo(big, delay_ms=1500,
+                                                                      timeout=20)))
+    th.start()
+    wait_in_flight(cl, ADMIN + "Echo")
+    t0 = time.monotonic()
+    e = expect_error(lambda: cl.echo(big, timeout=20), C.RESOURCE_EXHAUSTED,
+                     "a second 700 KB Echo past --max-inflight-mb 1")
+    check("holds 0.7 MB of requests already, and this one takes 0.7 MB more "
+          "(--max-inflight-mb 1)" in e.details(), e.details())
+    check(time.monotonic() - t0 < 1, "refused at once (%.2f s)" % (time.monotonic() - t0))
+    check(cl.echo(b"small").payload == b"small", "a small one fits beside it")
+    th.join()
+    check(done["r"].payload == big, "the first is answered")
+    check(cl.echo(big, timeout=20).payload == big, "then the second goes through")
+
+
 def s_deadline(addr):
     cl = Client(addr)
     t0 = time.monotonic()
@@ -1979,6 +2002,7 @@ SCENARIOS = {
     "jobs_ttl": s_jobs_ttl,
     "jobs_unsaved_before": s_jobs_unsaved_before,
     "limits": s_limits,
+    "inflight": s_inflight,
     "jobs_trained_before": s_jobs_trained_before,
     "jobs_trained_rewind": s_jobs_trained_rewind,
     "jobs_trained_after": s_jobs_trained_after,

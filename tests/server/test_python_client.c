@@ -73,6 +73,11 @@ Test(pyclient, requests_that_would_blow_up_memory_are_refused_naming_the_field) 
   sg_test_scenario("limits", flags, NULL);
 }
 
+Test(pyclient, requests_held_at_once_are_bounded_by_max_inflight_mb) {
+  const char *flags[] = {"--max-inflight-mb", "1", "--threads", "1", NULL};
+  sg_test_scenario("inflight", flags, NULL);
+}
+
 Test(pyclient, deadline_ends_the_call_and_is_counted) { sg_test_scenario("deadline", NULL, NULL); }
 
 Test(pyclient, five_hundred_concurrent_calls_all_answer) {
