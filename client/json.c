@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../kernels/common/utf8.h"
+
 void sg__json_init(sg__json *j, FILE *out) {
   j->out = out;
   j->depth = 0;
@@ -42,29 +44,11 @@ void sg__json_end_object(sg__json *j) { close_container(j, '}'); }
 void sg__json_begin_array(sg__json *j) { open_container(j, '['); }
 void sg__json_end_array(sg__json *j) { close_container(j, ']'); }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 when it is not valid. */
-static size_t utf8_len(const unsigned char *s, size_t n) {
-  unsigned c = s[0];
-  size_t len = c < 0x80                 ? 1
-               : c >= 0xC2 && c <= 0xDF ? 2
-               : c >= 0xE0 && c <= 0xEF ? 3
-               : c >= 0xF0 && c <= 0xF4 ? 4
-                                        : 0;
-  if (len == 0 || len > n) return 0;
-  for (size_t i = 1; i < len; i++)
-    if ((s[i] & 0xC0) != 0x80) return 0;
-  if (c == 0xE0 && s[1] < 0xA0) return 0;  /* overlong */
-  if (c == 0xED && s[1] >= 0xA0) return 0; /* UTF-16 surrogate */
-  if (c == 0xF0 && s[1] < 0x90) return 0;  /* overlong */
-  if (c == 0xF4 && s[1] >= 0x90) return 0; /* above U+10FFFF */
-  return len;
-}
-
 static void write_escaped(FILE *out, const unsigned char *s, size_t n) {
   fputc('"', out);
   for (size_t i = 0; i < n;) {
     unsigned c = s[i];
-    size_t len = utf8_len(s + i, n - i);
+    size_t len = sg_utf8_seq_len(s + i, n - i);
     if (len == 0) {
       fputs("\\ufffd", out);
       i++;

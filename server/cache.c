@@ -112,15 +112,13 @@ static redisReply *command(redisContext *ctx, const char *fmt, const char *arg) 
 
 /* ctx's error in words: hiredis reports a timeout as EAGAIN's "Resource temporarily
  * unavailable". */
-static const char *ctx_error(const sg_cache *c, const redisContext *ctx, char *buf, size_t cap,
-                             int timeout_ms) {
+static const char *ctx_error(const redisContext *ctx, char *buf, size_t cap, int timeout_ms) {
   if (!ctx) return "out of memory";
   if (!ctx->err) return "no error";
   if (strstr(ctx->errstr, "Resource temporarily unavailable")) {
     snprintf(buf, cap, "timed out after %d ms", timeout_ms);
     return buf;
   }
-  (void)c;
   return ctx->errstr;
 }
 
@@ -140,13 +138,13 @@ static redisContext *connect_one(sg_cache *c) {
   redisContext *ctx = c->port ? redisConnectWithTimeout(c->host, c->port, tv)
                               : redisConnectUnixWithTimeout(c->host, tv);
   char buf[64];
-  const char *why = !ctx || ctx->err ? ctx_error(c, ctx, buf, sizeof buf, c->connect_ms) : NULL;
+  const char *why = !ctx || ctx->err ? ctx_error(ctx, buf, sizeof buf, c->connect_ms) : NULL;
   if (!why && redisSetTimeout(ctx, tv_ms(c->command_ms)) != REDIS_OK) why = "cannot set timeout";
   redisReply *r = NULL;
   if (!why && c->password) {
     r = command(ctx, "AUTH %s", c->password);
     if (!r || r->type == REDIS_REPLY_ERROR)
-      why = r ? r->str : ctx_error(c, ctx, buf, sizeof buf, c->command_ms);
+      why = r ? r->str : ctx_error(ctx, buf, sizeof buf, c->command_ms);
   }
   if (!why && c->db) {
     if (r) freeReplyObject(r);
@@ -154,7 +152,7 @@ static redisContext *connect_one(sg_cache *c) {
     snprintf(db, sizeof db, "%d", c->db);
     r = command(ctx, "SELECT %s", db);
     if (!r || r->type == REDIS_REPLY_ERROR)
-      why = r ? r->str : ctx_error(c, ctx, buf, sizeof buf, c->command_ms);
+      why = r ? r->str : ctx_error(ctx, buf, sizeof buf, c->command_ms);
   }
   if (why) {
     note_failure(c, why);
@@ -231,8 +229,8 @@ static void conn_put_answered(sg_cache *c, redisContext *ctx, int ok, const char
   } else {
     atomic_fetch_add(&c->stats.errors, 1);
     char buf[64];
-    note_failure(c, ctx->err ? ctx_error(c, ctx, buf, sizeof buf, c->command_ms)
-                             : "an unexpected reply");
+    note_failure(c,
+                 ctx->err ? ctx_error(ctx, buf, sizeof buf, c->command_ms) : "an unexpected reply");
     pthread_mutex_lock(&c->mu);
     while (c->n_pool)
       dropped[n_dropped++] = c->pool[--c->n_pool];

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/utf8.h"
+
 int64_t sg_mono_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -139,26 +141,11 @@ sg_status sg_mkdir_p(const char *path, sg_err *err) {
   return SG_OK;
 }
 
-/* Length of the valid UTF-8 sequence at s (NUL-terminated), or 0 when it is not valid. */
-static size_t utf8_len(const unsigned char *s) {
-  unsigned c = s[0];
-  size_t len = c < 0x80                 ? 1
-               : c >= 0xC2 && c <= 0xDF ? 2
-               : c >= 0xE0 && c <= 0xEF ? 3
-               : c >= 0xF0 && c <= 0xF4 ? 4
-                                        : 0;
-  for (size_t i = 1; i < len; i++) /* a NUL ends the loop: it is no continuation byte */
-    if ((s[i] & 0xC0) != 0x80) return 0;
-  if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xF0 && s[1] < 0x90)) return 0; /* overlong */
-  if (c == 0xED && s[1] >= 0xA0) return 0;                                /* UTF-16 surrogate */
-  if (c == 0xF4 && s[1] >= 0x90) return 0;                                /* past U+10FFFF */
-  return len;
-}
-
 sg_status sg_utf8_check(const char *s, const char *field, sg_err *err) {
   const unsigned char *p = (const unsigned char *)s;
-  for (size_t i = 0; p[i];) {
-    size_t len = utf8_len(p + i);
+  size_t n = strlen(s);
+  for (size_t i = 0; i < n;) {
+    size_t len = sg_utf8_seq_len(p + i, n - i);
     if (!len) return sg_err_set(err, SG_INVALID_ARGUMENT, "%s: not UTF-8 (byte %zu)", field, i);
     i += len;
   }
@@ -167,8 +154,9 @@ sg_status sg_utf8_check(const char *s, const char *field, sg_err *err) {
 
 void sg_utf8_sanitize(char *s) {
   unsigned char *p = (unsigned char *)s;
-  for (size_t i = 0; p[i];) {
-    size_t len = utf8_len(p + i);
+  size_t n = strlen(s);
+  for (size_t i = 0; i < n;) {
+    size_t len = sg_utf8_seq_len(p + i, n - i);
     if (!len) p[i] = '?', len = 1;
     i += len;
   }
