@@ -813,6 +813,15 @@ static void stored_model(sg_jobs *jobs, const entry *e, char *out, size_t cap) {
   if (req) protobuf_c_message_free_unpacked(&req->base, NULL);
 }
 
+/* When a job the last server left unfinished ended: that server's last heartbeat (to within
+ * SG_HEARTBEAT_MS), not after now and not before the job was created or started. */
+static int64_t cut_at(const sg_jobs *jobs, const entry *e) {
+  int64_t now = unix_ms(), t = jobs->srv->last_alive_unix_ms;
+  int64_t lo = e->started_ms > e->created_ms ? e->started_ms : e->created_ms;
+  if (t <= 0 || t > now) t = now;
+  return t < lo ? lo : t;
+}
+
 static entry *load_entry(sg_jobs *jobs, const char *id) {
   char path[SG_PATH_MAX + 64], *buf;
   size_t len;
@@ -862,7 +871,7 @@ static entry *load_entry(sg_jobs *jobs, const char *id) {
              ran ? "server stopped while the job was running"
                  : "server stopped before the job started",
              stored);
-    e->finished_ms = unix_ms();
+    e->finished_ms = cut_at(jobs, e);
     if (persist(jobs, e, NULL, &err) != SG_OK) SG_WARN("jobs", "%s", sg_err_message(&err));
     SG_WARN("jobs", "job %s (%s): %s", e->id, kind->kind, e->error_msg);
   }

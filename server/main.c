@@ -95,8 +95,11 @@ static int64_t unix_ms(void) {
 
 /* One server per data dir: a second one would fail the first one's running jobs as "stopped"
  * and write models and jobs beside it. An flock on DATA_DIR/.lock, held (the descriptor left
- * open) until the process ends. Returns the descriptor, or -1 with err set. */
-static int lock_data_dir(const char *dir, sg_err *err) {
+ * open) until the process ends. The file's mtime is also the server's heartbeat (see
+ * wait_signal): *last_alive_ms gets the previous server's last one (a crashed job ended then,
+ * not when the next server started), 0 for a new file. Returns the descriptor, or -1 with err
+ * set. */
+static int lock_data_dir(const char *dir, int64_t *last_alive_ms, sg_err *err) {
   char path[4200];
   snprintf(path, sizeof path, "%s/.lock", dir);
   int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -113,6 +116,13 @@ static int lock_data_dir(const char *dir, sg_err *err) {
     close(fd);
     return -1;
   }
+  struct stat st;
+  *last_alive_ms = fstat(fd, &st) == 0 && st.st_mtim.tv_sec > 0
+                       ? (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000
+                       : 0;
+  if (futimens(fd, NULL) != 0)
+    SG_WARN("main", "%s: cannot update its time (%s): a crash's jobs will end at the next start",
+            path, strerror(errno));
   return fd;
 }
 
@@ -250,15 +260,19 @@ static int catch_signals(void) {
   return fds[0];
 }
 
-/* Blocks until a signal arrived (possibly before this call); returns its number. Meanwhile it
- * deletes expired jobs every few seconds, so an idle server frees their disk space too. */
-static int wait_signal(int fd, sg_jobs *jobs) {
+/* Blocks until a signal arrived (possibly before this call); returns its number. Meanwhile,
+ * every SG_HEARTBEAT_MS, it deletes expired jobs (so an idle server frees their disk space too)
+ * and touches the data dir's lock file, the time the next server gives the jobs a crash cut. */
+static int wait_signal(int fd, sg_jobs *jobs, int lock_fd) {
   struct pollfd p = {.fd = fd, .events = POLLIN};
   unsigned char b = 0;
   for (;;) {
     if (read(fd, &b, 1) == 1) return b;
     if (errno != EAGAIN && errno != EINTR) return SIGTERM;
-    if (poll(&p, 1, 5000) == 0 && jobs) sg_jobs_sweep(jobs);
+    if (poll(&p, 1, SG_HEARTBEAT_MS) == 0) {
+      if (jobs) sg_jobs_sweep(jobs);
+      if (lock_fd >= 0) (void)futimens(lock_fd, NULL);
+    }
   }
 }
 
@@ -274,7 +288,7 @@ static int serve(sg_server *srv, const secrets *sec, int sig_fd) {
           SG_COMMIT, sg_rpc_address(srv->rpc), sec->tls_cert ? " (tls)" : "",
           sg_backend_name(srv->backend), srv->cfg.threads,
           sec->n_tokens ? ", bearer tokens required" : "", srv->metrics ? ", metrics on" : "");
-  int sig = wait_signal(sig_fd, srv->jobs);
+  int sig = wait_signal(sig_fd, srv->jobs, srv->lock_fd);
   SG_INFO("main", "%s: shutting down (grace %.1f s)", strsignal(sig), srv->cfg.shutdown_grace_s);
   stop(srv, srv->cfg.shutdown_grace_s);
   return 0;
@@ -297,7 +311,8 @@ int main(int argc, char **argv) {
   if (action == SG_CONFIG_EXIT_OK) return 0;
   sg_log_set_level(srv.cfg.log_level);
   if (sg_mkdir_p(srv.cfg.data_dir, &err) != SG_OK) return fail("--data-dir", &err);
-  if (lock_data_dir(srv.cfg.data_dir, &err) < 0) return fail("--data-dir", &err);
+  srv.lock_fd = lock_data_dir(srv.cfg.data_dir, &srv.last_alive_unix_ms, &err);
+  if (srv.lock_fd < 0) return fail("--data-dir", &err);
   secrets sec = {0};
   if (load_secrets(&srv.cfg, &sec, &err) != SG_OK) {
     free_secrets(&sec);

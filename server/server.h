@@ -29,7 +29,12 @@ typedef struct sg_server {
   sg_metrics *metrics;
   int64_t started_unix_ms;
   int64_t started_mono_us;
+  int lock_fd;                /* DATA_DIR/.lock, held; its mtime is the heartbeat */
+  int64_t last_alive_unix_ms; /* the previous server's last heartbeat, 0 if unknown */
 } sg_server;
+
+/* How often the main thread touches the lock file (and deletes expired jobs). */
+#define SG_HEARTBEAT_MS 5000
 
 /* The method table (methods.c) and the services it covers, for the RPC layer and tests. */
 extern const sg_method sg_methods[];

@@ -733,14 +733,17 @@ def s_jobs_restart_before(addr, state_file):
     running = submit_sleep(cl, 600000, step_ms=20)
     wait_until(lambda: get_job(cl, running.id).state == JS.JOB_STATE_RUNNING, 10, "long job runs")
     with open(state_file, "w") as f:
-        f.write("%s %s\n" % (done.id, running.id))
+        f.write("%s %s %d\n" % (done.id, running.id, int(time.time() * 1000)))
 
 
-def s_jobs_restart_after(addr, state_file):
+def s_jobs_restart_after(addr, state_file, how):
     """After a restart on the same data dir: the finished job and its result are there, the
-    running one is FAILED saying the server stopped."""
+    running one is FAILED saying the server stopped. After a crash (how == "crash": the test
+    killed the server 6 s into the job, noted when, and waited 3 s before the restart) the job
+    ended at the dead server's last heartbeat, not at the restart: within 5 s before the kill,
+    so after the job started."""
     cl = Client(addr)
-    done_id, running_id = open(state_file).read().split()
+    done_id, running_id = open(state_file).read().split()[:2]
     d = get_job(cl, done_id, include_result=True)
     check(d.state == JS.JOB_STATE_SUCCEEDED and d.WhichOneof("result") == "sleep",
           "the finished job and its result survived")
@@ -748,6 +751,13 @@ def s_jobs_restart_after(addr, state_file):
     check(r.state == JS.JOB_STATE_FAILED, "the running job is FAILED (state %d)" % r.state)
     check("server stopped while the job was running" in r.error_message, r.error_message)
     check(r.error_code == C.UNAVAILABLE.value[0], "error_code %d" % r.error_code)
+    if how == "crash":
+        cut, killed = r.finished_at_unix_ms, int(open(state_file).read().split()[3])
+        check(r.started_at_unix_ms < cut <= killed,
+              "the crashed job ended at %d: want after its start %d, not after the kill %d"
+              % (cut, r.started_at_unix_ms, killed))
+        check(cut >= killed - 5500, "it ended %d ms before the kill (heartbeat: 5 s)"
+              % (killed - cut))
     ids = [x.id for x in cl.call(JOBS + "List", JS.ListJobsRequest()).jobs]
     check(ids == [running_id, done_id], "List after restart: %s" % ids)
 

@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "pyclient.h"
 #include "server_fixture.h"
@@ -28,11 +30,22 @@ static void restart_keeps_jobs(int stop_sig) {
   const char *args[] = {state, NULL};
   int rc = sg_test_pyclient(&a, "jobs_restart_before", args);
   cr_assert_eq(rc, 0, "pyclient jobs_restart_before exited %d", rc);
+  if (stop_sig == SIGKILL) { /* a crash 6 s into the job, past a heartbeat, noted in ms */
+    sleep(6);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    FILE *f = fopen(state, "a");
+    cr_assert_not_null(f, "%s", state);
+    fprintf(f, "%lld\n", (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+    fclose(f);
+  }
   int st = sg_test_server_stop(&a, stop_sig, 20);
   cr_assert_eq(st, stop_sig == SIGTERM ? 0 : 128 + SIGKILL, "first server exit status %d", st);
+  if (stop_sig == SIGKILL) sleep(3); /* the crashed job must not end at the restart */
   const char *flags[] = {"--data-dir", a.dir, NULL}; /* the same data dir */
   cr_assert_eq(sg_test_server_start(&b, flags), 0);
-  rc = sg_test_pyclient(&b, "jobs_restart_after", args);
+  const char *after[] = {state, stop_sig == SIGKILL ? "crash" : "stop", NULL};
+  rc = sg_test_pyclient(&b, "jobs_restart_after", after);
   cr_expect_eq(rc, 0, "pyclient jobs_restart_after exited %d", rc);
   cr_expect_eq(sg_test_server_stop(&b, SIGTERM, 20), 0, "second server exit status");
   sg_test_server_cleanup(&b);
