@@ -223,22 +223,24 @@ static sg_status route_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
                         .best = p.feasible ? p.best_cost : 0};
   if (p.done) jp.done = jp.total; /* it stops just short of the limit: 100% when it ends */
   sg_job_set_progress(j, &jp);
+  if (p.done) /* the iterations it ran, fewer where the time limit or the deadline came first */
+    sg_job_set_work(j, (double)p.iterations * r->problem.n);
   *done = p.done;
   return SG_OK;
 }
 
 static void route_cleanup(void *data) { sg_route_job_free(data); }
 
-/* work (with an iteration limit only): iterations x stops */
+/* work (with an iteration limit): iterations x stops */
 const sg_job_ops sg_route_job_ops = {
     .kind = "solve_routes", .work_rate = 1e5, .step = route_step, .cleanup = route_cleanup};
 
 void sg_route_job_size(const sg_route_job *r, double *cost, double *work) {
-  *cost = r->params.time_limit_s;
-  *work = *cost > 0 ? 0 : (double)r->params.max_iterations * r->problem.n;
+  *cost = r->params.time_limit_s; /* a bound: the iterations may end it sooner */
+  *work = (double)r->params.max_iterations * r->problem.n;
   if (r->answer_by_us) { /* a call's deadline cuts the solve */
     double left = (double)(r->answer_by_us - sg_mono_us()) * 1e-6;
-    if (left > 0 && (*cost == 0 || *cost > left)) *cost = left, *work = 0;
+    if (left > 0 && (*cost == 0 || *cost > left)) *cost = left;
   }
 }
 

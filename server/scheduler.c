@@ -184,6 +184,8 @@ void sg_job_set_progress(sg_job *j, const sg_job_progress *p) {
   pthread_mutex_unlock(&j->mu);
 }
 
+void sg_job_set_work(sg_job *j, double work) { j->work = work > 0 ? work : 0; }
+
 int sg_job_cancelled(const sg_job *j) {
   return atomic_load(&j->cancel) || (j->cancel_src && atomic_load(j->cancel_src));
 }
@@ -223,13 +225,18 @@ static void learn_rate(sg_sched *s, const sg_job *j) {
   pthread_mutex_unlock(&s->mu);
 }
 
-/* The estimate at submit (s->mu held): the spec's cost, else its work over the kind's rate. */
+/* The estimate at submit (s->mu held): the lower of the spec's cost and its work over the
+ * kind's rate, where it gives both. */
 static double estimate(sg_sched *s, const sg_job_spec *spec) {
-  if (spec->cost > 0) return spec->cost;
-  if (!(spec->work > 0)) return 0;
-  const kind_rate *r = rate_of(s, spec->ops, 0);
-  if (r && r->s_per_unit > 0) return spec->work * r->s_per_unit;
-  return spec->ops->work_rate > 0 ? spec->work / spec->ops->work_rate : 0;
+  double by_work = 0;
+  if (spec->work > 0) {
+    const kind_rate *r = rate_of(s, spec->ops, 0);
+    by_work = r && r->s_per_unit > 0      ? spec->work * r->s_per_unit
+              : spec->ops->work_rate > 0 ? spec->work / spec->ops->work_rate
+                                         : 0;
+  }
+  if (!(spec->cost > 0)) return by_work;
+  return by_work > 0 && by_work < spec->cost ? by_work : spec->cost;
 }
 
 /* The one way a job ends: records the state, wakes waiters, calls on_done, drops the queue's

@@ -80,8 +80,9 @@ typedef struct sg_job_spec {
   int priority;        /* SG_PRIORITY_MIN..MAX, default 0 */
   int64_t deadline_us; /* monotonic (sg_mono_us); 0 or INT64_MAX = none */
   /* The run-time estimate (Job.estimated_s, ServerInfo's queued seconds, the logs): `cost` in
-   * seconds when the kind knows it (a sleep, a route's time limit), else `work` (the job's size in
-   * its kind's units: multiply-adds, points x orders) over the kind's measured rate. */
+   * seconds when the kind knows it (a sleep, a route's time limit), and/or `work` (the job's size
+   * in its kind's units: multiply-adds, points x orders) over the kind's measured rate; with both,
+   * cost is a bound (a route with a time limit and an iteration limit) and the lower one counts. */
   double cost;
   double work;
   const atomic_int *cancel_src; /* e.g. sg_call_cancel_flag(call); must outlive the job's run */
@@ -147,6 +148,9 @@ void *sg_job_data(const sg_job *j);
 sg_err sg_job_error(sg_job *j);
 sg_job_progress sg_job_get_progress(sg_job *j);
 void sg_job_set_progress(sg_job *j, const sg_job_progress *p);
+/* The work the job did, when it was not the spec's (a route its time limit cut short), so that
+ * the kind's rate learns from what ran; called from a step (the worker thread). */
+void sg_job_set_work(sg_job *j, double work);
 /* 1 once cancellation was asked (by sg_job_cancel or the cancel source). */
 int sg_job_cancelled(const sg_job *j);
 /* Monotonic microseconds: queued, started (0 if never), finished (0 if not yet). */

@@ -111,6 +111,17 @@ static const sg_job_ops sum_ops = {.kind = "sum",
 /* steps_step with a work rate: 1,000 units per second until a job of the kind has finished */
 static const sg_job_ops timed_ops = {
     .kind = "timed", .work_rate = 1000, .step = steps_step, .cleanup = free};
+/* one step of 50 ms that did 100 units, whatever the spec said (a route its time limit cut
+ * short) */
+static sg_status cut_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
+  (void)x, (void)err;
+  sleep_ms(50);
+  sg_job_set_work(j, 100);
+  *done = 1;
+  return SG_OK;
+}
+static const sg_job_ops cut_ops = {
+    .kind = "cut", .work_rate = 1000, .step = cut_step, .cleanup = free};
 static sg_status fail_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
   (void)j, (void)x, (void)done;
   sleep_ms(30);
@@ -699,5 +710,24 @@ Test(scheduler, estimates_come_from_the_kinds_default_rate_then_from_measured_st
     sg_job_unref(all[i]);
   sg_job_unref(d);
   sg_job_unref(g);
+  finish_sched(s);
+}
+
+/* A route has a time limit (a cost) and an iteration limit (work): the estimate is the lower;
+ * one its time limit cut reports the work it did, and the rate learns from that. */
+Test(scheduler, a_cost_with_work_is_a_bound_and_the_work_done_teaches_the_rate) {
+  sg_sched *s = start(1, 64, 0, 0, 5);
+  sg_job_spec shorter = {.ops = &cut_ops, .work = 500, .cost = 2.5};
+  cr_expect_float_eq(sg_sched_estimate(s, &shorter), 0.5, 1e-12, "500 units at 1,000/s");
+  sg_job_spec bounded = {.ops = &cut_ops, .work = 500, .cost = 0.1};
+  cr_expect_float_eq(sg_sched_estimate(s, &bounded), 0.1, 1e-12, "the time limit first");
+  /* 1e6 units asked, 100 done in one step of 50 ms: 0.5 ms per unit, not 50 ns */
+  sg_job *j = submit_work(s, &cut_ops, 1e6, 5, 1, 50);
+  sg_job_wait(j);
+  cr_assert_eq(sg_job_state_of(j), SG_JOB_SUCCEEDED, "%s", sg_job_error(j).msg);
+  sg_job_unref(j);
+  sg_job_spec probe = {.ops = &cut_ops, .work = 1000};
+  double e = sg_sched_estimate(s, &probe);
+  cr_expect(e >= 0.45 && e < 5, "1,000 units: %g s (50 ms per 100 units done)", e);
   finish_sched(s);
 }
