@@ -221,7 +221,8 @@ static sg_status route_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
                         .total = limit > 0 ? (uint64_t)(limit * 1000) : 0,
                         .has_best = p.feasible,
                         .best = p.feasible ? p.best_cost : 0};
-  if (p.done) jp.done = jp.total; /* it stops just short of the limit: 100% when it ends */
+  if (p.done) jp.total = jp.done; /* 100% at the end, in the time it took (an iteration limit
+                                    * may end it well before the time limit) */
   sg_job_set_progress(j, &jp);
   if (p.done) /* the iterations it ran, fewer where the time limit or the deadline came first */
     sg_job_set_work(j, (double)p.iterations * r->problem.n);

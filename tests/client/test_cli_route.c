@@ -355,6 +355,8 @@ Test(cli_route, a_limit_over_60_s_runs_as_a_job_with_the_best_cost_shown) {
   cr_assert_eq(r.status, 0, "stderr: %s", r.err);
   expect_has(r.err, "/5000 ms");
   expect_has(r.err, "succeeded");
+  /* at the end, the time it took: the iteration limit came well before the time limit */
+  cr_expect_null(strstr(r.err, "5000/5000 ms"), "%s", r.err);
   expect_has(r.out, "iterations  50\n");
   stop_server_checked();
 }
