@@ -20,6 +20,7 @@
 #define BACKOFF_MIN_US 100000
 #define BACKOFF_MAX_US 5000000
 #define PROBE_MAX_US 5000000 /* the longest a server without traffic goes unaware of Redis */
+#define LIVENESS_US 1000000  /* connected and idle this long: a PING checks Redis is still there */
 #define KEY_MAX 160
 
 typedef struct write_item {
@@ -41,7 +42,8 @@ struct sg_cache {
   int n_pool;
   int64_t retry_at_us, backoff_us;
   atomic_int connected;
-  atomic_int warned;       /* the current failure streak was logged */
+  _Atomic int64_t answered_us; /* when Redis last answered a command (sg_mono_us) */
+  atomic_int warned;           /* the current failure streak was logged */
   int64_t reply_warned_us; /* the last error reply logged (rate-limited; mu held) */
   char last_error[160];    /* why the last connect or command failed (mu held) */
   /* write-backs */
@@ -214,6 +216,7 @@ static void conn_put_answered(sg_cache *c, redisContext *ctx, int ok, const char
     ok = 1;
   }
   if (ok && !ctx->err) {
+    atomic_store(&c->answered_us, sg_mono_us());
     pthread_mutex_lock(&c->mu);
     c->backoff_us = 0;
     if (c->n_pool < POOL_MAX) {
@@ -335,8 +338,10 @@ static int set_blob(sg_cache *c, redisContext *ctx, const char *key, const uint8
   return ok;
 }
 
-/* While Redis is away, PINGs it once the backoff allows (the writer thread, on its own
- * connection), so the server reconnects and `connected` tells the truth with no traffic too. */
+/* PINGs Redis (the writer thread, on a pooled connection or a new one): while Redis is away,
+ * once the backoff allows, so the server reconnects with no traffic; while it is connected but
+ * idle, every LIVENESS_US, so a Redis that went away is noticed with no traffic too. Either way
+ * `connected` tells the truth on an idle server. */
 static void probe(sg_cache *c) {
   redisContext *ctx = conn_get(c);
   if (!ctx) return;
@@ -346,30 +351,36 @@ static void probe(sg_cache *c) {
   if (r) freeReplyObject(r);
 }
 
+/* Waits on c->cv for at most wait_us (mu held); returns 1 when it timed out. */
+static int wait_for(sg_cache *c, int64_t wait_us) {
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  int64_t ns = until.tv_nsec + (wait_us % 1000000) * 1000;
+  until.tv_sec += (time_t)(wait_us / 1000000 + ns / 1000000000);
+  until.tv_nsec = (long)(ns % 1000000000);
+  return pthread_cond_timedwait(&c->cv, &c->mu, &until) != 0;
+}
+
 static void *writer_main(void *arg) {
   sg_cache *c = arg;
   pthread_mutex_lock(&c->mu);
   for (;;) {
     while (!c->count && !c->stopping) {
-      if (atomic_load(&c->connected)) {
-        pthread_cond_wait(&c->cv, &c->mu);
-        continue;
-      }
-      /* away: wake when the backoff ends (at least every PROBE_MAX_US) to probe */
-      int64_t wait_us = c->retry_at_us - sg_mono_us();
+      int64_t wait_us;
+      int up = atomic_load(&c->connected);
+      if (up) /* connected: wake when it has been idle LIVENESS_US, to check it still is */
+        wait_us = atomic_load(&c->answered_us) + LIVENESS_US - sg_mono_us();
+      else /* away: wake when the backoff ends (at least every PROBE_MAX_US) to probe */
+        wait_us = c->retry_at_us - sg_mono_us();
       if (wait_us < BACKOFF_MIN_US) wait_us = BACKOFF_MIN_US;
       if (wait_us > PROBE_MAX_US) wait_us = PROBE_MAX_US;
-      struct timespec until;
-      clock_gettime(CLOCK_REALTIME, &until);
-      int64_t ns = until.tv_nsec + (wait_us % 1000000) * 1000;
-      until.tv_sec += (time_t)(wait_us / 1000000 + ns / 1000000000);
-      until.tv_nsec = (long)(ns % 1000000000);
-      if (pthread_cond_timedwait(&c->cv, &c->mu, &until) != 0 && !c->count && !c->stopping &&
-          !atomic_load(&c->connected)) {
-        pthread_mutex_unlock(&c->mu);
-        probe(c);
-        pthread_mutex_lock(&c->mu);
-      }
+      if (!wait_for(c, wait_us) || c->count || c->stopping ||
+          atomic_load(&c->connected) != up ||
+          (up && sg_mono_us() - atomic_load(&c->answered_us) < LIVENESS_US))
+        continue;
+      pthread_mutex_unlock(&c->mu);
+      probe(c);
+      pthread_mutex_lock(&c->mu);
     }
     if (!c->count) break;
     write_item w = c->queue[c->head];

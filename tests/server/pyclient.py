@@ -1700,6 +1700,23 @@ def s_redis_publish_resumes(addr, metrics_addr, redis_addr, redis_pid):
           "every list is in Redis")
 
 
+def s_redis_gone_idle(addr, metrics_addr, redis_pid):
+    """Redis dies while the server is connected and idle: the gauge and ServerInfo say so within
+    about a second (a PING after each idle second) with no call needing Redis; they said 1 until
+    the next Recommend."""
+    cl = Client(addr)
+    gauge = lambda: parse_metrics(http_get("http://%s/metrics" % metrics_addr)[1]).get(
+        "shopgpu_cache_connected")
+    wait_until(lambda: gauge() == 1, 8, "connected")
+    check(cl.info().redis_connected, "ServerInfo says Redis is connected")
+    time.sleep(1.5)  # idle PINGs answered: it stays connected
+    check(gauge() == 1, "still connected after idle PINGs")
+    os.kill(int(redis_pid), signal.SIGKILL)
+    took = wait_until(lambda: gauge() == 0, 6, "shopgpu_cache_connected is 0 with no traffic")
+    check(took <= 2.5, "noticed %.2f s after Redis died (a PING each idle second)" % took)
+    check(not cl.info().redis_connected, "ServerInfo says Redis is not connected")
+
+
 def s_redis_down_again(addr, metrics_addr, redis_port):
     """Redis crashed while the server runs: Recommend still answers (computed)."""
     cl = Client(addr)
@@ -2003,6 +2020,7 @@ SCENARIOS = {
     "redis_back": s_redis_back,
     "redis_auth": s_redis_auth,
     "redis_down_again": s_redis_down_again,
+    "redis_gone_idle": s_redis_gone_idle,
     "redis_publish_stalls": s_redis_publish_stalls,
     "redis_publish_resumes": s_redis_publish_resumes,
     "redis_hung": s_redis_hung,

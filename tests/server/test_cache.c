@@ -38,6 +38,16 @@ Test(cache, recommend_all_publishes_every_list_with_ttls_and_hits_skip_the_backe
   sg_test_redis_stop(&r, SIGTERM);
 }
 
+Test(cache, an_idle_server_notices_redis_going_away) {
+  sg_test_redis r;
+  cr_assert_eq(sg_test_redis_start(&r, 0, NULL), 0);
+  char pid[16];
+  snprintf(pid, sizeof pid, "%d", (int)r.pid);
+  const char *args[] = {pid, NULL};
+  with_redis("redis_gone_idle", &r, NULL, args); /* it kills Redis */
+  sg_test_redis_stop(&r, SIGKILL);
+}
+
 Test(cache, a_miss_writes_back_and_a_corrupted_blob_is_a_miss) {
   sg_test_redis r;
   cr_assert_eq(sg_test_redis_start(&r, 0, NULL), 0);
