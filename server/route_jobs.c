@@ -121,10 +121,19 @@ static sg_status problem_from(const Shopgpu__V1__RoutingProblem *p, sg_route_job
     r->inst = sg_aco_instance_parse(p->tsplib, strlen(p->tsplib), "problem.tsplib",
                                     p->exact_distances ? SG_ACO_READ_EXACT : 0, err);
     if (!r->inst) return err->code;
+    if (p->exact_distances && r->inst->problem.metric != SG_ACO_EXACT_2D) /* ignored, it misled */
+      return sg_err_set(err, SG_INVALID_ARGUMENT,
+                        "problem.exact_distances: applies to EDGE_WEIGHT_TYPE EUC_2D; this file "
+                        "is %s, whose distances it keeps",
+                        sg_aco_metric_name(r->inst->problem.metric));
     r->problem = r->inst->problem;
     snprintf(r->name, sizeof r->name, "%s", r->inst->name);
     sg_utf8_sanitize(r->name); /* the answer's name must be a valid protobuf string */
   } else {
+    if (p->exact_distances)
+      return sg_err_set(err, SG_INVALID_ARGUMENT,
+                        "problem.exact_distances: only with problem.tsplib (the structured form "
+                        "says problem.metric EXACT_2D)");
     SG_TRY(structured(p, r, err));
   }
   if (sg_aco_problem_check(&r->problem, err) != SG_OK)

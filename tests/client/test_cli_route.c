@@ -233,6 +233,11 @@ Test(cli_route, cvrp_serves_every_customer_once_within_capacity_at_its_cost) {
   cost = check_routes(&v, &a, 1);
   cr_expect(fabs(cost - a.cost) < 1e-9 * cost && cost != floor(cost), "recomputed %.17g, got %.17g",
             cost, a.cost);
+  /* on a GEO file it would change nothing: refused, not silently ignored */
+  run_cli(&r, ARGS("--server", srv.addr, "route", BURMA, "--time-limit", "0.3", "--exact"), NULL);
+  cr_expect_eq(r.status, 1, "stderr: %s", r.err);
+  expect_has(r.err, "INVALID_ARGUMENT: problem.exact_distances: applies to EDGE_WEIGHT_TYPE EUC_2D; "
+                    "this file is GEO");
   stop_server_checked();
 }
 

@@ -1958,7 +1958,10 @@ def s_routing(addr, data_dir):
            (RT.RoutingProblem(x=[0, 1, 2], y=[0, 1, 2], ids=[5, 6, 5]), "ids[2]"),
            (RT.RoutingProblem(metric=RT.RoutingProblem.EXPLICIT, n=3,
                               matrix=[0, 1, 2, 1, 0, 3, 2, 4, 0]), "matrix"),
-           (RT.RoutingProblem(tsplib="NAME: x\nTYPE: TSP\nDIMENSION: 3\n"), "problem.tsplib")]
+           (RT.RoutingProblem(tsplib="NAME: x\nTYPE: TSP\nDIMENSION: 3\n"), "problem.tsplib"),
+           (RT.RoutingProblem(x=xs, y=ys, exact_distances=True), "problem.exact_distances"),
+           (RT.RoutingProblem(tsplib=text, exact_distances=True),
+            "problem.exact_distances: applies to EDGE_WEIGHT_TYPE EUC_2D; this file is GEO")]
     for p, word in bad:
         e = expect_error(lambda: cl.call(ROUTING + "SolveRoutes", RT.SolveRoutesRequest(problem=p)),
                          C.INVALID_ARGUMENT, "bad problem (%s)" % word)
