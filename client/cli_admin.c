@@ -71,8 +71,13 @@ static void print_info(FILE *out, const Shopgpu__V1__ServerInfo *info) {
   print_duration(out, info->uptime_s);
   print_started(out, info->started_at_unix_ms);
   fprintf(out, "\n%-9s %s\n", "listen", info->listen);
-  fprintf(out, "%-9s %d workers, %d pollers, %" PRIu64 " calls queued\n", "workers",
-          info->worker_threads, info->poller_threads, info->queue_depth);
+  uint64_t in_flight = 0;
+  for (size_t i = 0; i < info->n_methods; i++)
+    in_flight += info->methods[i]->in_flight;
+  fprintf(out,
+          "%-9s %d handler threads, %d pollers; calls: %" PRIu64 " in flight, %" PRIu64
+          " queued\n",
+          "rpc", info->worker_threads, info->poller_threads, in_flight, info->queue_depth);
   fprintf(out,
           "%-9s %d scheduler workers; queued: %" PRIu64 " interactive (~%.3g s), %" PRIu64
           " batch (~%.3g s)\n",

@@ -47,6 +47,10 @@ Test(cli, info_table_lists_methods) {
   cr_expect_neq(strstr(r.out, "version"), NULL);
   cr_expect_neq(strstr(r.out, "backend"), NULL);
   cr_expect_neq(strstr(r.out, srv.addr), NULL, "listen address missing");
+  /* the handler threads (not the scheduler's workers: those are on the jobs line); this call */
+  cr_expect_neq(strstr(r.out, "handler threads, 2 pollers; calls: 1 in flight, 0 queued\n"), NULL,
+                "%s", r.out);
+  cr_expect_neq(strstr(r.out, " scheduler workers; queued: "), NULL, "%s", r.out);
   cr_expect_neq(strstr(r.out, "METHOD"), NULL);
   cr_expect_neq(strstr(r.out, "/shopgpu.v1.Admin/GetServerInfo"), NULL);
   stop_server_checked();
