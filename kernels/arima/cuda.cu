@@ -215,12 +215,17 @@ static sg_status run_chunk(sg_exec *x, const sg_arima_input *in, const sg_arima_
   sg__arima_key *keys;
   size_t total;
   carve(0, s, count, nvals, nx, &c, &preps, &need, &work, wper, &ics, &keys, ncand, &total);
+  /* its own allocation, freed (stream-ordered) at the end: the worker's scratch grows and never
+   * shrinks, and a chunk may take up to 16 GiB, which must not stay held by an idle worker */
   void *base;
-  SG_TRY(sg__cuda_scratch(x, total + 256, &base, err));
+  SG_TRY(sg__cuda_alloc(x, total + 256, &base, err));
   carve((uintptr_t)base, s, count, nvals, nx, &c, &preps, &need, &work, wper, &ics, &keys, ncand,
         &total);
   size_t *off = (size_t *)malloc((count + 1) * sizeof(size_t));
-  if (!off) return sg_err_set(err, SG_OUT_OF_MEMORY, "arima cuda: offsets for %zu series", count);
+  if (!off) {
+    sg__cuda_free(x, base);
+    return sg_err_set(err, SG_OUT_OF_MEMORY, "arima cuda: offsets for %zu series", count);
+  }
   for (size_t i = 0; i <= count; i++)
     off[i] = in->offsets[first + i] - v0;
   sg_status st;
@@ -293,6 +298,7 @@ static sg_status run_chunk(sg_exec *x, const sg_arima_input *in, const sg_arima_
   st = sg__cuda_sync(x, err);
 done:
   if (st != SG_OK) sg__cuda_sync(x, NULL); /* the host buffers must not be in flight when freed */
+  sg__cuda_free(x, base);
   free(off);
   return st;
 }
@@ -300,6 +306,9 @@ done:
 static sg_status run_cuda(sg_exec *x, const sg_arima_input *in, const sg_arima_spec *spec,
                           size_t first, size_t count, sg_arima_fit *fits, double *mean,
                           double *lower, double *upper, sg_err *err) {
+  /* the current device is per thread, and a worker's steps may run on another thread; also
+   * what cudaMemGetInfo below measures */
+  SG_TRY(SG_CUDA_CHECK(cudaSetDevice(sg__cuda_exec(x)->device), err));
   size_t per = 0;
   int nmax = 1, any_ml = spec->method == SG_ARIMA_METHOD_ML;
   for (size_t i = first; i < first + count; i++) {

@@ -90,7 +90,7 @@ static void dev_free(sg__click_dev *d) {
 }
 
 static sg_status upload(sg_exec *x, float **dst, const float *src, size_t n, sg_err *err) {
-  SG_TRY(SG_CUDA_CHECK(cudaMalloc((void **)dst, n * sizeof(float)), err));
+  SG_TRY(sg__cuda_malloc_resident(x, n * sizeof(float), (void **)dst, err));
   return SG_CUDA_CHECK(cudaMemcpyAsync(*dst, src, n * sizeof(float), cudaMemcpyHostToDevice,
                                        sg__cuda_exec(x)->stream),
                        err);

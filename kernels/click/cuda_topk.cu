@@ -13,6 +13,10 @@
 
 #define BU 8192u // users per block
 #define TI 1024u // items per tile: 8192 × 1024 floats = 32 MiB, about L2 size
+
+// select_kernel keeps kp (k rounded up to a power of two, >= 64) candidates of 16 bytes per warp
+// in dynamic shared memory, within the default 48 KiB
+static_assert(SG_CLICK_MAX_K <= 1024u, "select_kernel: raise the shared memory limit for k > 1024");
 #define STATE_BYTES (64u << 20)
 
 // ---- selection --------------------------------------------------------------------------------
@@ -205,6 +209,10 @@ static sg_status scratch_for(sg_exec *x, const sg_click_placed *p, const sg__cli
     w->kp *= 2;
   uint32_t per_warp = w->kp * 16;
   w->warps = (48u << 10) / per_warp > 8 ? 8 : (48u << 10) / per_warp;
+  /* a warp's candidates in the default 48 KiB of dynamic shared memory (more would need
+   * cudaFuncSetAttribute): kp <= 1024 gives 3 warps; 0 warps would divide by zero below */
+  if (w->warps == 0 || (size_t)w->kp * 16 * w->warps > (48u << 10))
+    return sg_err_set(err, SG_INTERNAL, "click_topk: k %u needs too much shared memory", k);
   uint64_t nex = max_block_exclusions(req, w->bu);
   size_t sizes[8] = {(size_t)w->bu * ti * 4, (size_t)w->bu * p->dim * 4, (size_t)w->bu * k * 4,
                      (size_t)w->bu * k * 4,  (size_t)w->bu * 4,          (size_t)w->bu * 4,
@@ -302,9 +310,6 @@ sg_status sg__click_cuda_topk(sg_exec *x, const sg_click_placed *p, const sg__cl
   SG_TRY(SG_CUBLAS_CHECK(cublasSetMathMode(c->blas, CUBLAS_DEFAULT_MATH), err));
   topk_scratch w;
   SG_TRY(scratch_for(x, p, req, &w, err));
-  if (w.kp * 16 * w.warps > (48u << 10)) {
-    return sg_err_set(err, SG_INTERNAL, "click_topk: k %u needs too much shared memory", req->k);
-  }
   uint64_t *host_off = (uint64_t *)malloc(((size_t)w.bu + 1) * sizeof *host_off);
   if (!host_off) return sg_err_set(err, SG_OUT_OF_MEMORY, "click_topk: out of memory");
   sg_status st = SG_OK;

@@ -116,6 +116,19 @@ void sg__cuda_free(sg_exec *x, void *p) {
   if (p) cudaFreeAsync(p, sg__cuda_exec(x)->stream);
 }
 
+sg_status sg__cuda_malloc_resident(sg_exec *x, size_t bytes, void **out, sg_err *err) {
+  *out = NULL;
+  if (bytes == 0) bytes = 1;
+  cudaError_t e = cudaMalloc(out, bytes);
+  if (e != cudaErrorMemoryAllocation) return SG_CUDA_CHECK(e, err);
+  (void)cudaGetLastError(); /* out of memory is not sticky: clear it */
+  cudaMemPool_t pool;
+  SG_TRY(SG_CUDA_CHECK(cudaDeviceGetDefaultMemPool(&pool, sg__cuda_exec(x)->device), err));
+  SG_TRY(SG_CUDA_CHECK(cudaMemPoolTrimTo(pool, 0), err));
+  return sg__cuda_status(cudaMalloc(out, bytes), "cudaMalloc after trimming the pool", __FILE__,
+                         __LINE__, err);
+}
+
 sg_status sg__cuda_sync(sg_exec *x, sg_err *err) {
   return SG_CUDA_CHECK(cudaStreamSynchronize(sg__cuda_exec(x)->stream), err);
 }

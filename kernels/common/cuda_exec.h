@@ -30,6 +30,11 @@ sg_status sg__cuda_scratch(sg_exec *x, size_t bytes, void **out, sg_err *err);
 sg_status sg__cuda_alloc(sg_exec *x, size_t bytes, void **out, sg_err *err);
 void sg__cuda_free(sg_exec *x, void *p); /* NULL is fine */
 
+/* Long-lived device memory (a resident model) with cudaMalloc, outside the pool. The pool keeps
+ * what jobs freed, which cudaMalloc cannot use: when it fails for memory, the pool is trimmed
+ * to what is in use and it tries once more. Out of memory is SG_DEVICE_OOM. */
+sg_status sg__cuda_malloc_resident(sg_exec *x, size_t bytes, void **out, sg_err *err);
+
 /* Blocks on the worker's stream; a fault during an earlier kernel surfaces here. */
 sg_status sg__cuda_sync(sg_exec *x, sg_err *err);
 

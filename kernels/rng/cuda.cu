@@ -24,6 +24,8 @@ static sg_status launch_uniform(sg_exec *x, uint64_t seed, uint64_t stream, uint
 static sg_status uniform_cuda(sg_exec *x, uint64_t seed, uint64_t stream, uint64_t offset, size_t n,
                               float *out, sg_err *err) {
   void *d_out;
+  /* the current device is per thread, and a worker's steps may run on another thread */
+  SG_TRY(SG_CUDA_CHECK(cudaSetDevice(sg__cuda_exec(x)->device), err));
   SG_TRY(sg__cuda_scratch(x, n * sizeof(float), &d_out, err));
   SG_TRY(launch_uniform(x, seed, stream, offset, n, (float *)d_out, err));
   SG_TRY(SG_CUDA_CHECK(cudaMemcpyAsync(out, d_out, n * sizeof(float), cudaMemcpyDeviceToHost,
