@@ -51,6 +51,8 @@ extern "C" sg_status sg_cuda_probe(int device, size_t min_free, sg_device_info *
   return SG_OK;
 }
 
+#define SG_CUDA_STACK_BYTES (16u << 10)
+
 /* The device's default memory pool keeps freed blocks (no release threshold), so jobs reuse
  * memory instead of paying cudaMalloc each time. */
 static sg_status keep_pool_memory(int device, sg_err *err) {
@@ -72,6 +74,12 @@ static sg_status cuda_exec_init(sg_exec *x, sg_err *err) {
   SG_TRY_GOTO(st, SG_CUBLAS_CHECK(cublasCreate(&c->blas), err), fail);
   SG_TRY_GOTO(st, SG_CUBLAS_CHECK(cublasSetStream(c->blas, c->stream), err), fail);
   SG_TRY_GOTO(st, keep_pool_memory(c->device, err), fail);
+  /* The ARIMA kernels need about 14 KiB of stack per thread (ptxas -v; the fits' 24 x 24
+   * matrices): reserve it now, while memory is free, rather than have the driver raise the limit
+   * at the first forecast, which waits for the whole device to idle and can fail once models and
+   * the pool hold the memory (about 16 KiB x 2,048 threads x the SMs: 4 GiB on an H100). */
+  SG_TRY_GOTO(st, SG_CUDA_CHECK(cudaDeviceSetLimit(cudaLimitStackSize, SG_CUDA_STACK_BYTES), err),
+              fail);
   x->impl = c;
   return SG_OK;
 fail:
