@@ -117,7 +117,7 @@ sg_status sg_click_place(sg_exec *x, const sg_click_model *m, sg_click_placed **
   p->dim = m->dim;
   p->interaction = m->interaction ? 1 : 0;
   sg_status st;
-  SG_TRY_GOTO(st, sg__click_host_terms(m, p, err), fail);
+  SG_TRY_GOTO(st, sg__click_host_terms(m, p, x->threads, err), fail);
   SG_TRY_GOTO(st, place_slot(x, m, p, err), fail);
   *out = p;
   return SG_OK;

@@ -99,7 +99,8 @@ extern const sg_click_ops sg__click_cuda_ops; /* only in builds with CUDA */
 /* --- click_host.c: host code shared by the backends ------------------------------------------ */
 
 /* Computes p->ub, p->ib and p->order from m (allocates them). */
-sg_status sg__click_host_terms(const sg_click_model *m, sg_click_placed *p, sg_err *err);
+sg_status sg__click_host_terms(const sg_click_model *m, sg_click_placed *p, int threads,
+                               sg_err *err);
 /* Top-K when the interaction term is off: every user ranks items by ib, so walk p->order. */
 sg_status sg__click_topk_linear(const sg_click_placed *p, const sg__click_topk_req *req,
                                 sg_err *err);

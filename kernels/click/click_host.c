@@ -1,6 +1,7 @@
 /* Host code every click backend shares: the per-row terms of a placement (b + w·U_u, w·V_i, in
  * double), the linear-model top-K (without the interaction term every user ranks items the same
  * way, so one sorted order serves all), and the finishing of top-K rows into probabilities. */
+#include <omp.h>
 #include <stdlib.h>
 
 #include "click_backends.h"
@@ -38,7 +39,9 @@ static sg_status item_order(sg_click_placed *p, sg_err *err) {
   return SG_OK;
 }
 
-sg_status sg__click_host_terms(const sg_click_model *m, sg_click_placed *p, sg_err *err) {
+sg_status sg__click_host_terms(const sg_click_model *m, sg_click_placed *p, int threads,
+                               sg_err *err) {
+  int nt = threads > 0 ? threads : omp_get_max_threads(); /* the exec's share of the cores */
   p->ub = malloc((size_t)m->n_users * sizeof(float));
   p->ib = malloc((size_t)m->n_items * sizeof(float));
   p->order = malloc((size_t)m->n_items * sizeof(uint32_t));
@@ -46,11 +49,11 @@ sg_status sg__click_host_terms(const sg_click_model *m, sg_click_placed *p, sg_e
     return sg_err_set(err, SG_OUT_OF_MEMORY, "click_place: out of memory (row terms)");
   }
   long long nu = m->n_users, ni = m->n_items;
-#pragma omp parallel for schedule(static) if (nu > 4096)
+#pragma omp parallel for num_threads(nt) schedule(static) if (nu > 4096)
   for (long long u = 0; u < nu; u++) {
     p->ub[u] = row_dot_w(m->U + (size_t)u * m->dim, m->w, m->dim, (double)m->b);
   }
-#pragma omp parallel for schedule(static) if (ni > 4096)
+#pragma omp parallel for num_threads(nt) schedule(static) if (ni > 4096)
   for (long long i = 0; i < ni; i++) {
     p->ib[i] = row_dot_w(m->V + (size_t)i * m->dim, m->w, m->dim, 0.0);
   }

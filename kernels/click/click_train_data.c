@@ -3,6 +3,7 @@
  * Every random draw is a Philox word indexed by what it is for (row, epoch, example), so a seed
  * gives the same data on every backend whatever order the work runs in. */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -274,8 +275,10 @@ sg_status sg__click_prepare(sg_click_trainer *t, sg_err *err) {
 
 /* ---- initial parameters -------------------------------------------------------------------- */
 
-static void fill_normal(float *a, size_t n, float std, uint64_t seed, uint64_t stream) {
-#pragma omp parallel for schedule(static) if (n > 65536)
+static void fill_normal(float *a, size_t n, float std, uint64_t seed, uint64_t stream,
+                        int threads) {
+  int nt = threads > 0 ? threads : omp_get_max_threads(); /* the exec's share of the cores */
+#pragma omp parallel for num_threads(nt) schedule(static) if (n > 65536)
   for (long long i = 0; i < (long long)n; i++) {
     a[i] = std * sg__click_normal(seed, stream, (uint64_t)i);
   }
@@ -301,12 +304,12 @@ sg_status sg__click_initial_model(const sg_click_trainer *t, sg_click_model *m, 
   if (c->init_users) {
     memcpy(m->U, c->init_users, nu * sizeof(float));
   } else {
-    fill_normal(m->U, nu, c->init_std, c->seed, SG_CLICK_STREAM_INIT_U);
+    fill_normal(m->U, nu, c->init_std, c->seed, SG_CLICK_STREAM_INIT_U, t->x->threads);
   }
   if (c->init_items) {
     memcpy(m->V, c->init_items, ni * sizeof(float));
   } else {
-    fill_normal(m->V, ni, c->init_std, c->seed, SG_CLICK_STREAM_INIT_V);
+    fill_normal(m->V, ni, c->init_std, c->seed, SG_CLICK_STREAM_INIT_V, t->x->threads);
   }
   m->b = base_logit(t);
   return SG_OK;

@@ -437,6 +437,60 @@ Test(click_train, is_deterministic_for_a_seed_and_any_thread_count) {
   sg_click_model_free(&truth);
 }
 
+/* The same past every loop's parallel threshold (batch x dim and validation rows x dim >= 2^20,
+ * more than 4,096 users and items, more than 65,536 pairs to score): the small case above
+ * runs those loops on one thread whatever the exec says, so a race or a partition that changed
+ * the result would pass it. 1 and 3 threads: bit-identical models and scores. */
+Test(click_train, is_deterministic_past_the_parallel_thresholds, .timeout = 120) {
+  uint64_t seed = ct_seed("is_deterministic_past_the_parallel_thresholds");
+  const uint32_t nu = 5000, ni = 4500;
+  sg_click_model truth = truth_sized(seed, nu, ni);
+  clicklog l = draw_log(&truth, 100000, seed);
+  sg_click_data d = {nu, ni, l.n, l.users, l.items, l.labels};
+  sg_click_train_config cfg;
+  sg_click_train_config_default(&cfg);
+  cfg.dim = 32;
+  cfg.epochs = 1;
+  cfg.batch_size = 40000;
+  cfg.valid_fraction = 0.35f; /* 35,000 validation logits x 32 */
+  cfg.negatives = 0;
+  cfg.seed = seed;
+  ct_cpu one = ct_open_cpu(1), three = ct_open_cpu(3);
+  sg_click_model a = train(one.x, &d, &cfg, NULL), b = train(three.x, &d, &cfg, NULL);
+  cr_assert(same_model(&a, &b), "labelled log: 1 and 3 threads must give bit-identical models");
+  sg_click_data di = {nu, ni, l.n, l.users, l.items, NULL};
+  cfg.negatives = 1;
+  cfg.negative_candidates = 4;
+  sg_click_model c = train(one.x, &di, &cfg, NULL), e3 = train(three.x, &di, &cfg, NULL);
+  cr_assert(same_model(&c, &e3), "scored negatives: 1 and 3 threads must give identical models");
+  /* scores of 70,000 pairs, with and without the interaction term */
+  for (int inter = 1; inter >= 0; inter--) {
+    a.interaction = inter;
+    sg_click_placed *p1 = NULL, *p3 = NULL;
+    sg_err e = {0};
+    cr_assert_eq(sg_click_place(one.x, &a, &p1, &e), SG_OK, "%s", e.msg);
+    cr_assert_eq(sg_click_place(three.x, &a, &p3, &e), SG_OK, "%s", e.msg);
+    size_t n = 70000;
+    float *s1 = malloc(n * sizeof *s1), *s3 = malloc(n * sizeof *s3);
+    cr_assert_eq(sg_click_score(one.x, p1, l.users, l.items, n, s1, &e), SG_OK, "%s", e.msg);
+    cr_assert_eq(sg_click_score(three.x, p3, l.users, l.items, n, s3, &e), SG_OK, "%s", e.msg);
+    cr_expect(!memcmp(s1, s3, n * sizeof *s1), "interaction %d: 1 and 3 threads score alike",
+              inter);
+    free(s1);
+    free(s3);
+    sg_click_unplace(p1);
+    sg_click_unplace(p3);
+  }
+  sg_click_model_free(&a);
+  sg_click_model_free(&b);
+  sg_click_model_free(&c);
+  sg_click_model_free(&e3);
+  ct_close(&one);
+  ct_close(&three);
+  log_free(&l);
+  sg_click_model_free(&truth);
+}
+
 Test(click_train, early_stopping_keeps_the_best_epoch) {
   uint64_t seed = ct_seed("early_stopping_keeps_the_best_epoch");
   ct_rng g = {seed};
