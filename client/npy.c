@@ -76,15 +76,20 @@ static int parse_shape(shopgpu_npy *f, const char *hdr, shopgpu_status *st) {
   if (!p || *p != '(') return npy_error(f, st, "header: no 'shape' tuple");
   uint64_t dims[3] = {0, 0, 0};
   int n = 0;
-  for (p++; *p && *p != ')';) {
+  for (p += 1 + strspn(p + 1, " "); *p && *p != ')';) {
+    /* digits only: strtoull would read "-1" as 2^64 - 1 (and take "+1") */
+    if (*p < '0' || *p > '9') return npy_error(f, st, "header: bad 'shape'");
     char *end;
     errno = 0;
     unsigned long long d = strtoull(p, &end, 10);
-    if (end == p || errno) return npy_error(f, st, "header: bad 'shape'");
+    if (errno) return npy_error(f, st, "header: bad 'shape'");
     if (n < 3) dims[n] = d;
     n++;
     p = end + strspn(end, " ");
-    if (*p == ',') p += 1 + strspn(p + 1, " ");
+    if (*p == ',')
+      p += 1 + strspn(p + 1, " ");
+    else if (*p != ')') /* "(2 3)" */
+      return npy_error(f, st, "header: bad 'shape'");
   }
   if (*p != ')') return npy_error(f, st, "header: bad 'shape'");
   if (n < 1 || n > 2) return npy_error(f, st, "a %d-D array: expected 1-D or 2-D", n);

@@ -103,7 +103,7 @@ static sg_status number(parse *ps, const char *what, double *v) {
 }
 
 static sg_status integer(parse *ps, const char *what, int64_t *v) {
-  double d;
+  double d = 0;
   SG_TRY(number(ps, what, &d));
   if (d != floor(d) || fabs(d) > 9e15)
     return fail(ps, ps->lx.line, "expected an integer for ", what);
@@ -221,6 +221,11 @@ static sg_status check_unique(parse *ps, id_line *seen) {
 }
 
 static sg_status read_coords(parse *ps, int line) {
+  /* DEMAND_SECTION and DEPOT_SECTION look their ids up in the coordinates' ids (else 1..n):
+   * coordinates read after them, or read again, would give their values to other nodes */
+  if (ps->have_coords) return fail(ps, line, "NODE_COORD_SECTION given twice", NULL);
+  if (ps->have_demand || ps->depot >= 0)
+    return fail(ps, line, "NODE_COORD_SECTION after DEMAND_SECTION or DEPOT_SECTION", NULL);
   SG_TRY(alloc_nodes(ps, line));
   id_line *seen = malloc((size_t)ps->n * sizeof *seen);
   if (!seen) return sg_err_set(ps->err, SG_OUT_OF_MEMORY, "%.80s: out of memory", ps->src);
@@ -252,11 +257,23 @@ static sg_status read_weights(parse *ps, int line) {
   int n = ps->n;
   if (ps->fmt == F_NONE || ps->fmt == F_FUNCTION)
     return fail(ps, line, "EDGE_WEIGHT_SECTION without an EDGE_WEIGHT_FORMAT", NULL);
+  if (ps->have_weights || ps->in->matrix)
+    return fail(ps, line, "EDGE_WEIGHT_SECTION given twice", NULL);
   if (n > SG_ACO_MATRIX_MAX_N)
     return sg_err_set(ps->err, SG_INVALID_ARGUMENT,
                       "%.80s:%d: explicit matrix of %d nodes > SG_ACO_MATRIX_MAX_N %d", ps->src,
                       line, n, SG_ACO_MATRIX_MAX_N);
-  double *w = ps->in->matrix = calloc((size_t)n * (size_t)n, sizeof *w);
+  /* the weights take 2 bytes each at least ("0 "): a short text is refused before n² doubles
+   * are allocated for it (a 100-byte header asked for 128 MiB) */
+  size_t nn = (size_t)n * (size_t)n, tri = (size_t)n * (size_t)(n - 1) / 2;
+  size_t want = ps->fmt == F_FULL                                  ? nn
+                : ps->fmt == F_UPPER || ps->fmt == F_LOWER         ? tri
+                                                                   : tri + (size_t)n;
+  if (want > 0 && (size_t)(ps->lx.end - ps->lx.p) < 2 * want - 1)
+    return failf(ps, line, "EDGE_WEIGHT_SECTION: %zu weights for %d nodes cannot fit in the %zu "
+                           "bytes left",
+                 want, n, (size_t)(ps->lx.end - ps->lx.p));
+  double *w = ps->in->matrix = calloc(nn, sizeof *w);
   if (!w)
     return sg_err_set(ps->err, SG_OUT_OF_MEMORY, "%.80s: out of memory for the matrix", ps->src);
   for (int i = 0; i < n; i++) {

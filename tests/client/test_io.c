@@ -213,6 +213,16 @@ Test(io, npy_rejects_nan_wrong_dtype_order_shape_and_size) {
   npy_fails("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", ints, sizeof ints,
             "4 bytes after the 12 its shape holds");
   npy_fails("{'descr': '<f4', 'shape': (4,), }", ints, sizeof ints, "no 'fortran_order'");
+  /* found by fuzzing: "-1" was read as 2^64 - 1 rows (with 0 columns, a file with no data
+   * passed the size check); a sign or a missing comma was taken too */
+  npy_fails("{'descr': '<f4', 'fortran_order': False, 'shape': (-1, 0), }", ints, 0,
+            "header: bad 'shape'");
+  npy_fails("{'descr': '<f4', 'fortran_order': False, 'shape': (0, -1), }", ints, 0,
+            "header: bad 'shape'");
+  npy_fails("{'descr': '<f4', 'fortran_order': False, 'shape': (+2, 2), }", ints, sizeof ints,
+            "header: bad 'shape'");
+  npy_fails("{'descr': '<f4', 'fortran_order': False, 'shape': (2 2), }", ints, sizeof ints,
+            "header: bad 'shape'");
   shopgpu_status st;
   cr_expect_null(shopgpu_npy_open(file_with("x.npy", "NUMPY\x01\x00", 8), &st));
   cr_expect_neq(strstr(st.message, "not a .npy file"), NULL, "%s", st.message);

@@ -284,6 +284,21 @@ Test(aco_parse, errors_name_the_source_and_line) {
                "bad.vrp:6: DISTANCE 3 is less than 3.5", "node 2 with its SERVICE_TIME");
   expect_error("TYPE: TSP\nDIMENSION: 3\nEDGE_WEIGHT_TYPE: EXPLICIT\nEDGE_WEIGHT_SECTION\n0 1\n",
                "bad.vrp:4", "EDGE_WEIGHT_FORMAT");
+  /* found by fuzzing: a second matrix leaked the first (a server request could leak 128 MiB a
+   * call); demands and the depot read before the coordinates went to other nodes, silently */
+  expect_error("TYPE: TSP\nDIMENSION: 3\nEDGE_WEIGHT_TYPE: EXPLICIT\nEDGE_WEIGHT_FORMAT: "
+               "UPPER_ROW\nEDGE_WEIGHT_SECTION\n1 2 3\nEDGE_WEIGHT_SECTION\n1 2 3\nEOF\n",
+               "bad.vrp:7: EDGE_WEIGHT_SECTION given twice", NULL);
+  expect_error("TYPE: CVRP\nDIMENSION: 3\nCAPACITY: 100\nEDGE_WEIGHT_TYPE: EUC_2D\n"
+               "DEMAND_SECTION\n1 0\n2 5\n3 7\nDEPOT_SECTION\n1\n-1\n"
+               "NODE_COORD_SECTION\n3 0 0\n1 10 0\n2 0 10\nEOF\n",
+               "bad.vrp:12: NODE_COORD_SECTION after DEMAND_SECTION or DEPOT_SECTION", NULL);
+  expect_error(HEAD COORDS COORDS, "bad.vrp:10: NODE_COORD_SECTION given twice", NULL);
+  /* a 100-byte header asking for a 4,000-node matrix is refused before 128 MB are allocated */
+  expect_error("TYPE: TSP\nDIMENSION: 4000\nEDGE_WEIGHT_TYPE: EXPLICIT\nEDGE_WEIGHT_FORMAT: "
+               "FULL_MATRIX\nEDGE_WEIGHT_SECTION\n0 1\n",
+               "bad.vrp:5: EDGE_WEIGHT_SECTION: 16000000 weights for 4000 nodes cannot fit in the",
+               "bytes left");
 }
 
 /* ids in any order, a repeat named at its second line (found by sorting: comparing every pair
