@@ -404,13 +404,62 @@ static void budget_free(void *data, void *p) {
   free(p);
 }
 
-/* *over: the message needed more memory than its budget (a bomb, not a malformed message). */
+/* A varint at *p (before end); 0 when it runs past end or over 10 bytes. */
+static int wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *v) {
+  *v = 0;
+  for (int shift = 0; *p < end && shift < 70; shift += 7) {
+    uint8_t b = *(*p)++;
+    *v |= (uint64_t)(b & 0x7f) << shift;
+    if (!(b & 0x80)) return 1;
+  }
+  return 0;
+}
+
+/* protobuf-c keeps a string as a NUL-terminated char *: one with a NUL byte inside would be cut
+ * there silently ("zz\0../x" deleted model zz). Walks the wire bytes of a message that unpacked
+ * (so well formed) along its descriptor, into sub-messages; 0 with `why` naming the field (a
+ * dotted path) when a string holds a NUL. */
+static int strings_whole(const ProtobufCMessageDescriptor *d, const uint8_t *p, const uint8_t *end,
+                         const char *path, int depth, char *why, size_t cap) {
+  while (p < end) {
+    uint64_t key, n;
+    if (!wire_varint(&p, end, &key)) return 1; /* unpack accepted it: nothing to add */
+    switch (key & 7) {
+    case 0:
+      if (!wire_varint(&p, end, &n)) return 1;
+      continue;
+    case 1: p += 8; continue;
+    case 5: p += 4; continue;
+    case 2: break;
+    default: return 1;
+    }
+    if (!wire_varint(&p, end, &n) || n > (uint64_t)(end - p)) return 1;
+    const ProtobufCFieldDescriptor *f =
+        key >> 3 <= UINT32_MAX ? protobuf_c_message_descriptor_get_field(d, (unsigned)(key >> 3))
+                               : NULL;
+    char sub[200];
+    if (f) snprintf(sub, sizeof sub, "%s%s%s", path, path[0] ? "." : "", f->name);
+    if (f && f->type == PROTOBUF_C_TYPE_STRING && memchr(p, 0, n)) {
+      snprintf(why, cap, "%s: a string with a NUL byte", sub);
+      return 0;
+    }
+    if (f && f->type == PROTOBUF_C_TYPE_MESSAGE && depth < 32 &&
+        !strings_whole(f->descriptor, p, p + n, sub, depth + 1, why, cap))
+      return 0;
+    p += n;
+  }
+  return 1;
+}
+
+/* *over: the message needed more memory than its budget (a bomb, not a malformed message);
+ * why (cap bytes) says what is wrong with one that unpacked but is refused, else "". */
 static ProtobufCMessage *unpack(grpc_byte_buffer *bb, const ProtobufCMessageDescriptor *desc,
-                                size_t *len, int *over, size_t *used) {
+                                size_t *len, int *over, size_t *used, char *why, size_t cap) {
   grpc_byte_buffer_reader rd;
   ProtobufCMessage *m = NULL;
   *len = 0;
   *over = 0;
+  why[0] = '\0';
   if (grpc_byte_buffer_reader_init(&rd, bb)) {
     grpc_slice s = grpc_byte_buffer_reader_readall(&rd);
     *len = GRPC_SLICE_LENGTH(s);
@@ -420,6 +469,11 @@ static ProtobufCMessage *unpack(grpc_byte_buffer *bb, const ProtobufCMessageDesc
     m = protobuf_c_message_unpack(desc, &alloc, *len, GRPC_SLICE_START_PTR(s));
     *over = b.exceeded;
     if (used) *used = budget - b.left;
+    const uint8_t *start = GRPC_SLICE_START_PTR(s);
+    if (m && !strings_whole(desc, start, start + *len, "", 0, why, cap)) {
+      protobuf_c_message_free_unpacked(m, NULL);
+      m = NULL;
+    }
     grpc_slice_unref(s);
     grpc_byte_buffer_reader_destroy(&rd);
   }
@@ -465,7 +519,9 @@ sg_status sg_call_recv(sg_call *c, ProtobufCMessage **msg, sg_err *err) {
   if (!bb) return SG_OK;
   size_t len;
   int over;
-  *msg = unpack(bb, c->method->request, &len, &over, NULL);
+  char why[240];
+  *msg = unpack(bb, c->method->request, &len, &over, NULL, why, sizeof why);
+  if (!*msg && why[0]) return sg_err_set(err, SG_INVALID_ARGUMENT, "%s", why);
   if (!*msg && over)
     return sg_err_set(err, SG_RESOURCE_EXHAUSTED,
                       "message of %zu bytes needs over %dx its size to decode (unknown fields or "
@@ -649,8 +705,10 @@ static void on_recv(sg_call *c, int success) {
   } else {
     size_t len, used = 0;
     int over;
-    c->request = unpack(bb, c->method->request, &len, &over, &used);
-    if (c->request && !admit(c, used, msg, sizeof msg)) {
+    c->request = unpack(bb, c->method->request, &len, &over, &used, msg, sizeof msg);
+    if (!c->request && msg[0]) {
+      reject(c, SG_INVALID_ARGUMENT, msg);
+    } else if (c->request && !admit(c, used, msg, sizeof msg)) {
       protobuf_c_message_free_unpacked(c->request, NULL);
       c->request = NULL;
       reject(c, SG_RESOURCE_EXHAUSTED, msg);

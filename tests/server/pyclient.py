@@ -705,6 +705,23 @@ def s_jobs(addr):
                      "Submit with a label that is not UTF-8")
     check("label: not UTF-8" in e.details(), e.details())
     check(len(cl.call(JOBS + "List", JS.ListJobsRequest()).jobs) >= 2, "List still parses")
+    # a NUL inside a string: protobuf-c cut it there, silently ("zz\0../x" deleted model zz);
+    # now any string field holding one is refused, named with its path, nested ones too
+    raw = b"\x12\x03a\x00b" + b"\x52\x00"  # label = "a\0b", sleep = {}
+    e = expect_error(lambda: cl.call(JOBS + "Submit", raw, raw=True), C.INVALID_ARGUMENT,
+                     "Submit with a NUL in its label")
+    check(e.details() == "label: a string with a NUL byte", e.details())
+    raw = b"\x0a\x07zz\x00../x"  # DeleteModelRequest.name
+    e = expect_error(lambda: cl.call(CLICK + "DeleteModel", raw, raw=True), C.INVALID_ARGUMENT,
+                     "DeleteModel with a NUL in its name")
+    check(e.details() == "name: a string with a NUL byte", e.details())
+    series = FC.TimeSeries(id="sXX", values=[1.0, 2.0, 3.0]).SerializeToString()
+    req = FC.ForecastRequest(spec=FC.ForecastSpec(horizon=2)).SerializeToString()
+    series = series.replace(b"sXX", b"s\x00X")
+    raw = req + b"\x12" + bytes([len(series)]) + series  # series (field 2) with id "s\0X"
+    e = expect_error(lambda: cl.call(FORECAST + "Forecast", raw, raw=True), C.INVALID_ARGUMENT,
+                     "Forecast with a NUL in a series id")
+    check(e.details() == "series.id: a string with a NUL byte", e.details())
 
 
 def s_jobs_priority(addr):
