@@ -182,8 +182,8 @@ static sg_status train_config(const Shopgpu__V1__TrainConfig *c, int labelled,
     return sg_err_set(err, SG_INVALID_ARGUMENT, "config.epochs: %u > 10000", c->epochs);
   if (!isfinite(c->learning_rate) || c->learning_rate < 0)
     return sg_err_set(err, SG_INVALID_ARGUMENT, "config.learning_rate: %g", c->learning_rate);
-  if (!isfinite(c->l2) || c->l2 < 0)
-    return sg_err_set(err, SG_INVALID_ARGUMENT, "config.l2: %g", c->l2);
+  if (!isfinite(c->l2) || c->l2 < 0 || c->l2 > 1e6)
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "config.l2: %g is outside [0, 1e6]", c->l2);
   if (!(c->valid_fraction >= 0 && c->valid_fraction <= 0.9f))
     return sg_err_set(err, SG_INVALID_ARGUMENT, "config.valid_fraction: %g is outside 0..0.9",
                       c->valid_fraction);
@@ -373,6 +373,14 @@ static sg_status train_finish(train_job *t, sg_err *err) {
   sg_click_trainer *tr = t->trainer;
   t->trainer = NULL;
   SG_TRY(sg_click_train_end(tr, &d.m, err));
+  sg_err bad = {0};
+  if (sg_click_model_check(&d.m, &bad) != SG_OK) { /* NaN or Inf: the steps ran away */
+    sg_click_model_free(&d.m);
+    return sg_err_set(err, SG_INVALID_ARGUMENT,
+                      "training diverged (the trained %s): lower config.learning_rate or raise "
+                      "config.l2",
+                      bad.msg);
+  }
   snprintf(d.name, sizeof d.name, "%s", t->name);
   d.user_ids = t->user_ids;
   d.item_ids = t->item_ids;

@@ -1277,6 +1277,14 @@ def s_click_train(addr):
     check(m.name == "parity" and m.source == "trained" and m.n_users == 60 and m.n_items == 40,
           "the trained model: %s v%d %dx%d" % (m.name, m.version, m.n_users, m.n_items))
     check(m.valid_auc > 0.8, "validation AUC %.3f > 0.8 on a learnable pattern" % m.valid_auc)
+    # a learning rate that makes it run away: the job fails saying so, not "model: b is nan"
+    wild = CK.TrainConfig(dim=8, epochs=3, seed=3, learning_rate=1e20)
+    t2 = cl.call(CLICK + "TrainModel", CK.TrainModelRequest(name="wild", user_ids=users,
+                                                            item_ids=items, config=wild))
+    j2 = wait_job(cl, t2.id)
+    check(j2.state == JS.JOB_STATE_FAILED and j2.error_code == C.INVALID_ARGUMENT.value[0] and
+          "training diverged" in j2.error_message and "config.learning_rate" in j2.error_message,
+          "a run-away training fails naming the learning rate: %s" % j2.error_message)
     seen = {}
     for u, i in zip(users, items):
         seen.setdefault(u, set()).add(i)
@@ -1388,7 +1396,10 @@ def s_click_train(addr):
                               (CK.TrainConfig(lr_schedule=7), [],
                                "config.lr_schedule: 7 is not CONSTANT or COSINE"),
                               (CK.TrainConfig(optimizer=9), [],
-                               "config.optimizer: 9 is not ADAM or SGD_MOMENTUM")):
+                               "config.optimizer: 9 is not ADAM or SGD_MOMENTUM"),
+                              # accepted, then the job failed on the trainer's own bound
+                              (CK.TrainConfig(l2=2e9), [],
+                               "config.l2: 2e+09 is outside [0, 1e6]")):
         bad = CK.TrainModelRequest(name="x", user_ids=[1, 2], item_ids=[1, 2], labels=labels,
                                    config=cfg)
         e = expect_error(lambda: cl.call(CLICK + "TrainModel", bad), C.INVALID_ARGUMENT, want)
