@@ -66,6 +66,23 @@ static sg_status per_node(const char *field, size_t got, size_t n, sg_err *err) 
 /* The structured form: copies and lengths; everything else is checked by sg_aco_problem_check. */
 static sg_status structured(const Shopgpu__V1__RoutingProblem *p, sg_route_job *r, sg_err *err) {
   int explicit_ = p->metric == SHOPGPU__V1__ROUTING_PROBLEM__METRIC__EXPLICIT;
+  if ((int)p->metric < 0 || p->metric > SHOPGPU__V1__ROUTING_PROBLEM__METRIC__EXPLICIT)
+    return sg_err_set(err, SG_INVALID_ARGUMENT,
+                      "problem.metric: %d is not EUC_2D, CEIL_2D, ATT, GEO, EXACT_2D or EXPLICIT",
+                      (int)p->metric);
+  /* fields the metric does not use were ignored, NaN or not: a request that mixes them says
+   * something else than what would be solved */
+  if (explicit_ && (p->n_x || p->n_y))
+    return sg_err_set(err, SG_INVALID_ARGUMENT,
+                      "problem.%s: coordinates with metric EXPLICIT (the matrix gives the "
+                      "distances)",
+                      p->n_x ? "x" : "y");
+  if (!explicit_ && p->n_matrix)
+    return sg_err_set(err, SG_INVALID_ARGUMENT,
+                      "problem.matrix: a matrix with a coordinate metric (only with EXPLICIT)");
+  if (!explicit_ && p->n && p->n != p->n_x)
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "problem.n: %u for %zu coordinates", p->n,
+                      p->n_x);
   size_t n = explicit_ ? p->n : p->n_x;
   if (n < SG_ACO_MIN_N || n > SG_ACO_MAX_N)
     return sg_err_set(err, SG_INVALID_ARGUMENT, "problem.%s: %zu nodes (%d..%d)",
@@ -117,6 +134,20 @@ static sg_status request_terms(sg_err *err, const char *prefix) {
 
 static sg_status problem_from(const Shopgpu__V1__RoutingProblem *p, sg_route_job *r, sg_err *err) {
   if (!p) return sg_err_set(err, SG_INVALID_ARGUMENT, "problem: missing");
+  const char *mixed = !p->tsplib[0]                           ? NULL
+                      : p->n_x || p->n_y                      ? "x"
+                      : p->n_matrix || p->n                   ? "matrix"
+                      : p->n_ids                              ? "ids"
+                      : p->n_demand || p->capacity            ? "demand"
+                      : p->max_route_length || p->n_service_time ? "max_route_length"
+                      : p->max_vehicles                       ? "max_vehicles"
+                      : p->metric                             ? "metric"
+                                                              : NULL;
+  if (mixed) /* the file was solved and these ignored: a CVRP asked for came back a TSP */
+    return sg_err_set(err, SG_INVALID_ARGUMENT,
+                      "problem.%s: with problem.tsplib (the file gives the whole problem; use one "
+                      "form or the other)",
+                      mixed);
   if (p->tsplib[0]) {
     r->inst = sg_aco_instance_parse(p->tsplib, strlen(p->tsplib), "problem.tsplib",
                                     p->exact_distances ? SG_ACO_READ_EXACT : 0, err);

@@ -1989,7 +1989,18 @@ def s_routing(addr, data_dir):
            (RT.RoutingProblem(tsplib="NAME: x\nTYPE: TSP\nDIMENSION: 3\n"), "problem.tsplib"),
            (RT.RoutingProblem(x=xs, y=ys, exact_distances=True), "problem.exact_distances"),
            (RT.RoutingProblem(tsplib=text, exact_distances=True),
-            "problem.exact_distances: applies to EDGE_WEIGHT_TYPE EUC_2D; this file is GEO")]
+            "problem.exact_distances: applies to EDGE_WEIGHT_TYPE EUC_2D; this file is GEO"),
+           # fields that were ignored: a CVRP asked for came back a TSP (found by fuzzing)
+           (RT.RoutingProblem(tsplib=text, demand=[0] + [5] * 13, capacity=3),
+            "problem.demand: with problem.tsplib"),
+           (RT.RoutingProblem(tsplib=text, metric=99), "problem.metric: with problem.tsplib"),
+           (RT.RoutingProblem(x=xs, y=ys, matrix=[float("nan")], n=99),
+            "problem.matrix: a matrix with a coordinate metric"),
+           (RT.RoutingProblem(x=xs, y=ys, n=99), "problem.n: 99 for 21 coordinates"),
+           (RT.RoutingProblem(metric=RT.RoutingProblem.EXPLICIT, n=3, x=[float("nan")],
+                              matrix=[0, 1, 2, 1, 0, 3, 2, 3, 0]),
+            "problem.x: coordinates with metric EXPLICIT"),
+           (RT.RoutingProblem(x=xs, y=ys, metric=7), "problem.metric: 7 is not")]
     for p, word in bad:
         e = expect_error(lambda: cl.call(ROUTING + "SolveRoutes", RT.SolveRoutesRequest(problem=p)),
                          C.INVALID_ARGUMENT, "bad problem (%s)" % word)
