@@ -3,6 +3,7 @@
 #ifndef SG_SERVER_SERVER_H
 #define SG_SERVER_SERVER_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "common/backend.h"
@@ -30,6 +31,7 @@ typedef struct sg_server {
   int64_t started_unix_ms;
   int64_t started_mono_us;
   int lock_fd;                /* DATA_DIR/.lock, held; its mtime is the heartbeat */
+  atomic_int echo_waiting[2]; /* delayed Echo / paced EchoStream calls holding a handler thread */
   int64_t last_alive_unix_ms; /* the previous server's last heartbeat, 0 if unknown */
 } sg_server;
 

@@ -15,6 +15,7 @@
 #define MAX_DELAY_MS 60000
 #define MAX_STREAM_COUNT 1000000
 #define MAX_INTERVAL_MS 10000
+#define MAX_STREAM_MS 86400000 /* a paced stream lasts at most a day */
 
 /* Sleeps ms in short slices; returns 0 as soon as the call is cancelled. */
 static int cancellable_sleep(sg_call *call, uint32_t ms) {
@@ -104,13 +105,37 @@ void sg_svc_admin_server_info(sg_call *call, const ProtobufCMessage *req) {
   sg_call_reply(call, &info.base, NULL);
 }
 
+/* A delayed Echo or a paced EchoStream sleeps on a handler thread: at most all but one of the
+ * pool's threads may do so at once (`threads` Echo calls with delay_ms held every unary call
+ * back), the next ones are RESOURCE_EXHAUSTED. Returns 1 with a place taken (give it back). */
+static int take_waiter(sg_call *call, int which, int pool, const char *field, sg_err *err) {
+  sg_server *srv = sg_call_app(call);
+  int most = pool > 1 ? pool - 1 : 1;
+  /* up to 200 ms for a place: one whose call just ended (a deadline, a cancel) is given back
+   * within a sleep slice */
+  for (int tries = 0; tries < 20 && !sg_call_cancelled(call); tries++) {
+    if (atomic_fetch_add(&srv->echo_waiting[which], 1) < most) return 1;
+    atomic_fetch_sub(&srv->echo_waiting[which], 1);
+    struct timespec ts = {0, 10000000};
+    nanosleep(&ts, NULL);
+  }
+  sg_err_set(err, SG_RESOURCE_EXHAUSTED,
+             "%s: %d calls already wait on handler threads (at most %d at once, so that one "
+             "thread stays for other calls)",
+             field, most, most);
+  return 0;
+}
+
 void sg_svc_admin_echo(sg_call *call, const ProtobufCMessage *req) {
   const Shopgpu__V1__EchoRequest *r = (const void *)req;
+  sg_server *srv = sg_call_app(call);
   sg_err err = {0};
   if (r->delay_ms > MAX_DELAY_MS) {
     sg_err_set(&err, SG_INVALID_ARGUMENT, "delay_ms: %u > %d", r->delay_ms, MAX_DELAY_MS);
-  } else if (r->delay_ms && !cancellable_sleep(call, r->delay_ms)) {
-    sg_err_set(&err, sg_call_cancel_status(call), "echo stopped early");
+  } else if (r->delay_ms && take_waiter(call, 0, srv->cfg.threads, "delay_ms", &err)) {
+    if (!cancellable_sleep(call, r->delay_ms))
+      sg_err_set(&err, sg_call_cancel_status(call), "echo stopped early");
+    atomic_fetch_sub(&srv->echo_waiting[0], 1);
   }
   Shopgpu__V1__EchoResponse resp = SHOPGPU__V1__ECHO_RESPONSE__INIT;
   resp.payload = r->payload;
@@ -124,7 +149,13 @@ void sg_svc_admin_echo_stream(sg_call *call, const ProtobufCMessage *req) {
     sg_err_set(&err, SG_INVALID_ARGUMENT, "count: %u > %d", r->count, MAX_STREAM_COUNT);
   } else if (r->interval_ms > MAX_INTERVAL_MS) {
     sg_err_set(&err, SG_INVALID_ARGUMENT, "interval_ms: %u > %d", r->interval_ms, MAX_INTERVAL_MS);
+  } else if ((uint64_t)r->count * r->interval_ms > MAX_STREAM_MS) { /* 1e6 x 10 s: 115 days */
+    sg_err_set(&err, SG_INVALID_ARGUMENT, "count x interval_ms: %u x %u ms > %d ms", r->count,
+               r->interval_ms, MAX_STREAM_MS);
   }
+  sg_server *srv = sg_call_app(call);
+  int paced = err.code == SG_OK && r->interval_ms && r->count > 1;
+  if (paced && !take_waiter(call, 1, srv->cfg.stream_threads, "interval_ms", &err)) paced = 0;
   Shopgpu__V1__EchoResponse msg = SHOPGPU__V1__ECHO_RESPONSE__INIT;
   msg.payload = r->payload;
   for (uint32_t i = 0; err.code == SG_OK && i < r->count; i++) {
@@ -134,6 +165,7 @@ void sg_svc_admin_echo_stream(sg_call *call, const ProtobufCMessage *req) {
     }
     if (sg_call_send(call, &msg.base, &err) != SG_OK) break;
   }
+  if (paced) atomic_fetch_sub(&srv->echo_waiting[1], 1);
   sg_call_reply(call, NULL, &err);
 }
 

@@ -450,6 +450,36 @@ def s_cancel(addr):
     check(cl.check_health() == SERVING, "still SERVING afterwards")
 
 
+def s_echo_waits_leave_a_thread(addr):
+    """--threads 2 --stream-threads 2: a delayed Echo sleeps on a handler thread; two of them held
+    every unary call back (found by fuzzing), so the second is refused and calls still answer.
+    The same for paced EchoStreams on the stream threads."""
+    cl = Client(addr)
+    first = cl.future(ADMIN + "Echo", admin_pb2.EchoRequest(payload=b"a", delay_ms=3000),
+                      timeout=30)
+    time.sleep(0.5)
+    e = expect_error(lambda: cl.echo(b"b", delay_ms=3000), C.RESOURCE_EXHAUSTED,
+                     "a second delayed Echo with 2 handler threads")
+    check(e.details().startswith("delay_ms: 1 calls already wait on handler threads"), e.details())
+    t0 = time.monotonic()
+    cl.call(CLICK + "ListModels", CK.ListModelsRequest())
+    check(time.monotonic() - t0 < 1.0, "ListModels answers while an Echo waits")
+    check(first.result().payload == b"a", "the first Echo ends OK")
+    paced = admin_pb2.EchoStreamRequest(payload=b"s", count=30, interval_ms=100)
+    it = cl.stream(ADMIN + "EchoStream", paced)
+    next(it)  # it runs
+    e = expect_error(lambda: list(cl.stream(ADMIN + "EchoStream", paced)), C.RESOURCE_EXHAUSTED,
+                     "a second paced EchoStream with 2 stream threads")
+    check("interval_ms: 1 calls already wait" in e.details(), e.details())
+    quick = list(cl.stream(ADMIN + "EchoStream", admin_pb2.EchoStreamRequest(count=3)))
+    check(len(quick) == 3, "an EchoStream without interval still runs")
+    bad = admin_pb2.EchoStreamRequest(count=1000000, interval_ms=10000)
+    e = expect_error(lambda: list(cl.stream(ADMIN + "EchoStream", bad)), C.INVALID_ARGUMENT,
+                     "EchoStream lasting 115 days")
+    check("count x interval_ms" in e.details(), e.details())
+    it.cancel()
+
+
 def s_queue_full(addr, metrics_addr):
     """--threads 1 --queue-limit 1: one Echo{delay 1 s} runs, then 7 more arrive at once: one
     waits in the queue (and answers OK later), the rest are refused. The worker's state is read
@@ -2063,6 +2093,7 @@ SCENARIOS = {
     "redis_auth": s_redis_auth,
     "redis_down_again": s_redis_down_again,
     "redis_gone_idle": s_redis_gone_idle,
+    "echo_waits_leave_a_thread": s_echo_waits_leave_a_thread,
     "redis_publish_stalls": s_redis_publish_stalls,
     "redis_publish_resumes": s_redis_publish_resumes,
     "redis_hung": s_redis_hung,

@@ -50,6 +50,11 @@ Test(pyclient, garbage_request_is_invalid_argument_naming_the_type) {
 
 Test(pyclient, unknown_path_is_unimplemented) { sg_test_scenario("unknown", NULL, NULL); }
 
+Test(pyclient, delayed_echoes_leave_a_handler_thread_free) {
+  const char *flags[] = {"--threads", "2", "--stream-threads", "2", NULL};
+  sg_test_scenario("echo_waits_leave_a_thread", flags, NULL);
+}
+
 Test(pyclient, bearer_token_required_except_for_health) {
   char dir[64], tokens[128];
   make_tmpdir(dir, sizeof dir);
