@@ -1445,6 +1445,19 @@ def s_click_train(addr):
                      C.RESOURCE_EXHAUSTED, "training %d users x %d items at dim 1024" % (n, n))
     check("config.dim: 1024" in e.details() and "GiB of memory is available" in e.details(),
           e.details())
+    # an upload's header alone asked for the vectors (20 GiB zeroed, found by fuzzing): one that
+    # would not fit is refused before the rows (where the 16 GiB cap lets such a header through)
+    nu = min(int(2 * avail / (2 * 4 * 1024)) + 1, (1 << 22) - 1)  # under the cap: 2^32 values
+    if 2 * 4 * 1024 * (nu + 1) > 0.9 * avail:
+        hdr = CK.UploadModelHeader(name="wide", n_users=nu, n_items=1, dim=1024, weights=[0] * 1024)
+        e = expect_error(lambda: cl.stub(CLICK + "UploadModel")(
+            iter([CK.UploadModelRequest(header=hdr)]), timeout=60), C.RESOURCE_EXHAUSTED,
+            "an upload header of %d users at dim 1024" % nu)
+        check(e.details().startswith("header: (%d + 1) × 1024 values need about" % nu) and
+              "GiB of memory is available" in e.details(), e.details())
+    else:
+        check(True, "upload memory check not tried: %.0f GiB available holds the 16 GiB cap twice"
+              % (avail / 2**30))
 
 
 def s_click_restart_before(addr):
