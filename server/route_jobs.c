@@ -84,9 +84,9 @@ static sg_status structured(const Shopgpu__V1__RoutingProblem *p, sg_route_job *
     return sg_err_set(err, SG_INVALID_ARGUMENT, "problem.n: %u for %zu coordinates", p->n,
                       p->n_x);
   size_t n = explicit_ ? p->n : p->n_x;
-  if (n < SG_ACO_MIN_N || n > SG_ACO_MAX_N)
+  if (n < SG_ACO_MIN_N || n > MAX_STOPS)
     return sg_err_set(err, SG_INVALID_ARGUMENT, "problem.%s: %zu nodes (%d..%d)",
-                      explicit_ ? "n" : "x", n, SG_ACO_MIN_N, SG_ACO_MAX_N);
+                      explicit_ ? "n" : "x", n, SG_ACO_MIN_N, MAX_STOPS);
   if (!explicit_ && p->n_y != n)
     return sg_err_set(err, SG_INVALID_ARGUMENT, "problem.y: %zu values for %zu x", p->n_y, n);
   if (explicit_ && (n > SG_ACO_MATRIX_MAX_N || p->n_matrix != n * n))

@@ -930,7 +930,7 @@ def s_limits(addr):
     e = expect_error(lambda: cl.call(ROUTING + "SolveRoutes", RT.SolveRoutesRequest(
         problem=RT.RoutingProblem(metric=RT.RoutingProblem.EUC_2D, x=xs, y=ys),
         params=RT.SolverParams(max_iterations=1))), C.INVALID_ARGUMENT, "100,001 stops")
-    check("problem: 100001 stops; this server solves up to 100000" in e.details(), e.details())
+    check("problem.x: 100001 nodes (3..100000)" in e.details(), e.details())
     check(cl.check_health("") == SERVING, "the server still serves")
 
 
