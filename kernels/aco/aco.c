@@ -129,7 +129,7 @@ sg_status sg_aco_problem_check(const sg_aco_problem *p, sg_err *err) {
   SG_TRY(check_ids(p, err));
   if (p->demand) return check_vrp(p, err);
   if (p->capacity || p->service_time || p->max_route_length != 0 || p->max_vehicles)
-    return BAD("capacity: vehicle fields are set but demand is NULL (a TSP has none)");
+    return BAD("capacity: vehicle fields are set but demand is empty (a TSP has none)");
   return SG_OK;
 }
 

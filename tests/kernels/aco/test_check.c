@@ -112,7 +112,7 @@ Test(aco_check, rejects_bad_vehicle_fields) {
   p.max_route_length = NAN;
   expect_bad(&p, "max_route_length");
   sg_aco_problem t = {.n = 5, .metric = SG_ACO_EUC_2D, .x = xs, .y = ys, .capacity = 5};
-  expect_bad(&t, "demand is NULL");
+  expect_bad(&t, "demand is empty");
 }
 
 Test(aco_check, begin_rejects_bad_params_naming_them) {

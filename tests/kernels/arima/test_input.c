@@ -66,6 +66,8 @@ Test(arima_input, rejects_bad_spec_fields_naming_them) {
   REJECT(s.maxit = 0, "spec.maxit");
   REJECT(s.search = (sg_arima_search)7, "spec.search");
   REJECT(s.ic = (sg_arima_ic)9, "spec.ic");
+  /* a request's -1 was named as 4294967295 (the enum read unsigned) */
+  REJECT(s.method = (sg_arima_method)-1, "spec.method: -1 outside [");
   REJECT((s.search = SG_ARIMA_FIXED, s.p = 6), "spec.p");
   REJECT((s.search = SG_ARIMA_FIXED, s.season = 1, s.P = 1), "spec.P");
   REJECT((s.search = SG_ARIMA_FIXED, s.season = 1, s.Q = 1), "spec.Q");
