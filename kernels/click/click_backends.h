@@ -101,6 +101,9 @@ extern const sg_click_ops sg__click_cuda_ops; /* only in builds with CUDA */
 /* Computes p->ub, p->ib and p->order from m (allocates them). */
 sg_status sg__click_host_terms(const sg_click_model *m, sg_click_placed *p, int threads,
                                sg_err *err);
+/* OpenMP threads for an exec's share of the cores: exec_threads, or (0) all the process may
+ * use (a cuda exec leaves it unset). */
+int sg__click_omp_threads(int exec_threads);
 /* Top-K when the interaction term is off: every user ranks items by ib, so walk p->order. */
 sg_status sg__click_topk_linear(const sg_click_placed *p, const sg__click_topk_req *req,
                                 sg_err *err);

@@ -39,9 +39,13 @@ static sg_status item_order(sg_click_placed *p, sg_err *err) {
   return SG_OK;
 }
 
+int sg__click_omp_threads(int exec_threads) {
+  return exec_threads > 0 ? exec_threads : omp_get_max_threads();
+}
+
 sg_status sg__click_host_terms(const sg_click_model *m, sg_click_placed *p, int threads,
                                sg_err *err) {
-  int nt = threads > 0 ? threads : omp_get_max_threads(); /* the exec's share of the cores */
+  int nt = sg__click_omp_threads(threads);
   p->ub = malloc((size_t)m->n_users * sizeof(float));
   p->ib = malloc((size_t)m->n_items * sizeof(float));
   p->order = malloc((size_t)m->n_items * sizeof(uint32_t));

@@ -159,7 +159,7 @@ static sg_status run_batch(sg_click_trainer *t, sg_err *err) {
   uint32_t epoch = t->prog.epoch;
   /* a scored negative costs M dot products: spread the batch over the exec's threads (each
    * example fills its own slot from its own Philox draws, so the thread count changes nothing) */
-  int threads = t->x->threads > 0 ? t->x->threads : omp_get_max_threads();
+  int threads = sg__click_omp_threads(t->x->threads);
 #pragma omp parallel for num_threads(threads)                                                      \
     schedule(static) if (t->cfg.negative_candidates > 1 && threads > 1 && hi - lo >= 32)
   for (long long e = lo; e < (long long)hi; e++) {

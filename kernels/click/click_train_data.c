@@ -3,7 +3,6 @@
  * Every random draw is a Philox word indexed by what it is for (row, epoch, example), so a seed
  * gives the same data on every backend whatever order the work runs in. */
 #include <math.h>
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -277,7 +276,7 @@ sg_status sg__click_prepare(sg_click_trainer *t, sg_err *err) {
 
 static void fill_normal(float *a, size_t n, float std, uint64_t seed, uint64_t stream,
                         int threads) {
-  int nt = threads > 0 ? threads : omp_get_max_threads(); /* the exec's share of the cores */
+  int nt = sg__click_omp_threads(threads);
 #pragma omp parallel for num_threads(nt) schedule(static) if (n > 65536)
   for (long long i = 0; i < (long long)n; i++) {
     a[i] = std * sg__click_normal(seed, stream, (uint64_t)i);
