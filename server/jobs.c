@@ -70,10 +70,21 @@ static int64_t unix_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A monotonic time of the scheduler as unix milliseconds. */
+/* A monotonic time of the scheduler as unix milliseconds, never later than the wall clock's
+ * (truncated) milliseconds at that moment: the wall clock is read first and the elapsed time
+ * rounded up, so a model a job stored (stamped from the wall clock while it ran) is never
+ * stamped before the job's start (stored_model relies on it). */
 static int64_t mono_to_unix_ms(int64_t mono_us) {
-  return mono_us ? unix_ms() - (sg_mono_us() - mono_us) / 1000 : 0;
+  if (!mono_us) return 0;
+  int64_t wall = unix_ms();
+  int64_t elapsed_us = sg_mono_us() - mono_us;
+  /* rounded up, with 1 us more for the truncation of the two monotonic readings */
+  return wall - (elapsed_us >= 0 ? (elapsed_us + 1000) / 1000 : 0);
 }
+
+/* The times a job reports keep their order (created <= started <= finished) although the
+ * conversion above may put a moment up to 2 ms early. */
+static int64_t later(int64_t t, int64_t floor_ms) { return t && t < floor_ms ? floor_ms : t; }
 
 static int final_state(Shopgpu__V1__JobState st) {
   return st == SHOPGPU__V1__JOB_STATE__JOB_STATE_SUCCEEDED ||
@@ -237,7 +248,7 @@ static void on_job_progress(sg_job *job, void *arg) {
     a->e->state = SHOPGPU__V1__JOB_STATE__JOB_STATE_RUNNING;
     int64_t started;
     sg_job_times(job, NULL, &started, NULL);
-    a->e->started_ms = mono_to_unix_ms(started);
+    a->e->started_ms = later(mono_to_unix_ms(started), a->e->created_ms);
   }
   push_all(a->e);
   entry copy = *a->e;
@@ -261,8 +272,9 @@ static void on_job_done(sg_job *job, void *arg) {
   copy.progress = sg_job_get_progress(job);
   int64_t started, finished;
   sg_job_times(job, NULL, &started, &finished);
-  if (!copy.started_ms) copy.started_ms = mono_to_unix_ms(started);
-  copy.finished_ms = mono_to_unix_ms(finished);
+  if (!copy.started_ms) copy.started_ms = later(mono_to_unix_ms(started), copy.created_ms);
+  copy.finished_ms =
+      later(mono_to_unix_ms(finished), copy.started_ms ? copy.started_ms : copy.created_ms);
   sg_err err = sg_job_error(job);
   copy.error_code = err.code == SG_OK ? 0 : sg_status_grpc_code(err.code);
   snprintf(copy.error_msg, sizeof copy.error_msg, "%s",
