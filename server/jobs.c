@@ -279,6 +279,7 @@ static void on_job_done(sg_job *job, void *arg) {
   copy.error_code = err.code == SG_OK ? 0 : sg_status_grpc_code(err.code);
   snprintf(copy.error_msg, sizeof copy.error_msg, "%s",
            err.code == SG_OK ? "" : sg_err_message(&err));
+  sg_utf8_sanitize(copy.error_msg); /* a protobuf string: it may quote input or be cut short */
 
   Shopgpu__V1__Job result;
   shopgpu__v1__job__init(&result);
@@ -293,6 +294,7 @@ static void on_job_done(sg_job *job, void *arg) {
       copy.error_code = sg_status_grpc_code(perr.code);
       snprintf(copy.error_msg, sizeof copy.error_msg, "result not saved: %s",
                sg_err_message(&perr));
+      sg_utf8_sanitize(copy.error_msg);
       sg_err again = {0}; /* the small job.pb without the result may still fit */
       if (persist(jobs, &copy, NULL, &again) != SG_OK)
         SG_ERROR("jobs", "job %s: final state not saved either: %s", copy.id,
@@ -871,6 +873,7 @@ static entry *load_entry(sg_jobs *jobs, const char *id) {
   }
   e->error_code = m->error_code;
   snprintf(e->error_msg, sizeof e->error_msg, "%s", m->error_message);
+  sg_utf8_sanitize(e->error_msg);
   e->has_result = m->result_case != SHOPGPU__V1__JOB__RESULT__NOT_SET;
   protobuf_c_message_free_unpacked(&m->base, NULL);
   if (!final_state(e->state)) {

@@ -269,6 +269,8 @@ static void finish_locked(sg_call *c, grpc_status_code code, const char *msg,
   c->code = code;
   c->outcome = outcome;
   c->status_msg = msg && msg[0] ? strdup(msg) : NULL;
+  /* a message may quote request bytes or be cut inside a character: clients decode it as UTF-8 */
+  if (c->status_msg) sg_utf8_sanitize(c->status_msg);
   c->finish_bb = resp_bb;
   if (!c->send_busy) start_finish_locked(c);
 }

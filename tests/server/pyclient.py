@@ -752,6 +752,12 @@ def s_jobs(addr):
     e = expect_error(lambda: cl.call(FORECAST + "Forecast", raw, raw=True), C.INVALID_ARGUMENT,
                      "Forecast with a NUL in a series id")
     check(e.details() == "series.id: a string with a NUL byte", e.details())
+    # a status message is UTF-8 on the wire (the gRPC spec): one that quotes bytes that are not
+    # (here a character cut after its first byte) carries '?' for them; Python would show U+FFFD
+    raw = b"\x0a\x04ab\xc3z"  # GetJobRequest.id = "ab", 0xC3, "z"
+    e = expect_error(lambda: cl.call(JOBS + "Get", raw, raw=True), C.INVALID_ARGUMENT,
+                     "Get with an id that is not UTF-8")
+    check(e.details() == 'id: "ab?z" is not a job id', e.details())
 
 
 def s_jobs_priority(addr):
