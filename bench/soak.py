@@ -144,36 +144,18 @@ def import_modules(build):
     SERVING = health_pb2.HealthCheckResponse.SERVING
     H, A, CK, FC, JS, RT = (health_pb2, admin_pb2, click_pb2, forecast_pb2, jobs_pb2,
                             routing_pb2)
-    # path -> (kind, request type, response type), as in tests/server/pyclient.py
-    METHODS = {
-        HEALTH + "Check": ("unary", H.HealthCheckRequest, H.HealthCheckResponse),
-        HEALTH + "Watch": ("stream", H.HealthCheckRequest, H.HealthCheckResponse),
-        ADMIN + "GetServerInfo": ("unary", A.ServerInfoRequest, A.ServerInfo),
-        ADMIN + "Echo": ("unary", A.EchoRequest, A.EchoResponse),
-        ADMIN + "EchoStream": ("stream", A.EchoStreamRequest, A.EchoResponse),
-        ADMIN + "EchoUpload": ("upload", A.EchoRequest, A.EchoUploadResponse),
-        ADMIN + "EchoBidi": ("bidi", A.EchoRequest, A.EchoResponse),
-        CLICK + "ScorePairs": ("unary", CK.ScorePairsRequest, CK.ScorePairsResponse),
-        CLICK + "ScorePairsStream": ("bidi", CK.ScorePairsRequest, CK.ScorePairsResponse),
-        CLICK + "Recommend": ("unary", CK.RecommendRequest, CK.RecommendResponse),
-        CLICK + "TrainModel": ("unary", CK.TrainModelRequest, common_pb2.JobTicket),
-        CLICK + "RecommendAll": ("unary", CK.RecommendAllRequest, common_pb2.JobTicket),
-        CLICK + "ReadRecommendations": ("stream", CK.ReadRecommendationsRequest,
-                                        CK.UserRecommendations),
-        CLICK + "UploadModel": ("upload", CK.UploadModelRequest, CK.ModelInfo),
-        CLICK + "ListModels": ("unary", CK.ListModelsRequest, CK.ListModelsResponse),
-        CLICK + "DeleteModel": ("unary", CK.DeleteModelRequest, CK.DeleteModelResponse),
-        FORECAST + "Forecast": ("unary", FC.ForecastRequest, FC.ForecastResponse),
-        FORECAST + "StartForecast": ("unary", FC.ForecastRequest, common_pb2.JobTicket),
-        FORECAST + "Replenish": ("unary", FC.ReplenishRequest, FC.ReplenishResponse),
-        ROUTING + "SolveRoutes": ("unary", RT.SolveRoutesRequest, RT.SolveRoutesResponse),
-        ROUTING + "StartSolveRoutes": ("unary", RT.SolveRoutesRequest, common_pb2.JobTicket),
-        JOBS + "Submit": ("unary", JS.SubmitJobRequest, JS.Job),
-        JOBS + "Get": ("unary", JS.GetJobRequest, JS.Job),
-        JOBS + "Watch": ("stream", JS.GetJobRequest, JS.Job),
-        JOBS + "Cancel": ("unary", JS.GetJobRequest, JS.Job),
-        JOBS + "List": ("unary", JS.ListJobsRequest, JS.ListJobsResponse),
-    }
+    # path -> (kind, request type, response type), read from the services' descriptors
+    from google.protobuf import symbol_database
+    db = symbol_database.Default()
+    kinds = {(False, False): "unary", (False, True): "stream", (True, False): "upload",
+             (True, True): "bidi"}
+    METHODS = {}
+    for module in (H, A, CK, FC, JS, RT):
+        for service in module.DESCRIPTOR.services_by_name.values():
+            for m in service.methods:
+                METHODS["/%s/%s" % (service.full_name, m.name)] = (
+                    kinds[(m.client_streaming, m.server_streaming)],
+                    db.GetSymbol(m.input_type.full_name), db.GetSymbol(m.output_type.full_name))
 
 
 HEALTH = "/grpc.health.v1.Health/"
