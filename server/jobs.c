@@ -364,9 +364,21 @@ static void reply_entry(sg_call *call, const entry *copy) {
 
 /* ---- TTL ---- */
 
+/* Deletes the files of entries taken off the list (chained by next) and frees them, with mu
+ * not held: a large output takes a while to unlink, and Get, List and Submit need not wait. */
+static void bury(sg_jobs *jobs, entry *dead) {
+  while (dead) {
+    entry *next = dead->next;
+    remove_files(jobs, dead->id);
+    free(dead);
+    dead = next;
+  }
+}
+
 void sg_jobs_sweep(sg_jobs *jobs) {
   if (jobs->ttl_ms <= 0) return;
   int64_t now = unix_ms(), cutoff = now - jobs->ttl_ms;
+  entry *dead = NULL;
   pthread_mutex_lock(&jobs->mu);
   if (now - jobs->swept_ms < SWEEP_EVERY_MS) { /* a busy Get poller need not walk the list */
     pthread_mutex_unlock(&jobs->mu);
@@ -378,13 +390,14 @@ void sg_jobs_sweep(sg_jobs *jobs) {
     if (final_state(e->state) && !e->watchers && !e->pins && e->finished_ms < cutoff) {
       *pp = e->next;
       jobs->count--;
-      remove_files(jobs, e->id);
-      free(e);
+      e->next = dead;
+      dead = e;
     } else {
       pp = &e->next;
     }
   }
   pthread_mutex_unlock(&jobs->mu);
+  bury(jobs, dead);
 }
 
 static int by_finished(const void *a, const void *b) {
@@ -392,9 +405,10 @@ static int by_finished(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* Deletes the oldest finished jobs no one watches until at most `keep` jobs are left (mu held);
- * 0 when that many could not go (the rest are queued, running or watched). */
-static int trim_locked(sg_jobs *jobs, size_t keep) {
+/* Takes the oldest finished jobs no one watches off the list until at most `keep` jobs are left
+ * (mu held), chaining them onto *dead for bury() once mu is released; 0 when that many could not
+ * go (the rest are queued, running or watched). */
+static int trim_locked(sg_jobs *jobs, size_t keep, entry **dead) {
   if (jobs->count <= keep) return 1;
   size_t n = 0, want = jobs->count - keep;
   entry **done = malloc(jobs->count * sizeof *done);
@@ -409,8 +423,8 @@ static int trim_locked(sg_jobs *jobs, size_t keep) {
     if (e->doomed) {
       *pp = e->next;
       jobs->count--;
-      remove_files(jobs, e->id);
-      free(e);
+      e->next = *dead;
+      *dead = e;
     } else {
       pp = &e->next;
     }
@@ -488,12 +502,14 @@ static sg_status start_entry(sg_jobs *jobs, entry *e, const Shopgpu__V1__SubmitJ
   job_arg *a = malloc(sizeof *a);
   /* a place under --max-jobs before anything is written (the oldest finished jobs go to make
    * it), so neither the jobs kept nor their directories pass the cap, concurrent Submits too */
+  entry *dead = NULL;
   pthread_mutex_lock(&jobs->mu);
   int room = a && jobs->reserved < jobs->max_jobs &&
-             trim_locked(jobs, jobs->max_jobs - 1 - jobs->reserved);
+             trim_locked(jobs, jobs->max_jobs - 1 - jobs->reserved, &dead);
   size_t held = jobs->count + jobs->reserved;
   if (room) jobs->reserved++;
   pthread_mutex_unlock(&jobs->mu);
+  bury(jobs, dead); /* before this job's directory is made: never more than --max-jobs */
   if (!room) {
     if (spec->ops->cleanup) spec->ops->cleanup(spec->data);
     free(a);
@@ -929,9 +945,11 @@ sg_jobs *sg_jobs_open(sg_server *srv, const char *data_dir, double ttl_s, size_t
   }
   closedir(d);
   sg_jobs_sweep(jobs);
+  entry *dead = NULL;
   pthread_mutex_lock(&jobs->mu);
-  trim_locked(jobs, jobs->max_jobs); /* a lower --max-jobs than the last run's */
+  trim_locked(jobs, jobs->max_jobs, &dead); /* a lower --max-jobs than the last run's */
   pthread_mutex_unlock(&jobs->mu);
+  bury(jobs, dead);
   SG_INFO("jobs", "%zu job(s) in %s", jobs->count, jobs->dir);
   return jobs;
 }
