@@ -325,8 +325,8 @@ static sg_status train_memory_check(const train_job *t, sg_err *err) {
   double batch = t->cfg.batch_size ? t->cfg.batch_size : 1024; /* a minibatch's gradients */
   double need = 6 * vectors + 24.0 * (double)t->data.n * (1.0 + t->cfg.negatives) +
                 batch * (1.0 + t->cfg.negatives) * (2.0 * t->cfg.dim + 1) * sizeof(float);
-  double avail = (double)sg_mem_available();
-  if (avail <= 0 || need <= 0.8 * avail) return SG_OK;
+  double avail;
+  if (!sg_mem_short(need, &avail)) return SG_OK;
   return sg_err_set(err, SG_RESOURCE_EXHAUSTED,
                     "config.dim: %u for %u users and %u items needs about %.1f GiB to train; %.1f "
                     "GiB of memory is available",

@@ -81,8 +81,7 @@ static sg_status structured(const Shopgpu__V1__RoutingProblem *p, sg_route_job *
     return sg_err_set(err, SG_INVALID_ARGUMENT,
                       "problem.matrix: a matrix with a coordinate metric (only with EXPLICIT)");
   if (!explicit_ && p->n && p->n != p->n_x)
-    return sg_err_set(err, SG_INVALID_ARGUMENT, "problem.n: %u for %zu coordinates", p->n,
-                      p->n_x);
+    return sg_err_set(err, SG_INVALID_ARGUMENT, "problem.n: %u for %zu coordinates", p->n, p->n_x);
   size_t n = explicit_ ? p->n : p->n_x;
   if (n < SG_ACO_MIN_N || n > MAX_STOPS)
     return sg_err_set(err, SG_INVALID_ARGUMENT, "problem.%s: %zu nodes (%d..%d)",
@@ -134,15 +133,15 @@ static sg_status request_terms(sg_err *err, const char *prefix) {
 
 static sg_status problem_from(const Shopgpu__V1__RoutingProblem *p, sg_route_job *r, sg_err *err) {
   if (!p) return sg_err_set(err, SG_INVALID_ARGUMENT, "problem: missing");
-  const char *mixed = !p->tsplib[0]                           ? NULL
-                      : p->n_x || p->n_y                      ? "x"
-                      : p->n_matrix || p->n                   ? "matrix"
-                      : p->n_ids                              ? "ids"
-                      : p->n_demand || p->capacity            ? "demand"
+  const char *mixed = !p->tsplib[0]                              ? NULL
+                      : p->n_x || p->n_y                         ? "x"
+                      : p->n_matrix || p->n                      ? "matrix"
+                      : p->n_ids                                 ? "ids"
+                      : p->n_demand || p->capacity               ? "demand"
                       : p->max_route_length || p->n_service_time ? "max_route_length"
-                      : p->max_vehicles                       ? "max_vehicles"
-                      : p->metric                             ? "metric"
-                                                              : NULL;
+                      : p->max_vehicles                          ? "max_vehicles"
+                      : p->metric                                ? "metric"
+                                                                 : NULL;
   if (mixed) /* the file was solved and these ignored: a CVRP asked for came back a TSP */
     return sg_err_set(err, SG_INVALID_ARGUMENT,
                       "problem.%s: with problem.tsplib (the file gives the whole problem; use one "
@@ -261,8 +260,9 @@ static sg_status route_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
                         .total = limit > 0 ? (uint64_t)(limit * 1000) : 0,
                         .has_best = p.feasible,
                         .best = p.feasible ? p.best_cost : 0};
-  if (p.done) jp.total = jp.done; /* 100% at the end, in the time it took (an iteration limit
-                                    * may end it well before the time limit) */
+  if (p.done)
+    jp.total = jp.done; /* 100% at the end, in the time it took (an iteration limit
+                         * may end it well before the time limit) */
   sg_job_set_progress(j, &jp);
   if (p.done) /* the iterations it ran, fewer where the time limit or the deadline came first */
     sg_job_set_work(j, (double)p.iterations * r->problem.n);

@@ -460,10 +460,10 @@ static sg_status upload_header(const Shopgpu__V1__UploadModelHeader *h, sg_model
                       h->n_users, h->n_items, h->dim);
   /* the draft and the placed copy of the vectors, and the ids: refused before a header of a
    * few bytes has 20 GiB allocated for rows that may never come */
-  double need = 2.0 * (double)floats * sizeof(float) +
-                16.0 * ((double)h->n_users + (double)h->n_items);
-  double avail = (double)sg_mem_available();
-  if (avail > 0 && need > 0.8 * avail)
+  double need =
+      2.0 * (double)floats * sizeof(float) + 16.0 * ((double)h->n_users + (double)h->n_items);
+  double avail;
+  if (sg_mem_short(need, &avail))
     return sg_err_set(err, SG_RESOURCE_EXHAUSTED,
                       "header: (%u + %u) × %u values need about %.1f GiB; %.1f GiB of memory is "
                       "available",

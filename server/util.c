@@ -189,6 +189,11 @@ uint64_t sg_mem_available(void) {
   return avail;
 }
 
+int sg_mem_short(double need, double *avail) {
+  *avail = (double)sg_mem_available();
+  return *avail > 0 && need > 0.8 * *avail;
+}
+
 void sg_err_reword(sg_err *err, size_t drop, const char *add) {
   if (!err || err->code == SG_OK) return;
   size_t len = strlen(err->msg);

@@ -34,6 +34,9 @@ void sg_err_reword(sg_err *err, size_t drop, const char *add);
 /* The memory that can be allocated now without swapping, in bytes: MemAvailable of /proc/meminfo,
  * or less when the cgroup (v2) limit leaves less; 0 when unknown. */
 uint64_t sg_mem_available(void);
+/* 1 when need bytes would take over 80% of the memory available now (*avail gets it, in bytes);
+ * 0 when they fit or the available memory is unknown. */
+int sg_mem_short(double need, double *avail);
 /* Replaces every byte of s that is not part of valid UTF-8 with '?', in place. */
 void sg_utf8_sanitize(char *s);
 

@@ -266,12 +266,13 @@ static sg_status read_weights(parse *ps, int line) {
   /* the weights take 2 bytes each at least ("0 "): a short text is refused before n² doubles
    * are allocated for it (a 100-byte header asked for 128 MiB) */
   size_t nn = (size_t)n * (size_t)n, tri = (size_t)n * (size_t)(n - 1) / 2;
-  size_t want = ps->fmt == F_FULL                                  ? nn
-                : ps->fmt == F_UPPER || ps->fmt == F_LOWER         ? tri
-                                                                   : tri + (size_t)n;
+  size_t want = ps->fmt == F_FULL                          ? nn
+                : ps->fmt == F_UPPER || ps->fmt == F_LOWER ? tri
+                                                           : tri + (size_t)n;
   if (want > 0 && (size_t)(ps->lx.end - ps->lx.p) < 2 * want - 1)
-    return failf(ps, line, "EDGE_WEIGHT_SECTION: %zu weights for %d nodes cannot fit in the %zu "
-                           "bytes left",
+    return failf(ps, line,
+                 "EDGE_WEIGHT_SECTION: %zu weights for %d nodes cannot fit in the %zu "
+                 "bytes left",
                  want, n, (size_t)(ps->lx.end - ps->lx.p));
   double *w = ps->in->matrix = calloc(nn, sizeof *w);
   if (!w)

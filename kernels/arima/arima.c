@@ -82,10 +82,11 @@ sg_status sg_arima_spec_check(const sg_arima_spec *s, sg_err *err) {
   SG_TRY(check_range(err, "spec.season", s->season, 1, SG_ARIMA_MAX_SEASON));
   SG_TRY(check_range(err, "spec.search", (int)s->search, SG_ARIMA_STEPWISE, SG_ARIMA_FIXED));
   SG_TRY(check_range(err, "spec.ic", (int)s->ic, SG_ARIMA_AICC, SG_ARIMA_BIC));
-  SG_TRY(check_range(err, "spec.method", (int)s->method, SG_ARIMA_METHOD_AUTO, SG_ARIMA_METHOD_CSS));
-  SG_TRY(check_range(err, "spec.optimizer", (int)s->optimizer, SG_ARIMA_OPT_BFGS, SG_ARIMA_OPT_LM));
   SG_TRY(
-      check_range(err, "spec.constant", (int)s->constant, SG_ARIMA_CONST_AUTO, SG_ARIMA_CONST_ALWAYS));
+      check_range(err, "spec.method", (int)s->method, SG_ARIMA_METHOD_AUTO, SG_ARIMA_METHOD_CSS));
+  SG_TRY(check_range(err, "spec.optimizer", (int)s->optimizer, SG_ARIMA_OPT_BFGS, SG_ARIMA_OPT_LM));
+  SG_TRY(check_range(err, "spec.constant", (int)s->constant, SG_ARIMA_CONST_AUTO,
+                     SG_ARIMA_CONST_ALWAYS));
   if (s->h <= 0) return bad(err, "spec.h", s->h, "<= 0");
   SG_TRY(check_range(err, "spec.h", s->h, 1, SG_ARIMA_MAX_H));
   SG_TRY(check_range(err, "spec.n_levels", s->n_levels, 0, SG_ARIMA_MAX_LEVELS));

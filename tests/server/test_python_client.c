@@ -96,8 +96,8 @@ Test(pyclient, client_cancel_reaches_every_kind_of_handler) {
 }
 
 Test(pyclient, stalled_streams_neither_starve_unary_calls_nor_keep_their_thread) {
-  const char *flags[] = {"--threads", "2", "--stream-threads", "2", "--stream-idle-timeout", "1.5",
-                         NULL};
+  const char *flags[] = {"--threads", "2", "--stream-threads", "2", "--stream-idle-timeout",
+                         "1.5",       NULL};
   sg_test_scenario("stream_stall", flags, NULL);
 }
 

@@ -77,3 +77,13 @@ Test(util, step_units_follow_the_measured_time_within_bounds) {
   cr_expect_eq(sg_step_units(10, 0.0, 0.1, 4), 10, "no time measured: unchanged");
   cr_expect_eq(sg_step_units(1, 0.04, 0.02, 1), 1);
 }
+
+/* The memory checks of UploadModel and TrainModel: short past 80% of what is available now. */
+Test(util, mem_short_is_past_eighty_percent_of_the_memory_available) {
+  double avail = 0;
+  cr_expect_eq(sg_mem_short(0, &avail), 0);
+  if (avail <= 0) cr_skip_test("available memory unknown here");
+  cr_expect_eq(sg_mem_short(0.5 * avail, &avail), 0);
+  cr_expect_eq(sg_mem_short(1e30, &avail), 1);
+  cr_expect_gt(avail, 0);
+}
