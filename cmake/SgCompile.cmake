@@ -16,7 +16,7 @@ add_compile_options("$<$<COMPILE_LANGUAGE:C>:${SG_C_WARNINGS}>")
 
 if(SHOPGPU_SANITIZE)
   set(SG_SAN_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
-  add_compile_options("$<$<COMPILE_LANGUAGE:C>:${SG_SAN_FLAGS}>")
+  add_compile_options("$<$<COMPILE_LANGUAGE:C,CXX>:${SG_SAN_FLAGS}>")
   # nvcc does not take -fsanitize: hand it to the host compiler
   add_compile_options("$<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-fsanitize=address,-fsanitize=undefined,-fno-sanitize-recover=undefined,-fno-omit-frame-pointer>")
   add_link_options(-fsanitize=address,undefined)

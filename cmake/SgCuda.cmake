@@ -2,6 +2,17 @@
 # /usr/local/cuda) and cuBLAS are found; ON requires them; OFF never looks. Sets SG_HAVE_CUDA.
 set(SG_HAVE_CUDA OFF)
 set(SG_CUDA_NOTE "")
+set(SG_CUDA_EMU_NOTE "")
+if(SHOPGPU_CUDA_EMU)
+  # The .cu files compiled as C++ against the CUDA headers and run by tests/cuda_emu on the CPU:
+  # no nvcc, no GPU, no libcudart. For tests only: the emulated "device" is slow.
+  enable_language(CXX)
+  find_package(CUDAToolkit REQUIRED)
+  set(SG_HAVE_CUDA ON)
+  set(SG_CUDA_EMU_NOTE " (EMULATED on the CPU by tests/cuda_emu: for tests only)")
+  include(${PROJECT_SOURCE_DIR}/tests/cuda_emu/emu.cmake)
+  return()
+endif()
 if(NOT SHOPGPU_CUDA MATCHES "^(AUTO|ON|OFF)$")
   message(FATAL_ERROR "SHOPGPU_CUDA must be AUTO, ON or OFF, not '${SHOPGPU_CUDA}'")
 endif()

@@ -9,6 +9,7 @@
 #define SG_ARIMA_CORE_H
 
 #include <math.h>
+#include <string.h>
 
 #include "../common/hd.h"
 

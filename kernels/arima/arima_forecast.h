@@ -181,6 +181,9 @@ SG__ARIMA_FN int sg__arima_series_begin(const double *y, int n, const double *xr
                                         sg_arima_fit *f, double *mean, double *lo, double *hi) {
   int status = sg__arima_prepare(y, n, xr, nx, s, scratch, pp);
   double *w = scratch, *X = scratch + n, *work = X + (size_t)(nx + 1) * n;
+  /* every field defined, whatever the memory held: the CUDA backend's fits are device memory,
+   * which is not zeroed, and a series without a model sets only a few of them */
+  memset(f, 0, sizeof *f);
   f->status = status;
   f->models_fitted = 0;
   f->d = pp->d, f->D = pp->D, f->m = pp->m;
