@@ -158,5 +158,63 @@ Test(arima_parity, series_without_a_model_match_the_cpu_field_for_field) {
   }
 }
 
+/* Regression with ARIMA errors (a promotion flag and a price) on the device: the regressors and
+ * their future values travel with the series. */
+Test(arima_parity, exogenous_regressors_match_the_cpu) {
+  enum { NS = 12, NX = 2, H = 6 };
+  size_t off[NS + 1];
+  off[0] = 0;
+  for (int i = 0; i < NS; i++)
+    off[i + 1] = off[i] + 48 + (size_t)(i * 7) % 40; /* ragged: 48..87 */
+  size_t total = off[NS];
+  double *v = malloc(total * sizeof *v), *x = malloc(total * NX * sizeof *x);
+  double *xf = malloc((size_t)NS * H * NX * sizeof *xf);
+  uint64_t r = 12345;
+  for (int i = 0; i < NS; i++) {
+    double e = 0;
+    for (size_t t = off[i]; t < off[i + 1]; t++) {
+      r = r * 6364136223846793005ull + 1442695040888963407ull;
+      double u = (double)(r >> 11) / 9007199254740992.0 - 0.5;
+      double promo = (t - off[i]) % 9 < 2, price = 10 + (double)((t - off[i]) % 5);
+      e = 0.6 * e + 4 * u;
+      v[t] = 50 + i + 8 * promo - 3 * price + e;
+      x[t * NX] = promo, x[t * NX + 1] = price;
+    }
+    for (int k = 0; k < H; k++)
+      xf[((size_t)i * H + k) * NX] = k % 3 == 0, xf[((size_t)i * H + k) * NX + 1] = 11 + k % 2;
+  }
+  sg_arima_input in = {
+      .n_series = NS, .values = v, .offsets = off, .n_xreg = NX, .xreg = x, .xreg_future = xf};
+  sg_arima_spec spec;
+  sg_arima_spec_default(&spec);
+  spec.h = H;
+  sg_arima_results *a, *b;
+  sg_err e = {0};
+  cr_assert_eq(sg_arima_batch_run(xc, &in, &spec, &a, &e), SG_OK, "%s", e.msg);
+  cr_assert_eq(sg_arima_batch_run(xg, &in, &spec, &b, &e), SG_OK, "%s", e.msg);
+  int same = 0;
+  for (int i = 0; i < NS; i++) {
+    const sg_arima_fit *f = &a->fits[i], *g = &b->fits[i];
+    cr_assert_eq(f->status, SG_ARIMA_OK, "series %d: %s", i, f->message);
+    cr_expect_eq(f->status, g->status, "series %d", i);
+    int eq = f->p == g->p && f->q == g->q && f->d == g->d && f->n_coef == g->n_coef;
+    same += eq;
+    if (!eq) continue;
+    /* the regression coefficients come last: promotion about +8, price about -3 */
+    cr_expect(fabs(f->coef[f->n_coef - 2] - 8) < 2 && fabs(f->coef[f->n_coef - 1] + 3) < 1,
+              "series %d: promo %g price %g", i, f->coef[f->n_coef - 2], f->coef[f->n_coef - 1]);
+    for (int j = 0; j < f->n_coef; j++)
+      cr_expect(close_rel(f->coef[j], g->coef[j], 1e-6), "series %d coef %d", i, j);
+    for (int k = 0; k < H; k++)
+      cr_expect(close_rel(a->mean[i * H + k], b->mean[i * H + k], 1e-6), "series %d h %d", i, k);
+  }
+  cr_expect_geq(same * 100, NS * 90, "same order for %d of %d series", same, NS);
+  sg_arima_results_free(a);
+  sg_arima_results_free(b);
+  free(v);
+  free(x);
+  free(xf);
+}
+
 Test(arima_parity, stepwise_search_matches_the_cpu) { compare_search(SG_ARIMA_STEPWISE); }
 Test(arima_parity, grid_search_matches_the_cpu) { compare_search(SG_ARIMA_GRID); }
