@@ -25,8 +25,9 @@
 static sg_status score_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
   sg_score_job *s = sg_job_data(j);
   *done = 1;
-  return sg_click_score(x, sg_model_placed_for(s->model, x), s->users, s->items, s->n, s->scores,
-                        err);
+  const sg_click_placed *p;
+  SG_TRY(sg_model_placed_for(s->model, x, &p, err));
+  return sg_click_score(x, p, s->users, s->items, s->n, s->scores, err);
 }
 
 static size_t score_units(const sg_job *j) { return ((sg_score_job *)sg_job_data(j))->n; }
@@ -51,8 +52,9 @@ static sg_status score_batch(sg_job *const *jobs, size_t n, sg_exec *x, sg_err *
     at += s->n;
   }
   sg_score_job *first = sg_job_data(jobs[0]);
-  if (st == SG_OK)
-    st = sg_click_score(x, sg_model_placed_for(first->model, x), users, items, total, scores, err);
+  const sg_click_placed *p = NULL;
+  if (st == SG_OK) st = sg_model_placed_for(first->model, x, &p, err);
+  if (st == SG_OK) st = sg_click_score(x, p, users, items, total, scores, err);
   for (size_t i = 0, at = 0; st == SG_OK && i < n; i++) {
     sg_score_job *s = sg_job_data(jobs[i]);
     memcpy(s->scores, scores + at, s->n * sizeof *scores);
@@ -89,8 +91,9 @@ static sg_status recommend_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
   sg_click_exclude ex = {r->ex_offsets, r->ex_items};
   sg_click_topk_out out = {r->items, r->scores, r->counts};
   *done = 1;
-  return sg_click_topk(x, sg_model_placed_for(r->model, x), r->users, r->n, r->k,
-                       r->ex_offsets ? &ex : NULL, &out, err);
+  const sg_click_placed *p;
+  SG_TRY(sg_model_placed_for(r->model, x, &p, err));
+  return sg_click_topk(x, p, r->users, r->n, r->k, r->ex_offsets ? &ex : NULL, &out, err);
 }
 
 static void recommend_cleanup(void *data) {
@@ -564,7 +567,9 @@ static sg_status recs_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
     uint32_t n = m->m.n_users - r->next < r->block ? m->m.n_users - r->next : r->block;
     sg_click_exclude ex = {m->seen_offsets, m->seen_items};
     sg_click_topk_out out = {r->items, r->scores, r->counts};
-    SG_TRY(sg_click_topk_range(x, sg_model_placed_for(m, x), r->next, r->next + n, r->k,
+    const sg_click_placed *placed;
+    SG_TRY(sg_model_placed_for(m, x, &placed, err));
+    SG_TRY(sg_click_topk_range(x, placed, r->next, r->next + n, r->k,
                                !r->include_seen && m->seen_offsets ? &ex : NULL, &out, err));
     errno = 0;
     if (!write_rows(r, r->next, n)) return recs_write_failed(r, "write", err);

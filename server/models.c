@@ -77,8 +77,14 @@ void sg_model_unref(sg_model *m) {
   free(m);
 }
 
-const sg_click_placed *sg_model_placed_for(const sg_model *m, sg_exec *x) {
-  return sg_exec_backend(x) == m->backend ? m->placed : m->placed_cpu;
+sg_status sg_model_placed_for(const sg_model *m, sg_exec *x, const sg_click_placed **out,
+                              sg_err *err) {
+  *out = sg_exec_backend(x) == m->backend ? m->placed : m->placed_cpu;
+  if (*out) return SG_OK;
+  /* only on the device, and only when it did not fit there but the cpu fallback holds it: the
+   * scheduler retries the call on the fallback */
+  return sg_err_set(err, SG_DEVICE_OOM, "model %s v%u is not in device memory (it did not fit)",
+                    m->name, m->version);
 }
 
 void sg_model_info(const sg_model *m, Shopgpu__V1__ModelInfo *info) {
@@ -300,8 +306,23 @@ static sg_status prepare(sg_models *s, sg_model *m, sg_err *err) {
   m->items = sg_idmap_build(m->item_ids, m->m.n_items, "item_ids", err);
   if (!m->items) return err->code;
   m->backend = s->backend;
-  SG_TRY(sg_click_place(s->exec, &m->m, &m->placed, err));
   if (s->exec_cpu) SG_TRY(sg_click_place(s->exec_cpu, &m->m, &m->placed_cpu, err));
+  sg_status st = sg_click_place(s->exec, &m->m, &m->placed, err);
+  if (st != SG_DEVICE_OOM) return st;
+  char why[sizeof err->msg], what[SG_MODEL_NAME_MAX + 32];
+  snprintf(why, sizeof why, "%s", sg_err_message(err));
+  sg_err_clear(err);
+  m->placed = NULL;
+  /* a new upload has no version yet */
+  snprintf(what, sizeof what, m->version ? "%s v%u" : "%s", m->name, m->version);
+  if (!m->placed_cpu)
+    return sg_err_set(err, SG_DEVICE_OOM,
+                      "model %s does not fit in device memory (%s); --fallback cpu would serve "
+                      "it from the cpu",
+                      what, why);
+  /* --fallback cpu: a model too big for the device is served from the cpu */
+  SG_WARN("models", "%s does not fit in device memory (%s): the cpu fallback serves it", what,
+          why);
   return SG_OK;
 }
 

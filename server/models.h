@@ -76,8 +76,11 @@ sg_status sg_models_delete(sg_models *s, const char *name, uint32_t version, uin
  * unrefs each and frees the array. */
 sg_status sg_models_list(sg_models *s, sg_model ***out, size_t *n, sg_err *err);
 
-/* The placement to use on exec x (the fallback's when x runs on the cpu fallback). */
-const sg_click_placed *sg_model_placed_for(const sg_model *m, sg_exec *x);
+/* The placement to use on exec x (the fallback's when x runs on the cpu fallback). A model that
+ * did not fit in device memory is placed only on the cpu fallback: on the device it is
+ * SG_DEVICE_OOM, which the scheduler answers by running the call on the fallback. */
+sg_status sg_model_placed_for(const sg_model *m, sg_exec *x, const sg_click_placed **out,
+                              sg_err *err);
 
 /* Fills info with pointers into m (valid while the reference is held). */
 void sg_model_info(const sg_model *m, Shopgpu__V1__ModelInfo *info);

@@ -231,7 +231,7 @@ static double estimate(sg_sched *s, const sg_job_spec *spec) {
   double by_work = 0;
   if (spec->work > 0) {
     const kind_rate *r = rate_of(s, spec->ops, 0);
-    by_work = r && r->s_per_unit > 0      ? spec->work * r->s_per_unit
+    by_work = r && r->s_per_unit > 0     ? spec->work * r->s_per_unit
               : spec->ops->work_rate > 0 ? spec->work / spec->ops->work_rate
                                          : 0;
   }
@@ -397,8 +397,12 @@ static sg_status run_step(worker *w, sg_job *j, int first, int *done, sg_err *er
   if (x == w->fallback) j->on_fallback = 1;
   sg_status st = j->ops->step(j, x, done, err);
   if (st == SG_DEVICE_OOM && first && w->fallback && x != w->fallback) {
-    SG_WARN("sched", "%s job: %s; retrying on the cpu (--fallback cpu)", j->ops->kind,
-            sg_err_message(err));
+    /* at most one line in 10 s: a model served from the fallback does this on every call */
+    static _Atomic int64_t last_us = INT64_MIN / 2;
+    int64_t now = sg_mono_us(), seen = atomic_load(&last_us);
+    if (now - seen >= 10000000 && atomic_compare_exchange_strong(&last_us, &seen, now))
+      SG_WARN("sched", "%s job: %s; retrying on the cpu (--fallback cpu; logged once in 10 s)",
+              j->ops->kind, sg_err_message(err));
     sg_err_clear(err);
     j->on_fallback = 1;
     st = j->ops->step(j, w->fallback, done, err);

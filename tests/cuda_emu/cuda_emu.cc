@@ -690,7 +690,17 @@ const char *cudaGetErrorString(cudaError_t e) {
 #undef SG_EMU_TEXT
 }
 
-cudaError_t cudaMalloc(void **p, size_t size) { return note(alloc(p, size, false)); }
+// SG_CUDA_EMU_MALLOC_MAX_BYTES=N: a cudaMalloc of more than N bytes is out of memory (the
+// stream-ordered pool, cudaMallocAsync, is not limited), for tests where a resident model does
+// not fit on the device.
+cudaError_t cudaMalloc(void **p, size_t size) {
+  const char *lim = getenv("SG_CUDA_EMU_MALLOC_MAX_BYTES");
+  if (lim && *lim && size > (size_t)strtoull(lim, NULL, 10)) {
+    if (p) *p = NULL;
+    return note(cudaErrorMemoryAllocation);
+  }
+  return note(alloc(p, size, false));
+}
 
 cudaError_t cudaFree(void *p) {
   drain_all(); // cudaFree synchronises the device

@@ -1197,6 +1197,22 @@ def s_click(addr):
           % again.version)
 
 
+def s_click_no_device_memory(addr):
+    """A model that does not fit in device memory, without a CPU fallback: UploadModel is
+    RESOURCE_EXHAUSTED saying so, nothing is kept, and the server goes on serving."""
+    cl = Client(addr)
+    U, V, w, b = random_model(11, 9, 13, 6)
+    uids, iids = [1000 + 7 * u for u in range(9)], [5 + 3 * i for i in range(13)]
+    e = expect_error(lambda: upload_model(cl, "big", U, V, w, b, uids, iids),
+                     C.RESOURCE_EXHAUSTED, "UploadModel of a model that does not fit on the device")
+    check("does not fit in device memory" in e.details() and "--fallback cpu" in e.details(),
+          "the message says what ran out and what would help: %r" % e.details())
+    models = cl.call(CLICK + "ListModels", CK.ListModelsRequest()).models
+    check(len(models) == 0, "no model kept: %s" % [m.name for m in models])
+    expect_error(lambda: cl.call(CLICK + "Recommend", CK.RecommendRequest(
+        model="big", user_ids=uids[:1], k=3)), C.NOT_FOUND, "Recommend on the refused model")
+
+
 def s_stream_stall(addr):
     """--threads 2 --stream-threads 2 --stream-idle-timeout 1.5: two clients that open an upload
     and then send nothing hold both streaming threads (they held both handler threads before
@@ -2097,6 +2113,7 @@ SCENARIOS = {
     "jobs_cap": s_jobs_cap,
     "jobs_cap_churn": s_jobs_cap_churn,
     "click": s_click,
+    "click_no_device_memory": s_click_no_device_memory,
     "click_train": s_click_train,
     "click_batching": s_click_batching,
     "compute_cancel_deadline": s_compute_cancel_deadline,

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -24,6 +25,23 @@ Test(click, batched_score_pairs_calls_each_get_their_own_scores) {
                          "100000",    NULL};
   sg_test_scenario("click_batching", flags, NULL);
 }
+
+#ifdef SG_CUDA_EMU
+/* On the emulated device (tests/cuda_emu) where no cudaMalloc succeeds, no model fits in device
+ * memory: with --fallback cpu the CPU serves every model (the whole click scenario passes on a
+ * CUDA backend); without it UploadModel is RESOURCE_EXHAUSTED. */
+Test(click, models_that_do_not_fit_on_the_device_are_served_by_the_cpu_fallback) {
+  setenv("SG_CUDA_EMU_MALLOC_MAX_BYTES", "0", 1);
+  const char *flags[] = {"--backend", "cuda", "--fallback", "cpu", NULL};
+  sg_test_scenario("click", flags, NULL);
+}
+
+Test(click, models_that_do_not_fit_on_the_device_are_refused_without_a_fallback) {
+  setenv("SG_CUDA_EMU_MALLOC_MAX_BYTES", "0", 1);
+  const char *flags[] = {"--backend", "cuda", NULL};
+  sg_test_scenario("click_no_device_memory", flags, NULL);
+}
+#endif
 
 Test(click, models_are_served_again_after_a_restart) {
   sg_test_server a, b;
