@@ -141,12 +141,19 @@ static cudaError_t note(cudaError_t e) {
   return e;
 }
 
+// SG_CUDA_EMU_FAULT_AT_LAUNCH=N: the process's Nth kernel launch faults as an illegal address
+// would. The error is sticky, as a device context is lost: every later call returns it, and
+// queued work no longer runs (frees still do, so the host's memory is not leaked).
+static std::atomic<int> sticky(cudaSuccess);
+
+static cudaError_t fault() { return (cudaError_t)sticky.load(); }
+
 // ---- streams and events -----------------------------------------------------------------------
 
 struct stream {
   std::mutex run_mu; // held while its queue runs
   std::mutex q_mu;
-  std::deque<std::function<void()>> q;
+  std::deque<std::pair<std::function<void()>, bool>> q; // (work, runs even after a fault)
   uint64_t queued = 0, done = 0;
 };
 
@@ -162,9 +169,9 @@ static stream *of(cudaStream_t s) {
   return st;
 }
 
-static void enqueue(stream *s, std::function<void()> fn) {
+static void enqueue(stream *s, std::function<void()> fn, bool always = false) {
   std::lock_guard<std::mutex> g(s->q_mu);
-  s->q.push_back(std::move(fn));
+  s->q.push_back(std::make_pair(std::move(fn), always));
   s->queued++;
 }
 
@@ -172,14 +179,14 @@ static void enqueue(stream *s, std::function<void()> fn) {
 static void drain(stream *s, uint64_t upto = UINT64_MAX) {
   std::lock_guard<std::mutex> r(s->run_mu);
   for (;;) {
-    std::function<void()> fn;
+    std::pair<std::function<void()>, bool> item;
     {
       std::lock_guard<std::mutex> g(s->q_mu);
       if (s->q.empty() || s->done >= upto) return;
-      fn = std::move(s->q.front());
+      item = std::move(s->q.front());
       s->q.pop_front();
     }
-    fn();
+    if (item.second || !fault()) item.first();
     std::lock_guard<std::mutex> g(s->q_mu);
     s->done++;
   }
@@ -566,6 +573,22 @@ static void run_kernel(const char *name, dim3 grid, dim3 block, size_t shared,
 
 void launch(const char *name, dim3 grid, dim3 block, size_t shared, cudaStream_t s,
             std::function<void()> body, const void *const *ptrs, const int *where, int nptrs) {
+  static std::atomic<long> launches(0);
+  static long fault_at = [] {
+    const char *e = getenv("SG_CUDA_EMU_FAULT_AT_LAUNCH");
+    return e ? atol(e) : 0L;
+  }();
+  if (fault()) {
+    note(fault());
+    return;
+  }
+  if (++launches == fault_at) {
+    fprintf(stderr, "cuda-emu: kernel %s: launch %ld faults (SG_CUDA_EMU_FAULT_AT_LAUNCH)\n", name,
+            fault_at);
+    sticky = cudaErrorIllegalAddress;
+    note(fault());
+    return;
+  }
   size_t threads = (size_t)block.x * block.y * block.z;
   if (!grid.x || !grid.y || !grid.z || !threads || threads > 1024 || block.z > 64 ||
       grid.x > 0x7fffffffu || grid.y > 65535 || grid.z > 65535) {
@@ -605,6 +628,7 @@ cudaError_t cudaGetDeviceCount(int *count) {
 }
 
 cudaError_t cudaSetDevice(int device) {
+  if (fault()) return fault();
   return note(device == 0 ? cudaSuccess : cudaErrorInvalidDevice);
 }
 
@@ -633,6 +657,7 @@ cudaError_t cudaRuntimeGetVersion(int *v) {
 }
 
 cudaError_t cudaMemGetInfo(size_t *free_b, size_t *total_b) {
+  if (fault()) return fault();
   std::lock_guard<std::mutex> g(mem_mu);
   *free_b = capacity() - dev_used;
   *total_b = capacity();
@@ -643,16 +668,17 @@ cudaError_t cudaDeviceSetLimit(enum cudaLimit, size_t) { return cudaSuccess; }
 
 cudaError_t cudaDeviceSynchronize(void) {
   drain_all();
-  return cudaSuccess;
+  return fault();
 }
 
 cudaError_t cudaGetLastError(void) {
+  if (fault()) return fault(); // sticky: not cleared
   cudaError_t e = last_error;
   last_error = cudaSuccess;
   return e;
 }
 
-cudaError_t cudaPeekAtLastError(void) { return last_error; }
+cudaError_t cudaPeekAtLastError(void) { return fault() ? fault() : last_error; }
 
 // The errors the backend maps (kernels/common/cuda_check.cu) and the emulator returns.
 #define SG_EMU_ERRORS(X)                                                                           \
@@ -695,6 +721,7 @@ const char *cudaGetErrorString(cudaError_t e) {
 // not fit on the device.
 cudaError_t cudaMalloc(void **p, size_t size) {
   const char *lim = getenv("SG_CUDA_EMU_MALLOC_MAX_BYTES");
+  if (fault()) return fault();
   if (lim && *lim && size > (size_t)strtoull(lim, NULL, 10)) {
     if (p) *p = NULL;
     return note(cudaErrorMemoryAllocation);
@@ -704,18 +731,21 @@ cudaError_t cudaMalloc(void **p, size_t size) {
 
 cudaError_t cudaFree(void *p) {
   drain_all(); // cudaFree synchronises the device
-  return release(p, false, "cudaFree");
+  release(p, false, "cudaFree");
+  return fault();
 }
 
 cudaError_t cudaMallocAsync(void **p, size_t size, cudaStream_t s) {
   (void)of(s);
+  if (fault()) return fault();
   return note(alloc(p, size, false));
 }
 
 cudaError_t cudaFreeAsync(void *p, cudaStream_t s) {
   if (p && !is_device(p, 0)) fatal("cudaFreeAsync(%p): not device memory", p);
-  enqueue(of(s), [p]() { release(p, false, "cudaFreeAsync"); });
-  return cudaSuccess;
+  enqueue(
+      of(s), [p]() { release(p, false, "cudaFreeAsync"); }, true);
+  return fault();
 }
 
 cudaError_t cudaMallocHost(void **p, size_t size) { return note(alloc(p, size, true)); }
@@ -748,7 +778,7 @@ cudaError_t cudaStreamCreateWithFlags(cudaStream_t *s, unsigned int) {
 
 cudaError_t cudaStreamSynchronize(cudaStream_t s) {
   drain(of(s));
-  return cudaSuccess;
+  return fault();
 }
 
 cudaError_t cudaStreamDestroy(cudaStream_t s) {
@@ -778,7 +808,7 @@ cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
 cudaError_t cudaEventSynchronize(cudaEvent_t e) {
   event *ev = (event *)e;
   if (ev->s) drain(ev->s, ev->seq);
-  return cudaSuccess;
+  return fault();
 }
 
 cudaError_t cudaEventDestroy(cudaEvent_t e) {
@@ -802,6 +832,7 @@ static void check_copy(void *dst, const void *src, size_t n, cudaMemcpyKind kind
 
 cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t n, cudaMemcpyKind kind,
                             cudaStream_t s) {
+  if (fault()) return fault();
   if (n == 0) return cudaSuccess;
   check_copy(dst, src, n, kind, "cudaMemcpyAsync");
   stream *st = of(s);
@@ -820,6 +851,7 @@ cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t n, cudaMemcpyKind
 }
 
 cudaError_t cudaMemcpy(void *dst, const void *src, size_t n, cudaMemcpyKind kind) {
+  if (fault()) return fault();
   if (n == 0) return cudaSuccess;
   check_copy(dst, src, n, kind, "cudaMemcpy");
   drain(&legacy);
@@ -828,6 +860,7 @@ cudaError_t cudaMemcpy(void *dst, const void *src, size_t n, cudaMemcpyKind kind
 }
 
 cudaError_t cudaMemsetAsync(void *p, int value, size_t n, cudaStream_t s) {
+  if (fault()) return fault();
   if (n && !is_device(p, n)) fatal("cudaMemsetAsync(%p, %zu bytes): not device memory", p, n);
   enqueue(of(s), [p, value, n]() { memset(p, value, n); });
   return cudaSuccess;
@@ -877,6 +910,7 @@ cublasStatus_t cublasSgemm_v2(cublasHandle_t h, cublasOperation_t ta, cublasOper
       (tb != CUBLAS_OP_N && tb != CUBLAS_OP_T))
     return CUBLAS_STATUS_INVALID_VALUE;
   if (!m || !n) return CUBLAS_STATUS_SUCCESS;
+  if (fault()) return CUBLAS_STATUS_EXECUTION_FAILED;
   auto extent = [](int rows, int cols, int ld) {
     return rows && cols ? ((size_t)(cols - 1) * ld + rows) * sizeof(float) : 0;
   };

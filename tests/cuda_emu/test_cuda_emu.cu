@@ -5,6 +5,7 @@
 #include <cublas_v2.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CHECK(call) cr_assert_eq((call), cudaSuccess, "%s", #call)
@@ -149,6 +150,22 @@ Test(cuda_emu, device_memory_runs_out) {
   void *p = NULL;
   cr_assert_eq(cudaMalloc(&p, total_b + 1), cudaErrorMemoryAllocation);
   cr_assert_null(p);
+}
+
+Test(cuda_emu, an_injected_fault_is_sticky) {
+  setenv("SG_CUDA_EMU_FAULT_AT_LAUNCH", "2", 1);
+  int *in = dev<int>(32), *out = dev<int>(32), h[32] = {0};
+  CHECK(cudaMemcpy(in, h, sizeof h, cudaMemcpyHostToDevice));
+  copy_kernel<<<1, 32>>>(in, out);
+  CHECK(cudaGetLastError());
+  CHECK(cudaDeviceSynchronize());
+  copy_kernel<<<1, 32>>>(in, out);
+  cr_assert_eq(cudaGetLastError(), cudaErrorIllegalAddress);
+  cr_assert_eq(cudaGetLastError(), cudaErrorIllegalAddress, "sticky: reading it does not clear it");
+  cr_assert_eq(cudaDeviceSynchronize(), cudaErrorIllegalAddress);
+  cr_assert_eq(cudaMemcpy(h, out, sizeof h, cudaMemcpyDeviceToHost), cudaErrorIllegalAddress);
+  void *p = NULL;
+  cr_assert_eq(cudaMalloc(&p, 64), cudaErrorIllegalAddress);
 }
 
 // ---- what stops the process ----

@@ -1213,6 +1213,40 @@ def s_click_no_device_memory(addr):
         model="big", user_ids=uids[:1], k=3)), C.NOT_FOUND, "Recommend on the refused model")
 
 
+def s_click_device_fault(addr, fallback):
+    """A sticky device fault (the emulated device's first kernel launch faults): the call that
+    hit it is UNAVAILABLE and the backend is reported unhealthy; later calls run on the CPU with
+    --fallback cpu (with the right scores), and fail fast with UNAVAILABLE without it."""
+    cl = Client(addr)
+    nu, ni, d = 9, 13, 6
+    U, V, w, b = random_model(11, nu, ni, d)
+    uids, iids = [1000 + 7 * u for u in range(nu)], [5 + 3 * i for i in range(ni)]
+    upload_model(cl, "m1", U, V, w, b, uids, iids)
+    pairs = [(u, i) for u in range(nu) for i in range(ni)]
+    req = CK.ScorePairsRequest(model="m1", user_ids=[uids[u] for u, _ in pairs],
+                               item_ids=[iids[i] for _, i in pairs])
+    e = expect_error(lambda: cl.call(CLICK + "ScorePairs", req), C.UNAVAILABLE,
+                     "the ScorePairs whose kernel faulted")
+    check("illegal" in e.details().lower(), "the message names the fault: %r" % e.details())
+    be = cl.info().backend
+    check(be.name == "cuda" and not be.healthy and be.health_reason,
+          "GetServerInfo: backend %s healthy=%s (%r)" % (be.name, be.healthy, be.health_reason))
+    for attempt in range(3):
+        if fallback == "cpu":
+            got = cl.call(CLICK + "ScorePairs", req).scores
+            worst = max(abs(g - sigmoid(logit(U, V, w, b, u, i))) for g, (u, i) in zip(got, pairs))
+            check(len(got) == len(pairs) and worst < 1e-5,
+                  "call %d after the fault: on the cpu, within 1e-5 of float64" % attempt)
+            r = cl.call(CLICK + "Recommend", CK.RecommendRequest(model="m1", user_ids=uids[:2],
+                                                                 k=3))
+            check(len(r.users) == 2 and len(r.users[0].item_ids) == 3,
+                  "Recommend after the fault answers")
+        else:
+            e = expect_error(lambda: cl.call(CLICK + "ScorePairs", req), C.UNAVAILABLE,
+                             "call %d after the fault without a fallback" % attempt)
+            check("unhealthy" in e.details(), "it says why: %r" % e.details())
+
+
 def s_stream_stall(addr):
     """--threads 2 --stream-threads 2 --stream-idle-timeout 1.5: two clients that open an upload
     and then send nothing hold both streaming threads (they held both handler threads before
@@ -2114,6 +2148,7 @@ SCENARIOS = {
     "jobs_cap_churn": s_jobs_cap_churn,
     "click": s_click,
     "click_no_device_memory": s_click_no_device_memory,
+    "click_device_fault": s_click_device_fault,
     "click_train": s_click_train,
     "click_batching": s_click_batching,
     "compute_cancel_deadline": s_compute_cancel_deadline,

@@ -41,6 +41,21 @@ Test(click, models_that_do_not_fit_on_the_device_are_refused_without_a_fallback)
   const char *flags[] = {"--backend", "cuda", NULL};
   sg_test_scenario("click_no_device_memory", flags, NULL);
 }
+
+/* The emulated device's first kernel launch faults (a sticky error, as an illegal address). */
+Test(click, a_sticky_device_fault_moves_later_calls_to_the_cpu_fallback) {
+  setenv("SG_CUDA_EMU_FAULT_AT_LAUNCH", "1", 1);
+  const char *flags[] = {"--backend", "cuda", "--fallback", "cpu", NULL};
+  const char *args[] = {"cpu", NULL};
+  sg_test_scenario("click_device_fault", flags, args);
+}
+
+Test(click, a_sticky_device_fault_fails_later_calls_fast_without_a_fallback) {
+  setenv("SG_CUDA_EMU_FAULT_AT_LAUNCH", "1", 1);
+  const char *flags[] = {"--backend", "cuda", NULL};
+  const char *args[] = {"none", NULL};
+  sg_test_scenario("click_device_fault", flags, args);
+}
 #endif
 
 Test(click, models_are_served_again_after_a_restart) {
