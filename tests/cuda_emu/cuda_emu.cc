@@ -476,8 +476,12 @@ static bool resolve_warp(std::vector<lane> &lanes, size_t idx) {
   return true;
 }
 
+// Between two collectives the threads of a block run one after another: in index order when
+// `reverse` is false, from the last thread down when it is true. Code that reads what another
+// lane wrote without a __syncwarp or __syncthreads in between sees it in one order and not in
+// the other, so launches alternate the order (see run_kernel) to show the bug either way round.
 static void run_block(const char *name, dim3 grid, dim3 block, uint3 bidx, size_t shared,
-                      const std::function<void()> &body) {
+                      bool reverse, const std::function<void()> &body) {
   size_t n = (size_t)block.x * block.y * block.z;
   std::vector<lane> lanes(n);
   std::vector<unsigned char> smem(shared ? shared : 1, 0xff); // uninitialised: all ones
@@ -503,7 +507,8 @@ static void run_block(const char *name, dim3 grid, dim3 block, uint3 bidx, size_
   size_t done = 0;
   while (done < n) {
     bool progress = false;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t k = 0; k < n; k++) {
+      size_t i = reverse ? n - 1 - k : k;
       if (lanes[i].state != RUNNABLE) continue;
       switch_in(&lanes[i]);
       progress = true;
@@ -550,7 +555,7 @@ static unsigned host_threads() {
 
 // Blocks run on up to SG_CUDA_EMU_THREADS host threads (default: the cores), in any order, as
 // on a device; the threads of one block take turns on one host thread.
-static void run_kernel(const char *name, dim3 grid, dim3 block, size_t shared,
+static void run_kernel(const char *name, dim3 grid, dim3 block, size_t shared, long seq,
                        const std::function<void()> &body) {
   size_t blocks = (size_t)grid.x * grid.y * grid.z;
   std::atomic<size_t> next(0);
@@ -558,7 +563,7 @@ static void run_kernel(const char *name, dim3 grid, dim3 block, size_t shared,
     for (size_t b; (b = next.fetch_add(1)) < blocks;) {
       uint3 at = make_uint3((unsigned)(b % grid.x), (unsigned)(b / grid.x % grid.y),
                             (unsigned)(b / ((size_t)grid.x * grid.y)));
-      run_block(name, grid, block, at, shared, body);
+      run_block(name, grid, block, at, shared, ((size_t)seq + b) % 2 == 1, body);
     }
     stacks_back();
   };
@@ -609,8 +614,9 @@ void launch(const char *name, dim3 grid, dim3 block, size_t shared, cudaStream_t
       fatal("kernel %s: argument %d (%p) is not device memory", name, where[i] + 1, ptrs[i]);
   }
   std::string kname(name);
-  enqueue(of(s), [kname, grid, block, shared, body]() {
-    run_kernel(kname.c_str(), grid, block, shared, body);
+  long seq = launches.load();
+  enqueue(of(s), [kname, grid, block, shared, seq, body]() {
+    run_kernel(kname.c_str(), grid, block, shared, seq, body);
   });
 }
 
