@@ -192,13 +192,11 @@ static void drain(stream *s, uint64_t upto = UINT64_MAX) {
   }
 }
 
+// Runs every stream's work. Holds streams_mu throughout, so that no stream is destroyed under
+// it (cudaStreamDestroy drains its stream first, then takes streams_mu: no lock order cycle).
 static void drain_all() {
-  std::vector<stream *> all;
-  {
-    std::lock_guard<std::mutex> g(streams_mu);
-    all.assign(streams.begin(), streams.end());
-  }
-  for (stream *s : all)
+  std::lock_guard<std::mutex> g(streams_mu);
+  for (stream *s : streams)
     drain(s);
 }
 
