@@ -160,18 +160,9 @@ static inline typename std::common_type<A, B>::type max(A a, B b) {
 
 // Atomics: the fibers of a launch take turns on one host thread, but launches on other streams
 // may run on other host threads at the same time.
-template <typename T> static inline T atomicAdd(T *p, T v) {
-  return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST);
-}
-static inline float atomicAdd(float *p, float v) {
-  float old = *p, want;
-  do {
-    want = old + v;
-  } while (!__atomic_compare_exchange(p, &old, &want, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
-  return old;
-}
-static inline double atomicAdd(double *p, double v) {
-  double old = *p, want;
+template <typename T> static inline T atomicAdd(T *p, T v) { // integers and floating point
+  T old, want;
+  __atomic_load(p, &old, __ATOMIC_SEQ_CST);
   do {
     want = old + v;
   } while (!__atomic_compare_exchange(p, &old, &want, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));

@@ -32,6 +32,14 @@ static int close_rel(double a, double b, double tol) {
   return fabs(a - b) <= tol * (1.0 + fabs(a) + fabs(b));
 }
 
+/* The batch on the cpu (a) and on cuda (b). */
+static void run_both(const sg_arima_input *in, const sg_arima_spec *spec, sg_arima_results **a,
+                     sg_arima_results **b) {
+  sg_err e = {0};
+  cr_assert_eq(sg_arima_batch_run(xc, in, spec, a, &e), SG_OK, "cpu: %s", e.msg);
+  cr_assert_eq(sg_arima_batch_run(xg, in, spec, b, &e), SG_OK, "cuda: %s", e.msg);
+}
+
 Test(arima_parity, fixed_orders_match_the_cpu) {
   const char *names[] = {"lh", "usacc", "logair", "www", "logukgas", "nile"};
   int orders[][7] = {{1, 0, 1, 0, 0, 0, 1}, {0, 1, 1, 0, 1, 1, 0}, {0, 1, 1, 0, 1, 1, 0},
@@ -51,9 +59,7 @@ Test(arima_parity, fixed_orders_match_the_cpu) {
     spec.method = SG_ARIMA_METHOD_ML;
     spec.h = 12;
     sg_arima_results *a, *b;
-    sg_err e = {0};
-    cr_assert_eq(sg_arima_batch_run(xc, &in, &spec, &a, &e), SG_OK, "%s", e.msg);
-    cr_assert_eq(sg_arima_batch_run(xg, &in, &spec, &b, &e), SG_OK, "%s", e.msg);
+    run_both(&in, &spec, &a, &b);
     cr_expect_eq(a->fits[0].status, b->fits[0].status, "%s", names[i]);
     cr_expect(close_rel(a->fits[0].loglik, b->fits[0].loglik, 1e-6), "%s loglik %.10g vs %.10g",
               names[i], a->fits[0].loglik, b->fits[0].loglik);
@@ -88,9 +94,7 @@ static void compare_search(sg_arima_search search) {
   spec.h = 18;
   if (search == SG_ARIMA_GRID) spec.max_p = spec.max_q = 2, spec.max_P = spec.max_Q = 1;
   sg_arima_results *a, *b;
-  sg_err e = {0};
-  cr_assert_eq(sg_arima_batch_run(xc, &in, &spec, &a, &e), SG_OK, "%s", e.msg);
-  cr_assert_eq(sg_arima_batch_run(xg, &in, &spec, &b, &e), SG_OK, "%s", e.msg);
+  run_both(&in, &spec, &a, &b);
   int same = 0;
   for (int i = 0; i < NS; i++) {
     const sg_arima_fit *f = &a->fits[i], *g = &b->fits[i];
@@ -127,9 +131,7 @@ Test(arima_parity, series_without_a_model_match_the_cpu_field_for_field) {
     spec.h = 4;
     spec.search = search == 0 ? SG_ARIMA_STEPWISE : search == 1 ? SG_ARIMA_GRID : SG_ARIMA_FIXED;
     sg_arima_results *a, *b;
-    sg_err e = {0};
-    cr_assert_eq(sg_arima_batch_run(xc, &in, &spec, &a, &e), SG_OK, "%s", e.msg);
-    cr_assert_eq(sg_arima_batch_run(xg, &in, &spec, &b, &e), SG_OK, "%s", e.msg);
+    run_both(&in, &spec, &a, &b);
     for (int i = 0; i < 3; i++) {
       const sg_arima_fit *f = &a->fits[i], *g = &b->fits[i];
       cr_assert_neq(f->status, SG_ARIMA_OK, "search %d series %d", search, i);
@@ -189,9 +191,7 @@ Test(arima_parity, exogenous_regressors_match_the_cpu) {
   sg_arima_spec_default(&spec);
   spec.h = H;
   sg_arima_results *a, *b;
-  sg_err e = {0};
-  cr_assert_eq(sg_arima_batch_run(xc, &in, &spec, &a, &e), SG_OK, "%s", e.msg);
-  cr_assert_eq(sg_arima_batch_run(xg, &in, &spec, &b, &e), SG_OK, "%s", e.msg);
+  run_both(&in, &spec, &a, &b);
   int same = 0;
   for (int i = 0; i < NS; i++) {
     const sg_arima_fit *f = &a->fits[i], *g = &b->fits[i];
