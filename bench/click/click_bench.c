@@ -242,6 +242,8 @@ static double gemm_cuda(const opts *o, const sg_click_model *m) {
     cudaEventElapsedTime(&ms, a, b);
     if (rep > 0 && ms < best) best = ms;
   }
+  cudaEventDestroy(a);
+  cudaEventDestroy(b);
   cublasDestroy(h);
   cudaFree(dU);
   cudaFree(dV);

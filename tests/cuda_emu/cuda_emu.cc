@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string>
 #include <sys/mman.h>
+#include <time.h>
 #include <thread>
 #include <ucontext.h>
 #include <unistd.h>
@@ -203,7 +204,14 @@ static void drain_all() {
 struct event {
   stream *s = nullptr;
   uint64_t seq = 0;
+  std::atomic<double> at{0}; // host seconds when the stream reached the record
 };
+
+static double host_seconds() {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
 
 // ---- fibers -----------------------------------------------------------------------------------
 
@@ -800,9 +808,22 @@ cudaError_t cudaEventCreateWithFlags(cudaEvent_t *e, unsigned int) {
   return cudaSuccess;
 }
 
+cudaError_t cudaEventCreate(cudaEvent_t *e) { return cudaEventCreateWithFlags(e, 0); }
+
+// The host time between the two records' turns in their streams (emulated time: only the bench
+// programs' code paths mean anything here, not their figures).
+cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t a, cudaEvent_t b) {
+  event *x = (event *)a, *y = (event *)b;
+  if (!x->s || !y->s || x->at.load() == 0 || y->at.load() == 0) return note(cudaErrorNotReady);
+  *ms = (float)((y->at.load() - x->at.load()) * 1e3);
+  return cudaSuccess;
+}
+
 cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
   event *ev = (event *)e;
   stream *st = of(s);
+  ev->at = 0;
+  enqueue(st, [ev]() { ev->at = host_seconds(); });
   std::lock_guard<std::mutex> g(st->q_mu);
   ev->s = st;
   ev->seq = st->queued;
