@@ -11,8 +11,9 @@
 // queued per stream and run when the host synchronises, as on a device. It finds indexing and
 // launch-configuration bugs, wrong cuBLAS shapes, host pointers passed to kernels, missing
 // synchronisation around pinned buffers and use after free. It cannot find data races between
-// warps or blocks (they run one after another), timing or performance problems, or differences
-// of the device's floating point (fast-math intrinsics, FMA contraction): a GPU run still decides.
+// warps or blocks (a block's warps take turns at fixed points; blocks that run at once on
+// different host threads are not checked), timing or performance problems, or differences of
+// the device's floating point (fast-math intrinsics, FMA contraction): a GPU run still decides.
 #ifndef SG_TESTS_CUDA_EMU_H
 #define SG_TESTS_CUDA_EMU_H
 
