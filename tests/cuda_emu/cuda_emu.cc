@@ -26,8 +26,8 @@
 #include <stdlib.h>
 #include <string>
 #include <sys/mman.h>
-#include <time.h>
 #include <thread>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 #include <vector>
@@ -74,7 +74,7 @@ static size_t capacity() {
 }
 
 // The region holding [p, p + n) (n may be 0: p may be one past the end); false when none.
-static bool lookup(const void *p, size_t n, region *out, uintptr_t *base) {
+static bool lookup(const void *p, size_t n, region *out) {
   std::lock_guard<std::mutex> g(mem_mu);
   uintptr_t a = (uintptr_t)p;
   auto it = regions.upper_bound(a);
@@ -82,18 +82,17 @@ static bool lookup(const void *p, size_t n, region *out, uintptr_t *base) {
   --it;
   if (a < it->first || a + n > it->first + it->second.size) return false;
   if (out) *out = it->second;
-  if (base) *base = it->first;
   return true;
 }
 
 static bool is_device(const void *p, size_t n) {
   region r;
-  return lookup(p, n, &r, NULL) && !r.pinned;
+  return lookup(p, n, &r) && !r.pinned;
 }
 
 static bool is_pinned(const void *p, size_t n) {
   region r;
-  return lookup(p, n, &r, NULL) && r.pinned;
+  return lookup(p, n, &r) && r.pinned;
 }
 
 static cudaError_t alloc(void **out, size_t size, bool pinned) {
@@ -616,7 +615,7 @@ void launch(const char *name, dim3 grid, dim3 block, size_t shared, cudaStream_t
   }
   for (int i = 0; i < nptrs; i++) {
     region r;
-    if (ptrs[i] && !lookup(ptrs[i], 0, &r, NULL))
+    if (ptrs[i] && !lookup(ptrs[i], 0, &r))
       fatal("kernel %s: argument %d (%p) is not device memory", name, where[i] + 1, ptrs[i]);
   }
   std::string kname(name);
@@ -732,9 +731,12 @@ const char *cudaGetErrorString(cudaError_t e) {
 // stream-ordered pool, cudaMallocAsync, is not limited), for tests where a resident model does
 // not fit on the device.
 cudaError_t cudaMalloc(void **p, size_t size) {
-  const char *lim = getenv("SG_CUDA_EMU_MALLOC_MAX_BYTES");
+  static const size_t most = [] {
+    const char *e = getenv("SG_CUDA_EMU_MALLOC_MAX_BYTES");
+    return e && *e ? (size_t)strtoull(e, NULL, 10) : SIZE_MAX;
+  }();
   if (fault()) return fault();
-  if (lim && *lim && size > (size_t)strtoull(lim, NULL, 10)) {
+  if (size > most) {
     if (p) *p = NULL;
     return note(cudaErrorMemoryAllocation);
   }
