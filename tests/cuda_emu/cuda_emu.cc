@@ -289,6 +289,7 @@ struct lane {
   int arg, width;
   coords c;
   void *fake_stack;
+  uint64_t ns; // time run so far (SG_CUDA_EMU_PROFILE)
 };
 
 static const size_t STACK_BYTES = (size_t)1 << 20; // per thread; a guard page below it
@@ -481,6 +482,89 @@ static bool resolve_warp(std::vector<lane> &lanes, size_t idx) {
   return true;
 }
 
+// ---- SG_CUDA_EMU_PROFILE=1: how evenly the lanes of each warp share the work ----
+// A device runs a warp's 32 lanes in lockstep: the warp takes as long as its slowest lane (more,
+// when lanes branch apart, since a device runs both sides of a branch one after the other). Here
+// each lane runs alone, so its own run time is measured; per kernel, at exit, the profile prints
+// the lanes' total time over 32 x the slowest lane's, summed over warps: the share of a warp's
+// lane slots doing work. It is an upper bound of the SIMT efficiency (branches that reconverge
+// are not counted) and a host's times, not a device's: use it to compare two ways of mapping
+// work onto threads, not as a speed.
+static bool profiling() {
+  static bool on = [] {
+    const char *e = getenv("SG_CUDA_EMU_PROFILE");
+    return e && *e && strcmp(e, "0") != 0;
+  }();
+  return on;
+}
+
+// the host thread's CPU time: a lane the host OS preempted is not counted slow
+static uint64_t now_ns() {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+struct kernel_profile {
+  long blocks = 0, warps = 0, lanes = 0;
+  double lane_s = 0, warp_s = 0; // sum of lane times; sum over warps of 32 x the slowest lane
+  double max_lane_s = 0;
+};
+static std::mutex profile_mu;
+static std::map<std::string, kernel_profile> *profiles;
+
+static void print_profile() {
+  std::lock_guard<std::mutex> g(profile_mu);
+  if (!profiles) return;
+  fprintf(stderr, "cuda-emu profile (lane time / 32 x slowest lane per warp; host times):\n");
+  fprintf(stderr, "  %-28s %8s %10s %10s %12s %14s %9s\n", "kernel", "blocks", "warps", "lanes",
+          "lane time s", "slowest lane s", "balance");
+  for (auto &kv : *profiles) {
+    const kernel_profile &k = kv.second;
+    fprintf(stderr, "  %-28s %8ld %10ld %10ld %12.3f %14.6f %8.1f%%\n", kv.first.c_str(), k.blocks,
+            k.warps, k.lanes, k.lane_s, k.max_lane_s,
+            k.warp_s > 0 ? 100.0 * k.lane_s / k.warp_s : 100.0);
+  }
+}
+
+bool profile_balance(const char *name, double *balance, long *lanes) {
+  std::lock_guard<std::mutex> g(profile_mu);
+  if (!profiles) return false;
+  auto it = profiles->find(name);
+  if (it == profiles->end()) return false;
+  *balance = it->second.warp_s > 0 ? it->second.lane_s / it->second.warp_s : 1.0;
+  *lanes = it->second.lanes;
+  return true;
+}
+
+static void add_profile(const char *name, const std::vector<lane> &lanes) {
+  kernel_profile p;
+  p.blocks = 1;
+  p.lanes = (long)lanes.size();
+  for (size_t w0 = 0; w0 < lanes.size(); w0 += 32) {
+    uint64_t slowest = 0;
+    for (size_t i = w0; i < lanes.size() && i < w0 + 32; i++) {
+      p.lane_s += lanes[i].ns * 1e-9;
+      slowest = lanes[i].ns > slowest ? lanes[i].ns : slowest;
+    }
+    p.warps++;
+    p.warp_s += 32.0 * slowest * 1e-9;
+    p.max_lane_s = slowest * 1e-9 > p.max_lane_s ? slowest * 1e-9 : p.max_lane_s;
+  }
+  std::lock_guard<std::mutex> g(profile_mu);
+  if (!profiles) {
+    profiles = new std::map<std::string, kernel_profile>();
+    atexit(print_profile);
+  }
+  kernel_profile &k = (*profiles)[name];
+  k.blocks += p.blocks;
+  k.warps += p.warps;
+  k.lanes += p.lanes;
+  k.lane_s += p.lane_s;
+  k.warp_s += p.warp_s;
+  k.max_lane_s = p.max_lane_s > k.max_lane_s ? p.max_lane_s : k.max_lane_s;
+}
+
 // Between two collectives the threads of a block run one after another: in index order when
 // `reverse` is false, from the last thread down when it is true. Code that reads what another
 // lane wrote without a __syncwarp or __syncthreads in between sees it in one order and not in
@@ -502,6 +586,7 @@ static void run_block(const char *name, dim3 grid, dim3 block, uint3 bidx, size_
 #endif
     l->state = RUNNABLE;
     l->fake_stack = nullptr;
+    l->ns = 0;
     l->c.thread = make_uint3((unsigned)(i % block.x), (unsigned)(i / block.x % block.y),
                              (unsigned)(i / ((size_t)block.x * block.y)));
     l->c.block = bidx;
@@ -510,12 +595,15 @@ static void run_block(const char *name, dim3 grid, dim3 block, uint3 bidx, size_
     ctx_start(&l->ctx, l->stack, STACK_BYTES, fiber_main);
   }
   size_t done = 0;
+  const bool prof = profiling();
   while (done < n) {
     bool progress = false;
     for (size_t k = 0; k < n; k++) {
       size_t i = reverse ? n - 1 - k : k;
       if (lanes[i].state != RUNNABLE) continue;
+      uint64_t t0 = prof ? now_ns() : 0;
       switch_in(&lanes[i]);
+      if (prof) lanes[i].ns += now_ns() - t0;
       progress = true;
       if (lanes[i].state == DONE) done++;
     }
@@ -545,6 +633,7 @@ static void run_block(const char *name, dim3 grid, dim3 block, uint3 bidx, size_
       fatal("kernel %s: no thread can run", name);
     }
   }
+  if (prof) add_profile(name, lanes);
   R.body = nullptr;
   R.shared = nullptr;
 }

@@ -56,6 +56,11 @@ uint64_t collective(op_kind op, unsigned mask, uint64_t value, int arg, int widt
 void launch(const char *name, dim3 grid, dim3 block, size_t shared, cudaStream_t stream,
             std::function<void()> body, const void *const *ptrs, const int *where, int nptrs);
 
+// With SG_CUDA_EMU_PROFILE=1 (read once, at the first launch): the profile of kernel `name` so
+// far (see cuda_emu.cc): its lanes' run time over 32 x the slowest lane's, summed over warps.
+// False when the kernel has not run with profiling on.
+bool profile_balance(const char *name, double *balance, long *lanes);
+
 template <typename T> static void collect_ptr(const T &, int, const void **, int *, int *) {}
 template <typename T>
 static void collect_ptr(T *const &p, int pos, const void **out, int *where, int *n) {

@@ -211,3 +211,36 @@ Test(cuda_emu, a_copy_past_the_allocation_stops_it, .signal = SIGABRT) {
   int *d = dev<int>(4);
   cudaMemcpy(d, host, sizeof host, cudaMemcpyHostToDevice);
 }
+
+// Busy for `us` microseconds of this host thread's CPU time (the time the profile counts).
+static __device__ void spin_us(long us) {
+  struct timespec t0, t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+  do
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  while ((t.tv_sec - t0.tv_sec) * 1000000L + (t.tv_nsec - t0.tv_nsec) / 1000 < us);
+}
+
+static __global__ void even_kernel() { spin_us(300); }
+static __global__ void one_lane_kernel() {
+  if (threadIdx.x % 32 == 0) spin_us(3000);
+}
+
+Test(cuda_emu, the_profile_measures_how_evenly_a_warps_lanes_share_the_work) {
+  setenv("SG_CUDA_EMU_PROFILE", "1", 1); /* each test runs in a process of its own */
+  even_kernel<<<2, 64>>>();
+  one_lane_kernel<<<2, 64>>>();
+  CHECK(cudaDeviceSynchronize());
+  double even, one;
+  long lanes;
+  cr_assert(sg_emu::profile_balance("even_kernel", &even, &lanes));
+  cr_assert_eq(lanes, 128);
+  cr_assert(sg_emu::profile_balance("one_lane_kernel", &one, &lanes));
+  cr_assert_eq(lanes, 128);
+  /* every lane as busy as the slowest: near 1; one busy lane per warp: near 1/32 */
+  cr_assert_gt(even, 0.7, "balance of even lanes %.3f", even);
+  cr_assert_lt(one, 0.1, "balance with one busy lane of 32 %.3f", one);
+  cr_assert_gt(one, 1.0 / 32 * 0.9, "balance with one busy lane of 32 %.3f", one);
+  double none;
+  cr_assert_not(sg_emu::profile_balance("never_launched_kernel", &none, &lanes));
+}
