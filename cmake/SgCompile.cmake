@@ -21,3 +21,12 @@ if(SHOPGPU_SANITIZE)
   add_compile_options("$<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-fsanitize=address,-fsanitize=undefined,-fno-sanitize-recover=undefined,-fno-omit-frame-pointer>")
   add_link_options(-fsanitize=address,undefined)
 endif()
+
+# libFuzzer (tests/fuzz): every C file gets the fuzzer's coverage hooks; only the fuzz_* programs
+# link its main.
+if(SHOPGPU_FUZZ)
+  if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "SHOPGPU_FUZZ needs clang (CC=clang)")
+  endif()
+  add_compile_options("$<$<COMPILE_LANGUAGE:C>:-fsanitize=fuzzer-no-link>")
+endif()

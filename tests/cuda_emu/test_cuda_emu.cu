@@ -166,6 +166,8 @@ Test(cuda_emu, an_injected_fault_is_sticky) {
   cr_assert_eq(cudaMemcpy(h, out, sizeof h, cudaMemcpyDeviceToHost), cudaErrorIllegalAddress);
   void *p = NULL;
   cr_assert_eq(cudaMalloc(&p, 64), cudaErrorIllegalAddress);
+  cr_assert_eq(cudaFree(in), cudaErrorIllegalAddress, "the error, though the memory is freed");
+  cr_assert_eq(cudaFree(out), cudaErrorIllegalAddress);
 }
 
 // ---- what stops the process ----

@@ -127,7 +127,8 @@ static sg_status fail_step(sg_job *j, sg_exec *x, int *done, sg_err *err) {
   sleep_ms(30);
   return sg_err_set(err, SG_INTERNAL, "fails");
 }
-static const sg_job_ops timed_fail_ops = {.kind = "timed", .work_rate = 1000, .step = fail_step};
+static const sg_job_ops timed_fail_ops = {
+    .kind = "timed", .work_rate = 1000, .step = fail_step, .cleanup = free};
 
 /* ---- harness ---- */
 
@@ -312,11 +313,11 @@ Test(scheduler, a_job_past_its_deadline_ends_deadline_exceeded_without_running) 
 
 Test(scheduler, a_full_queue_refuses_at_once_and_frees_the_data) {
   sg_sched *s = start(1, 3, 0, 0, 5);
-  sg_job *g = hold_worker(s);
+  sg_job *g = hold_worker(s), *queued[3];
   for (int i = 0; i < 3; i++)
-    submit(s, &record_ops, (void *)(intptr_t)i, SG_JOB_INTERACTIVE, 0);
+    queued[i] = submit(s, &record_ops, (void *)(intptr_t)i, SG_JOB_INTERACTIVE, 0);
   sg_err e = {0};
-  steps_data *d = calloc(1, sizeof *d); /* freed by cleanup on refusal (ASan checks) */
+  steps_data *d = calloc(1, sizeof *d); /* freed by cleanup on refusal (LeakSanitizer checks) */
   sg_job_spec spec = {.ops = &steps_ops, .data = d, .cls = SG_JOB_INTERACTIVE};
   cr_assert_eq(sg_sched_submit(s, &spec, NULL, &e), SG_RESOURCE_EXHAUSTED);
   cr_assert(strstr(e.msg, "queue full"), "%s", e.msg);
@@ -327,6 +328,8 @@ Test(scheduler, a_full_queue_refuses_at_once_and_frees_the_data) {
   spec = (sg_job_spec){.ops = &steps_ops, .data = d2, .cls = SG_JOB_BATCH};
   cr_assert_eq(sg_sched_submit(s, &spec, NULL, &e), SG_OK, "the batch queue is separate");
   open_gate();
+  for (int i = 0; i < 3; i++)
+    sg_job_unref(queued[i]);
   sg_job_unref(g);
   finish_sched(s);
 }
