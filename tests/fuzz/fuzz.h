@@ -19,18 +19,28 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static char sg_fuzz_paths[4][128];
+
+static inline void sg_fuzz_remove_files(void) {
+  for (int i = 0; i < 4; i++)
+    if (sg_fuzz_paths[i][0]) unlink(sg_fuzz_paths[i]);
+}
+
 /* The parsers read files: writes data to this process's scratch file `slot` (0..3, one per file
- * a harness needs at once) and returns its path. */
+ * a harness needs at once), removed at exit, and returns its path. */
 static inline const char *sg_fuzz_file(int slot, const uint8_t *data, size_t size) {
-  static char paths[4][128];
-  const char *dir = getenv("TMPDIR");
-  snprintf(paths[slot], sizeof paths[slot], "%s/sg-fuzz-%d-%d", dir && *dir ? dir : "/tmp",
-           (int)getpid(), slot);
-  FILE *f = fopen(paths[slot], "wb");
+  if (!sg_fuzz_paths[slot][0]) {
+    const char *dir = getenv("TMPDIR");
+    snprintf(sg_fuzz_paths[slot], sizeof sg_fuzz_paths[slot], "%s/sg-fuzz-%d-%d",
+             dir && *dir ? dir : "/tmp", (int)getpid(), slot);
+    static int registered;
+    if (!registered++) atexit(sg_fuzz_remove_files);
+  }
+  FILE *f = fopen(sg_fuzz_paths[slot], "wb");
   if (!f) abort();
   if (size && fwrite(data, 1, size, f) != size) abort();
   if (fclose(f) != 0) abort();
-  return paths[slot];
+  return sg_fuzz_paths[slot];
 }
 
 /* The part of data before the separator sep (*rest: what follows it, or NULL without one). */
