@@ -839,9 +839,17 @@ cudaError_t cudaFree(void *p) {
 }
 
 cudaError_t cudaMallocAsync(void **p, size_t size, cudaStream_t s) {
-  (void)of(s);
+  stream *st = of(s);
   if (fault()) return fault();
-  return note(alloc(p, size, false));
+  cudaError_t e = alloc(p, size, false);
+  if (e == cudaErrorMemoryAllocation) {
+    // The stream-ordered pool hands memory that a cudaFreeAsync earlier on the same stream
+    // returned to a later cudaMallocAsync on that stream, though the free has not run yet: here
+    // the stream's queued frees run first (its queued work with them).
+    drain(st);
+    e = alloc(p, size, false);
+  }
+  return note(e);
 }
 
 cudaError_t cudaFreeAsync(void *p, cudaStream_t s) {

@@ -152,6 +152,28 @@ Test(cuda_emu, device_memory_runs_out) {
   cr_assert_null(p);
 }
 
+// As CUDA's stream-ordered pool: what a cudaFreeAsync returned is there for a later
+// cudaMallocAsync on the same stream, though the free has not run yet.
+Test(cuda_emu, a_stream_reuses_what_it_freed_before_the_free_runs) {
+  setenv("SG_CUDA_EMU_MEM_MB", "64", 1); /* read at the first call, in this test's process */
+  size_t free_b, total_b;
+  CHECK(cudaMemGetInfo(&free_b, &total_b));
+  cudaStream_t s;
+  CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+  size_t big = free_b / 10 * 6;
+  void *a = NULL, *b = NULL;
+  CHECK(cudaMallocAsync(&a, big, s));
+  CHECK(cudaFreeAsync(a, s));
+  CHECK(cudaMallocAsync(&b, big, s));
+  CHECK(cudaFreeAsync(b, s));
+  CHECK(cudaStreamSynchronize(s));
+  size_t after, total;
+  CHECK(cudaMemGetInfo(&after, &total));
+  cr_assert_eq(total, (size_t)64 << 20);
+  cr_assert_eq(after, free_b, "all of it back");
+  CHECK(cudaStreamDestroy(s));
+}
+
 Test(cuda_emu, an_injected_fault_is_sticky) {
   setenv("SG_CUDA_EMU_FAULT_AT_LAUNCH", "2", 1);
   int *in = dev<int>(32), *out = dev<int>(32), h[32] = {0};
