@@ -4,7 +4,8 @@
 function(sg_fuzz name)
   cmake_parse_arguments(F "" "" "SOURCES;LIBS" ${ARGN})
   set(dir ${CMAKE_CURRENT_SOURCE_DIR}/fuzz)
-  sg_test(fuzz.${name} SOURCES ${dir}/fuzz_${name}.c ${dir}/replay.c ${F_SOURCES} LIBS ${F_LIBS})
+  sg_test(fuzz.${name} SOURCES ${dir}/fuzz_${name}.c ${dir}/replay.c ${F_SOURCES} LIBS ${F_LIBS}
+          LABELS fuzz)
   target_compile_definitions(fuzz.${name} PRIVATE SG_FUZZ_CORPUS="${dir}/corpus/${name}")
   target_include_directories(fuzz.${name} PRIVATE ${dir} ${PROJECT_SOURCE_DIR}/kernels)
   if(SHOPGPU_FUZZ)
