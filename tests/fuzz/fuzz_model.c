@@ -4,8 +4,6 @@
  * rest gets its FNV-1a checksum appended (so that the search reaches what lies behind it),
  * otherwise the rest is the file as is. The models served are then listed, described and
  * looked up. */
-#include <sys/stat.h>
-
 #include "fuzz.h"
 #include "log.h"
 #include "models.h"

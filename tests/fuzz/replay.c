@@ -19,16 +19,12 @@ Test(fuzz, every_corpus_input_is_parsed_or_refused_cleanly) {
     if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
     FILE *f = fopen(path, "rb");
     cr_assert(f, "%s: cannot open", path);
-    uint8_t *buf = malloc(sb.st_size ? (size_t)sb.st_size : 1);
-    cr_assert(buf);
-    size_t n = fread(buf, 1, (size_t)sb.st_size, f);
+    /* a buffer of exactly the input's size, as libFuzzer gives: ASan sees an overread */
+    uint8_t *in = malloc(sb.st_size ? (size_t)sb.st_size : 1);
+    cr_assert(in);
+    size_t n = fread(in, 1, (size_t)sb.st_size, f);
     fclose(f);
     cr_assert_eq(n, (size_t)sb.st_size, "%s: short read", path);
-    /* a buffer of exactly the input's size, as libFuzzer gives: ASan sees an overread */
-    uint8_t *in = malloc(n ? n : 1);
-    cr_assert(in);
-    memcpy(in, buf, n);
-    free(buf);
     LLVMFuzzerTestOneInput(in, n);
     free(in);
     files++;
